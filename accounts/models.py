@@ -1,0 +1,336 @@
+"""Customer accounts and everything that belongs to them.
+
+Customers, their contacts (the product's users), subscriptions (MRR over time as
+half-open periods), usage events, support tickets, cost entries, leads, and the CSM's
+own notes and tasks. Field meanings follow spec/import.md.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+MONEY = {"max_digits": 18, "decimal_places": 6}
+
+
+class CustomerQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Return the customers `user` may see: all for admins and managers, else their portfolio."""
+        from accounts.roles import sees_all_customers
+
+        if sees_all_customers(user):
+            return self
+        return self.filter(Q(owner=user) | Q(assigned_users=user)).distinct()
+
+
+class Customer(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    segment = models.CharField(max_length=100, blank=True, db_index=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_customers",
+        help_text="The CSM who owns the account.",
+    )
+    assigned_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="assigned_customers"
+    )
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    created_on = models.DateField(null=True, blank=True, help_text="Date the customer signed up.")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=F("pk")), name="customer_not_own_parent"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Contact(models.Model):
+    class Language(models.TextChoices):
+        GERMAN = "de", "Deutsch"
+        ENGLISH = "en", "English"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    external_id = models.CharField(max_length=100, help_text="The product's user id.")
+    email = models.EmailField(blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    role = models.CharField(max_length=100, blank=True)
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True)
+    opted_out_at = models.DateTimeField(null=True, blank=True, help_text="Never survey after this.")
+
+    class Meta:
+        ordering = ["customer", "external_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "external_id"], name="contact_unique_per_customer"),
+        ]
+
+    def __str__(self):
+        return self.name or self.email or self.external_id
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def active_at(self, day):
+        """Rows active at the start of `day`: started_at <= day < ended_at (blank never ends)."""
+        return self.filter(Q(started_at__lte=day) & (Q(ended_at__isnull=True) | Q(ended_at__gt=day)))
+
+    def paying(self):
+        """Non-trial rows with a positive MRR."""
+        return self.filter(is_trial=False, mrr__gt=0)
+
+
+class Subscription(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    external_id = models.CharField(max_length=100, blank=True)
+    plan = models.CharField(max_length=100)
+    started_at = models.DateField(help_text="First day the period covers.")
+    ended_at = models.DateField(null=True, blank=True, help_text="First day no longer covered; blank: running.")
+    mrr = models.DecimalField(**MONEY, help_text="Monthly recurring revenue in the reporting currency.")
+    currency = models.CharField(max_length=3, help_text="Currency of the source row.")
+    original_mrr = models.DecimalField(**MONEY, help_text="MRR in the source row's currency.")
+    billing_period_months = models.PositiveSmallIntegerField(default=1)
+    quantity = models.PositiveIntegerField(null=True, blank=True)
+    is_trial = models.BooleanField(default=False)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["customer", "started_at", "plan"]
+        indexes = [models.Index(fields=["customer", "started_at"]), models.Index(fields=["started_at", "ended_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gt=F("started_at")),
+                name="subscription_ends_after_start",
+            ),
+            models.CheckConstraint(condition=Q(mrr__gte=0), name="subscription_mrr_not_negative"),
+            models.CheckConstraint(condition=Q(billing_period_months__gte=1), name="subscription_billing_period_positive"),
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="subscription_unique_external_id"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "plan", "started_at"],
+                condition=Q(external_id=""),
+                name="subscription_unique_natural_key",
+            ),
+        ]
+
+    def __str__(self):
+        end = self.ended_at or "…"
+        return f"{self.customer} · {self.plan} [{self.started_at}, {end})"
+
+    def is_active_on(self, day: datetime.date) -> bool:
+        return self.started_at <= day and (self.ended_at is None or day < self.ended_at)
+
+
+class UsageEvent(models.Model):
+    """One product event. Many millions of rows: keep this table narrow."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    event_type = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField()
+    session_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="usage_customer_time"),
+            models.Index(fields=["occurred_at"], name="usage_time"),
+        ]
+        constraints = [
+            # The re-import key: the same user doing the same thing at the same instant is one event.
+            models.UniqueConstraint(fields=["contact", "occurred_at", "event_type"], name="usage_event_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} @ {self.occurred_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Ticket(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tickets")
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets")
+    opened_at = models.DateTimeField()
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    contacts_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Customer contacts it took to resolve; 1 = first contact resolution."
+    )
+    channel = models.CharField(max_length=50, blank=True)
+    priority = models.CharField(max_length=50, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["resolved_at"]), models.Index(fields=["customer", "opened_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=F("opened_at")),
+                name="ticket_resolved_after_opened",
+            ),
+            models.CheckConstraint(
+                condition=Q(first_response_at__isnull=True) | Q(first_response_at__gte=F("opened_at")),
+                name="ticket_response_after_opened",
+            ),
+            models.CheckConstraint(
+                condition=Q(contacts_count__isnull=True) | Q(contacts_count__gte=1),
+                name="ticket_contacts_count_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.external_id} {self.subject}".strip()
+
+    @property
+    def is_open(self):
+        return self.resolved_at is None
+
+
+class CostEntry(models.Model):
+    class Category(models.TextChoices):
+        CS_PAYROLL = "cs_payroll", "CS payroll"
+        SUPPORT_PAYROLL = "support_payroll", "Support payroll"
+        PROGRAMS = "programs", "Engagement and adoption programs"
+        SERVICES_TRAINING = "services_training", "Services and training"
+        CUSTOMER_MARKETING = "customer_marketing", "Customer marketing"
+        ACQUISITION_MARKETING = "acquisition_marketing", "Acquisition marketing"
+        SALES = "sales", "Sales"
+
+    RETENTION = (
+        Category.CS_PAYROLL,
+        Category.SUPPORT_PAYROLL,
+        Category.PROGRAMS,
+        Category.SERVICES_TRAINING,
+        Category.CUSTOMER_MARKETING,
+    )
+    ACQUISITION = (Category.ACQUISITION_MARKETING, Category.SALES)
+
+    month = models.DateField(help_text="First day of the month.")
+    category = models.CharField(max_length=40, choices=Category.choices)
+    amount = models.DecimalField(**MONEY, help_text="In the reporting currency.")
+    currency = models.CharField(max_length=3)
+    original_amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ["-month", "category"]
+        verbose_name_plural = "cost entries"
+        constraints = [
+            models.UniqueConstraint(fields=["month", "category"], name="cost_unique_month_category"),
+            models.CheckConstraint(condition=Q(month__day=1), name="cost_month_is_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.get_category_display()}: {self.amount}"
+
+
+class Lead(models.Model):
+    external_id = models.CharField(max_length=100, unique=True)
+    source = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField()
+    converted_at = models.DateTimeField(null=True, blank=True)
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="leads")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(converted_at__isnull=True) | Q(converted_at__gte=F("created_at")),
+                name="lead_converted_after_created",
+            ),
+        ]
+
+    def __str__(self):
+        return self.external_id
+
+
+class Note(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    body = models.TextField(max_length=10000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.body[:60]
+
+
+class Task(models.Model):
+    class Source(models.TextChoices):
+        MANUAL = "manual", "Manual"
+        SURVEY = "survey", "Survey follow-up"
+        ALERT = "alert", "Alert"
+        PLAYBOOK = "playbook", "Playbook"
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="tasks"
+    )
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True, max_length=10000)
+    due_on = models.DateField(null=True, blank=True)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.MANUAL)
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["completed_at", "due_on", "-created_at"]
+        indexes = [models.Index(fields=["assignee", "completed_at"])]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_open(self):
+        return self.completed_at is None
+
+    def is_overdue(self, today=None):
+        today = today or timezone.localdate()
+        return self.is_open and self.due_on is not None and self.due_on < today
+
+
+class ImportJob(models.Model):
+    """One CSV import: its file, progress and every error, line by line."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=30)
+    file = models.FileField(upload_to="imports/%Y/%m/")
+    original_name = models.CharField(max_length=255, blank=True)
+    skip_errors = models.BooleanField(default=False)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_failed = models.PositiveIntegerField(default=0)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} import #{self.pk} ({self.status})"

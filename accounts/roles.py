@@ -1,0 +1,27 @@
+"""The three roles (Django groups) and what each may see."""
+
+ADMIN = "admin"
+MANAGER = "manager"
+CSM = "csm"
+ROLES = (ADMIN, MANAGER, CSM)
+
+
+def role_of(user) -> str | None:
+    """Return the strongest role of `user`, or None for anonymous users and users without one."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    names = {g.name for g in user.groups.all()}
+    for role in ROLES:
+        if role in names:
+            return role
+    return None
+
+
+def sees_all_customers(user) -> bool:
+    return role_of(user) in (ADMIN, MANAGER)
+
+
+def is_admin(user) -> bool:
+    return role_of(user) == ADMIN

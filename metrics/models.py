@@ -1,0 +1,97 @@
+"""KPI snapshots and the usage rollups the KPI engine reads instead of raw events."""
+
+from django.db import models
+from django.db.models import F, Q
+
+from accounts.models import Contact, Customer
+
+
+class KpiSnapshot(models.Model):
+    """One KPI value for one scope and period, as a definition version computed it."""
+
+    metric = models.CharField(max_length=60)
+    scope = models.CharField(max_length=200, help_text='"company", "segment:SMB", "csm:alice" or "customer:42".')
+    period_start = models.DateField()
+    period_end = models.DateField()
+    value = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    numerator = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    denominator = models.DecimalField(max_digits=30, decimal_places=10, null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    definition_version = models.CharField(max_length=40)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-period_start", "metric", "scope"]
+        indexes = [models.Index(fields=["scope", "metric", "period_start"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "scope", "period_start", "period_end", "definition_version"],
+                name="kpi_snapshot_unique",
+            ),
+            models.CheckConstraint(condition=Q(period_end__gt=F("period_start")), name="kpi_snapshot_period_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.metric} {self.scope} [{self.period_start}, {self.period_end})"
+
+
+class StalePeriod(models.Model):
+    """Days whose data changed after snapshots may have been taken (late data): recompute them."""
+
+    day = models.DateField(unique=True)
+    marked_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return str(self.day)
+
+
+class UserDayActivity(models.Model):
+    """Rollup: one row per user per day (reporting time zone) with their event count."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "customer"], name="userday_day_customer")]
+        constraints = [models.UniqueConstraint(fields=["customer", "day", "contact"], name="userday_unique")]
+
+
+class CustomerDayFeature(models.Model):
+    """Rollup: one row per customer, day and event type with its event count."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    day = models.DateField()
+    event_type = models.CharField(max_length=100)
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day", "event_type"], name="custfeature_day_type")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "day", "event_type"], name="custfeature_unique")
+        ]
+
+
+class UsageSession(models.Model):
+    """Rollup: a user's session, derived (30-minute gap) or given by the events' session_id."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    session_key = models.CharField(max_length=100, blank=True, help_text="The events' session_id; blank when derived.")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["started_at", "customer"], name="session_start_customer"),
+            models.Index(fields=["contact", "started_at"], name="session_contact_start"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(ended_at__gte=F("started_at")), name="session_ends_after_start")
+        ]
