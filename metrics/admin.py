@@ -1,3 +1,72 @@
+"""Django admin for KPI snapshots, stale periods and the usage rollups.
+
+Snapshots and rollups are computed by the KPI engine, so their admin is view-only
+(deleting stays possible, for a forced recompute). Stale ranges can be added by hand
+to have the engine recompute some days.
+"""
+
+import datetime
+
 from django.contrib import admin
 
-# Register your models here.
+from accounts.admin_paginators import LargeTableAdmin
+from metrics.models import CustomerDayFeature, KpiSnapshot, StaleRange, UsageSession, UserDayActivity
+
+
+class ComputedDataAdmin(LargeTableAdmin):
+    """View-only admin for rows the KPI engine writes: an edit would be overwritten by the next run."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(KpiSnapshot)
+class KpiSnapshotAdmin(ComputedDataAdmin):
+    list_display = ["metric", "scope", "period_start", "period_end", "value", "reason", "definition_version", "computed_at"]
+    list_filter = [("period_start", admin.DateFieldListFilter), ("computed_at", admin.DateFieldListFilter)]
+    search_fields = ["=metric", "^scope", "=definition_version"]
+
+
+@admin.register(StaleRange)
+class StaleRangeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "start", "end", "marked_at"]
+    list_filter = [("start", admin.DateFieldListFilter)]
+    search_fields = ["start", "end"]
+    ordering = ["-start"]
+
+
+@admin.register(UserDayActivity)
+class UserDayActivityAdmin(ComputedDataAdmin):
+    list_display = ["day", "customer", "contact", "events"]
+    list_filter = [("day", admin.DateFieldListFilter)]
+    list_select_related = ["customer", "contact"]
+    search_fields = ["=customer__external_id", "=contact__external_id"]
+    raw_id_fields = ["customer", "contact"]
+    ordering = ["-day"]
+
+
+@admin.register(CustomerDayFeature)
+class CustomerDayFeatureAdmin(ComputedDataAdmin):
+    list_display = ["day", "customer", "event_type", "events"]
+    list_filter = [("day", admin.DateFieldListFilter)]
+    list_select_related = ["customer"]
+    search_fields = ["=event_type", "=customer__external_id"]
+    raw_id_fields = ["customer"]
+    ordering = ["-day"]
+
+
+@admin.register(UsageSession)
+class UsageSessionAdmin(ComputedDataAdmin):
+    list_display = ["started_at", "ended_at", "duration", "customer", "contact", "events", "session_key"]
+    list_filter = [("started_at", admin.DateFieldListFilter)]
+    list_select_related = ["customer", "contact"]
+    search_fields = ["=session_key", "=customer__external_id", "=contact__external_id"]
+    raw_id_fields = ["customer", "contact"]
+    ordering = ["-started_at"]
+
+    @admin.display(ordering="duration_us")
+    def duration(self, obj):
+        return datetime.timedelta(microseconds=obj.duration_us)

@@ -1,0 +1,1 @@
+"""ImportJob admin with CSV upload."""
