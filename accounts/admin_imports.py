@@ -27,7 +27,9 @@ class ImportUploadForm(forms.Form):
 
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "original_name", "status", "rows_done", "rows_created", "rows_updated", "rows_failed", "created_at")
+    list_display = (
+        "__str__", "original_name", "status", "rows_done", "rows_created", "rows_updated", "rows_failed", "created_at"
+    )  # fmt: skip
     list_filter = ("status", "kind")
     fields = (
         ("kind", "status"),
@@ -78,7 +80,10 @@ class ImportJobAdmin(admin.ModelAdmin):
             log.exception("import job %s failed", job.pk)
             messages.error(request, "The import stopped unexpectedly; nothing was written. Details below.")
             return
-        counts = f"{result.rows_read} rows read, {result.created} created, {result.updated} updated, {result.skipped} skipped"
+        counts = (
+            f"{result.rows_read} rows read, {result.created} created, "
+            f"{result.updated} updated, {result.skipped} skipped"
+        )
         if result.errors and not job.skip_errors:
             errors = f"{result.error_count} error" + ("s" if result.error_count != 1 else "")
             messages.error(request, f"Nothing written: the file has {errors}. {counts}.")

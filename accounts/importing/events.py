@@ -99,6 +99,10 @@ def copy_rows(rows) -> int:
     connection.ensure_connection()
     table = connection.ops.quote_name(UsageEvent._meta.db_table)
     columns = ", ".join(COLUMNS)
+    # COPY's text format written by hand: several times faster than write_row per row.
+    text = "".join(
+        f"{c}\t{k}\t{_copy_text(e)}\t{w.isoformat()}\t{_copy_text(s)}\n" for c, k, e, w, s in rows
+    )
     with connection.connection.cursor() as cursor:
         # Temp tables are per session; ON COMMIT DROP cleans up with the import's transaction.
         cursor.execute(
@@ -107,13 +111,21 @@ def copy_rows(rows) -> int:
         )
         cursor.execute(f"TRUNCATE {TEMP_TABLE}")
         with cursor.copy(f"COPY {TEMP_TABLE} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            copy.write(text)
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {TEMP_TABLE} "
             "ON CONFLICT (contact_id, occurred_at, event_type) DO NOTHING"
         )
         return cursor.rowcount
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.translate(_COPY_ESCAPES)
+    return value
 
 
 def insert_rows(rows) -> int:

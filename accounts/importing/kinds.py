@@ -86,7 +86,8 @@ class ExternalIdKeyMixin:
     def find_existing(self, keyed):
         found = {}
         for chunk in chunks(k[0] for k in keyed):
-            found.update(((e,), pk) for e, pk in self.model.objects.filter(external_id__in=chunk).values_list("external_id", "pk"))
+            rows = self.model.objects.filter(external_id__in=chunk).values_list("external_id", "pk")
+            found.update(((e,), pk) for e, pk in rows)
         return found
 
 
@@ -339,7 +340,8 @@ class SurveyResponses(CustomerRefKind):
             contact_id = self.contacts.get((customer_id, contact))
             if contact_id is None:
                 customer = row.get("customer_external_id")
-                row.error("contact_external_id", f'no contact "{contact}" at customer "{customer}" (import contacts first)')
+                message = f'no contact "{contact}" at customer "{customer}" (import contacts first)'
+                row.error("contact_external_id", message)
         survey_type = row.get("survey_type", self._survey_type, required=True)
         score = row.get("score", parse_int, required=True)
         if survey_type is not None and score is not None:

@@ -34,28 +34,38 @@ class CustomerIds:
 
 
 class ContactIds:
+    """Contact ids by (customer id, external id), loaded a customer at a time.
+
+    Loading all contacts of a customer the first time it appears makes "is this user
+    new?" a dict lookup for the rest of the file (a customer has thousands of users at
+    most; a file may name them millions of times).
+    """
+
     def __init__(self):
         self.ids: dict[tuple[int, str], int] = {}
+        self._customers: set[int] = set()
 
     def load(self, pairs) -> set[tuple[int, str]]:
-        """Fetch the ids of `(customer_id, external_id)` pairs; return the pairs that do not exist."""
-        wanted = {pair for pair in pairs if pair not in self.ids}
-        if not wanted:
-            return set()
-        customer_ids = {customer_id for customer_id, _ in wanted}
-        for chunk in chunks({external_id for _, external_id in wanted}):
-            rows = Contact.objects.filter(customer_id__in=customer_ids, external_id__in=chunk).values_list(
-                "customer_id", "external_id", "pk"
-            )
+        """Make the ids of `(customer_id, external_id)` pairs known; return the pairs that do not exist."""
+        pairs = set(pairs)
+        new_customers = {customer_id for customer_id, _ in pairs} - self._customers
+        for chunk in chunks(new_customers):
+            rows = Contact.objects.filter(customer_id__in=chunk).values_list("customer_id", "external_id", "pk")
             self.ids.update(((customer_id, external_id), pk) for customer_id, external_id, pk in rows)
-        return wanted - self.ids.keys()
+        self._customers |= new_customers
+        return pairs - self.ids.keys()
 
     def create(self, pairs) -> None:
-        """Create contacts for the `(customer_id, external_id)` pairs (a concurrent import may win; fine)."""
+        """Create contacts for the `(customer_id, external_id)` pairs and learn their ids."""
+        pairs = set(pairs)
+        # ignore_conflicts: a concurrent import may create the same user first; fine.
         Contact.objects.bulk_create(
-            [Contact(customer_id=c, external_id=e) for c, e in pairs], batch_size=500, ignore_conflicts=True
+            [Contact(customer_id=c, external_id=e) for c, e in pairs], batch_size=1000, ignore_conflicts=True
         )
-        self.load(pairs)
+        # Their ids: reload those customers' contacts (by the customer index, one query a chunk).
+        customer_ids = {customer_id for customer_id, _ in pairs}
+        self._customers -= customer_ids
+        self.load((customer_id, "") for customer_id in customer_ids)
 
     def get(self, pair):
         return self.ids.get(pair)

@@ -61,7 +61,8 @@ def parse_decimal(text: str) -> Decimal:
     """Return the Decimal of a number written with a dot."""
     if "," in text:
         hint = text.replace(".", "").replace(",", ".") if text.count(",") == 1 else None
-        raise CellError(f'"{text}" is not a number' + (f" (use a dot: {hint})" if hint else " (use a dot, no thousands separator)"))
+        advice = f"use a dot: {hint}" if hint else "use a dot, no thousands separator"
+        raise CellError(f'"{text}" is not a number ({advice})')
     try:
         value = Decimal(text)
     except InvalidOperation:

@@ -127,8 +127,8 @@ def _import_rows(run: Run, handler: Kind, reader, *, skip_errors, dry_run, progr
                     result.skipped += 1
                     run.error(line, "", f"has {len(cells)} values, but the header has {run.width} columns")
                     continue
-                if not any(cells):
-                    continue
+                if not cells[0] and not any(cells):
+                    continue  # a line of empty cells
                 result.rows_read += 1
                 batch.append((line, cells))
                 if len(batch) >= handler.batch_size:
