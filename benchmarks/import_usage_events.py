@@ -1,0 +1,191 @@
+"""Benchmark: importing usage events against PostgreSQL's own COPY of the same file.
+
+    .venv/bin/python benchmarks/import_usage_events.py [--rows 2000000] [--no-sqlite]
+
+Generates a usage-events CSV (500 customers with about 20 users each, sessions of a few
+events spread over 90 days), then runs each part in its own process so that its peak
+memory (ru_maxrss) is its own:
+
+* copy:    PostgreSQL's COPY of the CSV into a plain, index-free staging table;
+* ours:    `import_file("usage_events", …)` into the real table (checks every row,
+           resolves customers and contacts, creates the users, de-duplicates);
+* reimport: the same file again (every row a duplicate);
+* sqlite:  `import_file` on SQLite, for comparison.
+
+Uses the database `csp_import_bench` on postgresql://postgres@127.0.0.1:5432 (created if
+missing; migrated by the `ours` part). Writes benchmarks/results/import_usage_events.json.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER = "postgresql://postgres@127.0.0.1:5432"
+DB_NAME = "csp_import_bench"
+EVENT_TYPES = ["login", "view_dashboard", "report", "export", "search", "comment", "upload", "share",
+               "invite_user", "settings", "api_call", "logout"]  # fmt: skip
+
+
+def generate(path: Path, rows: int, customers: int, seed=1) -> None:
+    """Write `rows` events, day by day in time order, as an analytics export would be."""
+    rng = random.Random(seed)
+    users = {c: rng.randint(10, 30) for c in range(customers)}
+    days = 90
+    start = datetime.datetime(2024, 1, 1, tzinfo=datetime.UTC)
+    written = 0
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("customer_external_id,user_external_id,event_type,occurred_at\n")
+        for day in range(days):
+            target = rows * (day + 1) // days - written
+            day_rows = []
+            while len(day_rows) < target:
+                c = rng.randrange(customers)
+                user = f"C{c:04d}-U{rng.randrange(users[c]):02d}"
+                when = start + datetime.timedelta(days=day, seconds=rng.randrange(8 * 3600, 20 * 3600))
+                for _ in range(min(rng.randint(1, 15), target - len(day_rows))):
+                    when += datetime.timedelta(seconds=rng.randint(5, 600))
+                    day_rows.append((when, f"C{c:04d},{user},{rng.choice(EVENT_TYPES)},{when:%Y-%m-%dT%H:%M:%SZ}\n"))
+            day_rows.sort(key=lambda r: r[0])
+            out.writelines(line for _, line in day_rows)
+            written += len(day_rows)
+
+
+def max_rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
+
+
+def part_copy(csv_path: str) -> dict:
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/{DB_NAME}", autocommit=True) as conn:
+        conn.execute("DROP TABLE IF EXISTS bench_copy_staging")
+        conn.execute(
+            "CREATE TABLE bench_copy_staging (customer_external_id text, user_external_id text, "
+            "event_type text, occurred_at timestamptz)"
+        )
+        started = time.perf_counter()
+        with conn.cursor() as cursor, open(csv_path, "rb") as source:
+            with cursor.copy("COPY bench_copy_staging FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                while block := source.read(1 << 20):
+                    copy.write(block)
+        seconds = time.perf_counter() - started
+        rows = conn.execute("SELECT count(*) FROM bench_copy_staging").fetchone()[0]
+        conn.execute("DROP TABLE bench_copy_staging")
+    return {"seconds": round(seconds, 2), "rows": rows}
+
+
+def setup_django(database_url: str):
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("SECRET_KEY", "benchmark-only")
+    os.environ["DEBUG"] = "0"  # DEBUG would keep every query in memory
+    os.environ["DJANGO_SETTINGS_MODULE"] = "csplatform.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def part_import(csv_path: str, database_url: str, customers: int, fresh: bool) -> dict:
+    setup_django(database_url)
+    from django.db import connection
+
+    from accounts.importing import import_file
+    from accounts.models import Contact, Customer, UsageEvent
+
+    if fresh:
+        if connection.vendor == "postgresql":  # a new SQLite file is already empty
+            with connection.cursor() as cursor:
+                cursor.execute("TRUNCATE accounts_customer CASCADE")
+        Customer.objects.bulk_create(Customer(external_id=f"C{c:04d}", name=f"Customer {c}") for c in range(customers))
+    started = time.perf_counter()
+    result = import_file("usage_events", csv_path)
+    seconds = time.perf_counter() - started
+    assert result.committed and not result.errors, result.errors[:5]
+    return {
+        "seconds": round(seconds, 2),
+        "rows": result.rows_read,
+        "created": result.created,
+        "duplicates": result.updated,
+        "contacts_created": Contact.objects.count() if fresh else 0,
+        "events_in_table": UsageEvent.objects.count(),
+    }
+
+
+def run_part(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def ensure_database():
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--customers", type=int, default=500)
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--part", choices=["copy", "ours", "reimport", "sqlite"], help=argparse.SUPPRESS)
+    parser.add_argument("--csv", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    pg_url = f"{SERVER}/{DB_NAME}"
+    if args.part:  # a child process: run one part, print its figures as JSON
+        if args.part == "copy":
+            figures = part_copy(args.csv)
+        elif args.part == "sqlite":
+            db = Path(tempfile.gettempdir()) / "csp_import_bench.sqlite3"
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+            figures = part_import(args.csv, f"sqlite:///{db}", args.customers, fresh=True)
+        else:
+            figures = part_import(args.csv, pg_url, args.customers, fresh=args.part == "ours")
+        print(json.dumps({**figures, "max_rss_mb": max_rss_mb()}))
+        return
+
+    ensure_database()
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_path = Path(tmp) / "usage_events.csv"
+        started = time.perf_counter()
+        generate(csv_path, args.rows, args.customers)
+        print(f"generated {args.rows:,} rows ({csv_path.stat().st_size / 1e6:.0f} MB) "
+              f"in {time.perf_counter() - started:.1f}s", file=sys.stderr)  # fmt: skip
+        common = ["--csv", str(csv_path), "--customers", str(args.customers)]
+        results = {"rows": args.rows, "file_mb": round(csv_path.stat().st_size / 1e6, 1)}
+        parts = ["copy", "ours", "reimport"] + ([] if args.no_sqlite else ["sqlite"])
+        for part in parts:
+            results[part] = run_part(["--part", part, *common])
+            print(part, results[part], file=sys.stderr)
+    copy_s, ours_s = results["copy"]["seconds"], results["ours"]["seconds"]
+    results["ratio_ours_to_copy"] = round(ours_s / copy_s, 2)
+    for part in parts:
+        results[part]["rows_per_second"] = round(args.rows / results[part]["seconds"])
+    results["measured_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    out = ROOT / "benchmarks" / "results" / "import_usage_events.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    print(
+        f"COPY {copy_s}s, ours {ours_s}s (ratio {results['ratio_ours_to_copy']}), "
+        f"{results['ours']['rows_per_second']:,} rows/s, peak memory {results['ours']['max_rss_mb']} MB; "
+        f"written to {out.relative_to(ROOT)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
