@@ -36,14 +36,22 @@ class KpiSnapshot(models.Model):
         return f"{self.metric} {self.scope} [{self.period_start}, {self.period_end})"
 
 
-class StalePeriod(models.Model):
-    """Days whose data changed after snapshots may have been taken (late data): recompute them."""
+class StaleRange(models.Model):
+    """Days [start, end) whose data changed after snapshots may have been taken (late data).
 
-    day = models.DateField(unique=True)
-    marked_at = models.DateTimeField(auto_now=True)
+    The next snapshot run recomputes every stored period that overlaps a range, then
+    deletes the ranges it has handled.
+    """
+
+    start = models.DateField()
+    end = models.DateField()
+    marked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="stale_range_valid")]
 
     def __str__(self):
-        return str(self.day)
+        return f"[{self.start}, {self.end})"
 
 
 class UserDayActivity(models.Model):
@@ -85,6 +93,8 @@ class UsageSession(models.Model):
     session_key = models.CharField(max_length=100, blank=True, help_text="The events' session_id; blank when derived.")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
+    # Integer microseconds keep sums exact on SQLite and PostgreSQL alike.
+    duration_us = models.BigIntegerField(help_text="Last event minus first, in microseconds.")
     events = models.PositiveIntegerField()
 
     class Meta:

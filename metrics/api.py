@@ -1,0 +1,150 @@
+"""KPI endpoints of the REST API: figures, series, the rows behind a figure, snapshots."""
+
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from accounts.models import Customer
+from accounts.roles import sees_all_customers
+from metrics import rows as kpi_rows
+from metrics.periods import INTERVALS, Period, split
+from metrics.presenters import kpis_json
+from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
+
+
+class KpiQuery(serializers.Serializer):
+    start = serializers.DateField(help_text="First day of the period (inclusive).")
+    end = serializers.DateField(help_text="Day after the period (exclusive).")
+    customer = serializers.IntegerField(required=False, min_value=1)
+    segment = serializers.CharField(required=False, max_length=100)
+    csm = serializers.CharField(required=False, max_length=150)
+    keys = serializers.CharField(required=False, help_text="Comma-separated KPI keys; default all.")
+
+    def validate_keys(self, value):
+        keys = [k.strip() for k in value.split(",") if k.strip()]
+        unknown = [k for k in keys if k not in KPI_KEYS]
+        if unknown:
+            raise serializers.ValidationError(f"unknown KPI key(s): {', '.join(unknown)}")
+        return keys
+
+    def validate(self, data):
+        if data["start"] >= data["end"]:
+            raise serializers.ValidationError({"end": ["end must be after start"]})
+        if (data["end"] - data["start"]).days > 366 * 10:
+            raise serializers.ValidationError({"end": ["the period may span at most ten years"]})
+        if sum(1 for k in ("customer", "segment", "csm") if k in data) > 1:
+            raise serializers.ValidationError({"customer": ["give at most one of customer, segment and csm"]})
+        return data
+
+
+class SeriesQuery(KpiQuery):
+    interval = serializers.ChoiceField(choices=INTERVALS, default="month")
+
+    def validate(self, data):
+        data = super().validate(data)
+        if len(split(Period(data["start"], data["end"]), data["interval"])) > 400:
+            raise serializers.ValidationError({"interval": ["more than 400 intervals: choose a longer interval"]})
+        return data
+
+
+def scope_for(user, data) -> Scope:
+    """Return the scope asked for, or 404 when it lies outside what the user may see."""
+    if "customer" in data:
+        if not Customer.objects.visible_to(user).filter(pk=data["customer"]).exists():
+            raise Http404("No such customer.")
+        return Scope(customer_id=data["customer"])
+    if "csm" in data:
+        if not sees_all_customers(user) and data["csm"] != user.get_username():
+            raise Http404("No such CSM.")
+        if not get_user_model().objects.filter(username=data["csm"]).exists():
+            raise Http404("No such CSM.")
+        return Scope(csm=data["csm"])
+    if "segment" in data:
+        return Scope(segment=data["segment"])
+    return Scope()
+
+
+def _parse(serializer_class, request):
+    query = serializer_class(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return query.validated_data
+
+
+def _report(scope: Scope, period: Period, keys) -> dict:
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "scope": {"customer": scope.customer_id, "segment": scope.segment, "csm": scope.csm},
+        "definition_version": definition_version(),
+        "kpis": kpis_json(compute_kpis(scope, period, keys)),
+    }
+
+
+KPI_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+    OpenApiParameter("end", OpenApiTypes.DATE, required=True),
+    OpenApiParameter("customer", OpenApiTypes.INT),
+    OpenApiParameter("segment", OpenApiTypes.STR),
+    OpenApiParameter("csm", OpenApiTypes.STR),
+    OpenApiParameter("keys", OpenApiTypes.STR, description="Comma-separated: " + ", ".join(KPI_KEYS)),
+]
+REPORT = inline_serializer(
+    "KpiReport",
+    {
+        "period": serializers.DictField(),
+        "scope": serializers.DictField(),
+        "definition_version": serializers.CharField(),
+        "kpis": serializers.DictField(child=serializers.DictField()),
+    },
+)
+
+
+@extend_schema(parameters=KPI_PARAMETERS, responses=REPORT)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def kpi_report(request):
+    """Every KPI of spec/kpis.md (or those in `keys`) for one period and scope."""
+    data = _parse(KpiQuery, request)
+    scope = scope_for(request.user, data)
+    return Response(_report(scope, Period(data["start"], data["end"]), data.get("keys")))
+
+
+@extend_schema(
+    parameters=KPI_PARAMETERS + [OpenApiParameter("interval", OpenApiTypes.STR, enum=INTERVALS)],
+    responses=inline_serializer("KpiSeries", {"interval": serializers.CharField(), "series": REPORT}),
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def kpi_series(request):
+    """The same report for each day, week, month or quarter of the period, for charts."""
+    data = _parse(SeriesQuery, request)
+    scope = scope_for(request.user, data)
+    parts = split(Period(data["start"], data["end"]), data["interval"])
+    return Response(
+        {"interval": data["interval"], "series": [_report(scope, part, data.get("keys")) for part in parts]}
+    )
+
+
+class RowsPagination(LimitOffsetPagination):
+    default_limit = 100
+    max_limit = 1000
+
+
+@extend_schema(parameters=KPI_PARAMETERS[:5], responses=inline_serializer("KpiRows", {"results": serializers.ListField()}))
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def kpi_rows_view(request, key):
+    """The rows behind one KPI: the churned customers, the detractors, the tickets …"""
+    if key not in KPI_KEYS:
+        raise Http404("Unknown KPI key.")
+    data = _parse(KpiQuery, request)
+    scope = scope_for(request.user, data)
+    rows = kpi_rows.rows_for(key, scope, Period(data["start"], data["end"]))
+    paginator = RowsPagination()
+    page = paginator.paginate_queryset(rows, request)
+    return paginator.get_paginated_response(page)

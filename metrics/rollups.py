@@ -1,0 +1,193 @@
+"""Usage rollups kept beside the raw events, so usage KPIs never rescan them.
+
+Three tables, rebuilt for the customers and time span an import touched:
+- `UserDayActivity`: events per user per reporting day (MAU, DAU, events per user, health);
+- `CustomerDayFeature`: events per customer, day and event type (feature adoption, depth);
+- `UsageSession`: sessions, derived with the 30-minute gap rule or grouped by session_id.
+
+All work is set-based SQL (INSERT … SELECT with window functions); Python only decides
+which customers and which span to rebuild.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Max, Min
+from django.db.models.functions import TruncDate
+
+from accounts.models import UsageEvent
+from metrics.models import CustomerDayFeature, StaleRange, UsageSession, UserDayActivity
+from metrics.periods import day_start, reporting_tz
+
+GAP_US = settings.CSPLATFORM_SESSION_GAP_MINUTES * 60 * 1_000_000
+
+
+def refresh_after_import(result) -> None:
+    """Bring rollups and stale marks up to date with what an import wrote."""
+    if not result.touched_customer_ids or result.touched_from is None:
+        return
+    start = _as_day(result.touched_from)
+    end = _as_day(result.touched_to or result.touched_from) + datetime.timedelta(days=1)
+    if result.kind == "usage_events":
+        refresh_usage(result.touched_customer_ids, start, end)
+    mark_stale(start, end)
+
+
+def _as_day(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(reporting_tz()).date()
+    return value
+
+
+def mark_stale(start: datetime.date, end: datetime.date) -> None:
+    """Record that data of days [start, end) changed, so snapshots over them get recomputed."""
+    StaleRange.objects.create(start=start, end=end)
+
+
+@transaction.atomic
+def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> None:
+    """Rebuild every usage rollup of `customer_ids` for the reporting days [start, end)."""
+    customer_ids = sorted(customer_ids)
+    for chunk_start in range(0, len(customer_ids), 500):
+        chunk = customer_ids[chunk_start : chunk_start + 500]
+        _refresh_daily(chunk, start, end)
+        _refresh_sessions(chunk, day_start(start), day_start(end))
+
+
+def rebuild_all() -> None:
+    """Rebuild every rollup from the raw events (after a restore, or to check the increments)."""
+    span = UsageEvent.objects.aggregate(first=Min("occurred_at"), last=Max("occurred_at"))
+    if span["first"] is None:
+        return
+    ids = UsageEvent.objects.values_list("customer_id", flat=True).distinct()
+    refresh_usage(set(ids), _as_day(span["first"]), _as_day(span["last"]) + datetime.timedelta(days=1))
+
+
+def _insert_select(model, columns: list[str], queryset) -> None:
+    sql, params = queryset.query.sql_with_params()
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {sql}", params)
+
+
+def _refresh_daily(customer_ids, start: datetime.date, end: datetime.date) -> None:
+    UserDayActivity.objects.filter(customer_id__in=customer_ids, day__gte=start, day__lt=end).delete()
+    CustomerDayFeature.objects.filter(customer_id__in=customer_ids, day__gte=start, day__lt=end).delete()
+    events = UsageEvent.objects.filter(
+        customer_id__in=customer_ids, occurred_at__gte=day_start(start), occurred_at__lt=day_start(end)
+    ).annotate(day=TruncDate("occurred_at", tzinfo=reporting_tz()))
+    per_user = (
+        events.values("customer_id", "contact_id", "day")
+        .annotate(n=Count("id"))
+        .values_list("customer_id", "contact_id", "day", "n")
+        .order_by()
+    )
+    _insert_select(UserDayActivity, ["customer_id", "contact_id", "day", "events"], per_user)
+    per_feature = (
+        events.values("customer_id", "day", "event_type")
+        .annotate(n=Count("id"))
+        .values_list("customer_id", "day", "event_type", "n")
+        .order_by()
+    )
+    _insert_select(CustomerDayFeature, ["customer_id", "day", "event_type", "events"], per_feature)
+
+
+def _refresh_sessions(customer_ids, start_at: datetime.datetime, end_at: datetime.datetime) -> None:
+    """Re-derive the sessions touching [start_at, end_at) of these customers.
+
+    The span is first widened until no stored session crosses its edges (a session that
+    reaches within the 30-minute gap of the span is part of it), so every event in the
+    widened span is regrouped and no session outside it is affected.
+    """
+    gap = datetime.timedelta(microseconds=GAP_US)
+    sessions = UsageSession.objects.filter(customer_id__in=customer_ids, session_key="")
+    while True:
+        around = sessions.filter(ended_at__gte=start_at - gap, started_at__lte=end_at + gap)
+        span = around.aggregate(first=Min("started_at"), last=Max("ended_at"))
+        wider_start = min(start_at, span["first"] or start_at)
+        # end_at is exclusive, a session's end inclusive: keep its last event inside.
+        last = span["last"] + datetime.timedelta(microseconds=1) if span["last"] else end_at
+        wider_end = max(end_at, last)
+        if (wider_start, wider_end) == (start_at, end_at):
+            break
+        start_at, end_at = wider_start, wider_end
+    around.delete()
+    _insert_derived_sessions(customer_ids, start_at, end_at)
+    _refresh_keyed_sessions(customer_ids, start_at, end_at)
+
+
+def _epoch_us(column: str) -> str:
+    """SQL for a timestamp column as integer microseconds since 1970, exact on both backends."""
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(EPOCH FROM {column}) * 1000000 AS BIGINT)"
+    # SQLite stores "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC; %% escapes the placeholder syntax.
+    return (
+        f"(CAST(strftime('%%s', {column}) AS INTEGER) * 1000000"
+        f" + CAST(COALESCE(NULLIF(substr({column}, 21, 6), ''), '0') AS INTEGER))"
+    )
+
+
+def _ids_sql(customer_ids) -> str:
+    return ", ".join(str(int(i)) for i in customer_ids)
+
+
+def _insert_derived_sessions(customer_ids, start_at, end_at) -> None:
+    session_table = UsageSession._meta.db_table
+    event_table = UsageEvent._meta.db_table
+    sql = f"""
+        INSERT INTO {session_table} (customer_id, contact_id, session_key, started_at, ended_at, duration_us, events)
+        SELECT customer_id, contact_id, '', MIN(occurred_at), MAX(occurred_at), MAX(t) - MIN(t), COUNT(*)
+        FROM (
+            SELECT customer_id, contact_id, occurred_at, t,
+                   SUM(CASE WHEN prev IS NULL OR t - prev > {GAP_US} THEN 1 ELSE 0 END)
+                       OVER (PARTITION BY contact_id ORDER BY t, id ROWS UNBOUNDED PRECEDING) AS session_no
+            FROM (
+                SELECT id, customer_id, contact_id, occurred_at, {_epoch_us("occurred_at")} AS t,
+                       LAG({_epoch_us("occurred_at")}) OVER (PARTITION BY contact_id ORDER BY occurred_at, id) AS prev
+                FROM {event_table}
+                WHERE customer_id IN ({_ids_sql(customer_ids)}) AND session_id = ''
+                  AND occurred_at >= %s AND occurred_at < %s
+            ) AS numbered
+        ) AS grouped
+        GROUP BY customer_id, contact_id, session_no
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _params(start_at, end_at))
+
+
+def _refresh_keyed_sessions(customer_ids, start_at, end_at) -> None:
+    """Sessions the events name themselves: regroup every session_id seen in the span."""
+    keys = (
+        UsageEvent.objects.filter(customer_id__in=customer_ids, occurred_at__gte=start_at, occurred_at__lt=end_at)
+        .exclude(session_id="")
+        .values("contact_id", "session_id")
+        .distinct()
+    )
+    if not keys.exists():
+        return
+    session_table = UsageSession._meta.db_table
+    event_table = UsageEvent._meta.db_table
+    keys_sql, keys_params = keys.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {session_table} WHERE session_key <> '' AND customer_id IN ({_ids_sql(customer_ids)})"
+            f" AND (contact_id, session_key) IN (SELECT contact_id, session_id FROM ({keys_sql}) AS k)",
+            keys_params,
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {session_table} (customer_id, contact_id, session_key, started_at, ended_at, duration_us, events)
+            SELECT e.customer_id, e.contact_id, e.session_id, MIN(e.occurred_at), MAX(e.occurred_at),
+                   MAX({_epoch_us("e.occurred_at")}) - MIN({_epoch_us("e.occurred_at")}), COUNT(*)
+            FROM {event_table} AS e
+            WHERE e.customer_id IN ({_ids_sql(customer_ids)}) AND e.session_id <> ''
+              AND (e.contact_id, e.session_id) IN (SELECT contact_id, session_id FROM ({keys_sql}) AS k)
+            GROUP BY e.customer_id, e.contact_id, e.session_id
+            """,
+            keys_params,
+        )
+
+
+def _params(*instants):
+    return [connection.ops.adapt_datetimefield_value(i) for i in instants]

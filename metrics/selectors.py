@@ -1,0 +1,332 @@
+"""Inputs of the KPI formulas, read from the database with aggregates.
+
+Each `*_inputs` function answers one group of KPIs for a scope and period with a few
+aggregate queries (usage from the rollups, never the raw events); `compute_kpis` feeds
+them to the pure formulas in `metrics.kpis`.
+"""
+
+import datetime
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
+
+from accounts.models import CostEntry, Customer, Lead, Subscription, Ticket
+from metrics import kpis
+from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
+from metrics.periods import Period
+from surveys.models import SurveyResponse
+
+FORMULA_VERSION = "1"
+
+REVENUE_KEYS = (
+    "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening",
+    "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn", "arpu",
+    "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv",
+    "customer_retention_cost", "cac", "ltv_to_cac",
+)  # fmt: skip
+CONVERSION_KEYS = ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")
+VOICE_KEYS = ("nps", "csat", "ces", "ces_average")
+SUPPORT_KEYS = ("first_contact_resolution_rate",)
+USAGE_KEYS = ("mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption")
+KPI_KEYS = REVENUE_KEYS + CONVERSION_KEYS + VOICE_KEYS + SUPPORT_KEYS + USAGE_KEYS
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which customers a KPI covers: the company, a segment, a CSM's portfolio or one customer."""
+
+    customer_id: int | None = None
+    segment: str | None = None
+    csm: str | None = None
+
+    @property
+    def is_company(self) -> bool:
+        return self.customer_id is None and self.segment is None and self.csm is None
+
+    @property
+    def label(self) -> str:
+        if self.customer_id is not None:
+            return f"customer:{self.customer_id}"
+        if self.segment is not None:
+            return f"segment:{self.segment}"
+        if self.csm is not None:
+            return f"csm:{self.csm}"
+        return "company"
+
+    @classmethod
+    def from_label(cls, label: str) -> "Scope":
+        kind, _, value = label.partition(":")
+        if kind == "company" and not value:
+            return cls()
+        if kind == "customer" and value.isdigit():
+            return cls(customer_id=int(value))
+        if kind == "segment":
+            return cls(segment=value)
+        if kind == "csm" and value:
+            return cls(csm=value)
+        raise ValueError(f"unknown scope {label!r}")
+
+    def customers(self):
+        customers = Customer.objects.all()
+        if self.customer_id is not None:
+            customers = customers.filter(pk=self.customer_id)
+        if self.segment is not None:
+            customers = customers.filter(segment=self.segment)
+        if self.csm is not None:
+            customers = customers.filter(Q(owner__username=self.csm) | Q(assigned_users__username=self.csm))
+        return customers
+
+    def restrict(self, queryset, field: str = "customer"):
+        """Filter any queryset with a customer foreign key to this scope."""
+        if self.is_company:
+            return queryset
+        return queryset.filter(**{f"{field}__in": self.customers().values("pk")})
+
+
+def definition_version() -> str:
+    """Return a version naming the formulas and every setting that changes a figure."""
+    inputs = {
+        "formulas": FORMULA_VERSION,
+        "currency": settings.CSPLATFORM_REPORTING_CURRENCY,
+        "tz": settings.CSPLATFORM_REPORTING_TZ,
+        "gross_margin": str(settings.CSPLATFORM_GROSS_MARGIN),
+        "onboarding": [list(settings.CSPLATFORM_ONBOARDING_STEPS), settings.CSPLATFORM_ONBOARDING_DAYS],
+        "key_features": list(settings.CSPLATFORM_KEY_FEATURES),
+        "session_gap": settings.CSPLATFORM_SESSION_GAP_MINUTES,
+    }
+    digest = hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{FORMULA_VERSION}-{digest}"
+
+
+# --- Revenue ---------------------------------------------------------------------------
+
+
+def mrr_by_customer(scope: Scope, day: datetime.date) -> dict[int, Decimal]:
+    """Return {customer id: MRR} of the customers paying at the start of `day`."""
+    rows = scope.restrict(Subscription.objects.active_at(day).paying()).values_list("customer_id", "mrr")
+    mrr = defaultdict(Decimal)
+    for customer_id, value in rows:  # one row per active subscription, not per event
+        mrr[customer_id] += value
+    return dict(mrr)
+
+
+def customers_paid_before(scope: Scope, day: datetime.date) -> set[int]:
+    """Return the customers that paid at some time before `day`."""
+    rows = scope.restrict(Subscription.objects.paying().filter(started_at__lt=day))
+    return set(rows.values_list("customer_id", flat=True).distinct())
+
+
+def new_paying_customers(scope: Scope, period: Period):
+    """Customers whose first non-trial paying row starts in the period."""
+    return (
+        scope.restrict(Subscription.objects.paying())
+        .values("customer_id")
+        .annotate(first=Min("started_at"))
+        .filter(first__gte=period.start, first__lt=period.end)
+    )
+
+
+def costs(period: Period, categories) -> Decimal:
+    """Sum the cost entries of the categories whose month's first day lies in the period."""
+    total = CostEntry.objects.filter(
+        month__gte=period.start, month__lt=period.end, category__in=categories
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal(0)
+
+
+def revenue_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    opening = mrr_by_customer(scope, period.start)
+    closing = mrr_by_customer(scope, period.end)
+    at_start, at_end = set(opening), set(closing)
+    movements = kpis.mrr_movements(opening, closing, customers_paid_before(scope, period.start))
+    arpu = kpis.arpu(movements.closing, len(at_end))
+    churn_by_month = []
+    for month in period.whole_months():
+        month_start = opening if month.start == period.start else mrr_by_customer(scope, month.start)
+        month_end = closing if month.end == period.end else mrr_by_customer(scope, month.end)
+        churn_by_month.append((len(set(month_start) - set(month_end)), len(month_start)))
+    clv = kpis.clv(arpu, Decimal(settings.CSPLATFORM_GROSS_MARGIN), kpis.monthly_churn(churn_by_month))
+    if scope.is_company:
+        retention_cost = kpis.customer_retention_cost(costs(period, CostEntry.RETENTION), len(at_start & at_end))
+        cac = kpis.cac(costs(period, CostEntry.ACQUISITION), new_paying_customers(scope, period).count())
+    else:
+        retention_cost = cac = kpis.Kpi(None, reason="costs are recorded for the whole company only")
+    return {
+        "customers": kpis.amount(len(at_end)),
+        "logo_churn_rate": kpis.logo_churn_rate(at_start, at_end),
+        "customer_retention_rate": kpis.customer_retention_rate(at_start, at_end),
+        "mrr": kpis.amount(movements.closing),
+        "mrr_opening": kpis.amount(movements.opening),
+        "mrr_new": kpis.amount(movements.new),
+        "mrr_reactivation": kpis.amount(movements.reactivation),
+        "mrr_expansion": kpis.amount(movements.expansion),
+        "mrr_contraction": kpis.amount(movements.contraction),
+        "mrr_churn": kpis.amount(movements.churn),
+        "arpu": arpu,
+        "net_revenue_retention": kpis.net_revenue_retention(movements),
+        "gross_revenue_retention": kpis.gross_revenue_retention(movements),
+        "revenue_churn_rate": kpis.revenue_churn_rate(movements),
+        "clv": clv,
+        "customer_retention_cost": retention_cost,
+        "cac": cac,
+        "ltv_to_cac": kpis.ltv_to_cac(clv, cac),
+    }
+
+
+# --- Conversion ------------------------------------------------------------------------
+
+
+def trial_cohort(scope: Scope, period: Period):
+    """Customers whose first trial started in the period, with `converted` per the spec."""
+    first_trial = (
+        Subscription.objects.filter(customer=OuterRef("pk"), is_trial=True)
+        .order_by()
+        .values("customer")
+        .annotate(first=Min("started_at"))
+        .values("first")
+    )
+    paid_after = Subscription.objects.paying().filter(
+        customer=OuterRef("pk"), started_at__gte=OuterRef("first_trial"), started_at__lt=period.end
+    )
+    return (
+        scope.customers()
+        .annotate(first_trial=Subquery(first_trial))
+        .filter(first_trial__gte=period.start, first_trial__lt=period.end)
+        .annotate(converted=Exists(paid_after))
+    )
+
+
+def lead_cohort(period: Period):
+    """Leads created in the period, with `converted` when they converted before its end."""
+    return Lead.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
+
+
+def onboarding_reached(scope: Scope, period: Period) -> tuple[list[int], int]:
+    """Return (customers reaching steps 1..k for each k, customers created in the period)."""
+    steps = list(settings.CSPLATFORM_ONBOARDING_STEPS)
+    cohort = scope.customers().filter(created_on__gte=period.start, created_on__lt=period.end)
+    created = dict(cohort.values_list("pk", "created_on"))
+    if not steps:
+        return [], len(created)
+    window = datetime.timedelta(days=settings.CSPLATFORM_ONBOARDING_DAYS)
+    first_use = (
+        CustomerDayFeature.objects.filter(customer_id__in=list(created), event_type__in=steps)
+        .filter(day__gte=F("customer__created_on"))
+        .values("customer_id", "event_type")
+        .annotate(first=Min("day"))
+        .values_list("customer_id", "event_type", "first")
+    )
+    done = defaultdict(set)
+    for customer_id, event_type, first in first_use:  # one row per customer and step
+        if first < created[customer_id] + window:
+            done[customer_id].add(event_type)
+    reached = [sum(1 for did in done.values() if set(steps[: k + 1]) <= did) for k in range(len(steps))]
+    return reached, len(created)
+
+
+def conversion_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    cohort = trial_cohort(scope, period)
+    completion, drop_off, steps = kpis.onboarding(*onboarding_reached(scope, period))
+    step_names = list(settings.CSPLATFORM_ONBOARDING_STEPS)
+    drop_off = kpis.Kpi(
+        drop_off.value, drop_off.numerator, drop_off.denominator, drop_off.reason,
+        extra={"steps": dict(zip(step_names, steps))},
+    )  # fmt: skip
+    if scope.is_company:
+        leads = lead_cohort(period).aggregate(
+            total=Count("pk"), converted=Count("pk", filter=Q(converted_at__lt=period.end_at))
+        )
+        conversion = kpis.conversion_rate(leads["converted"], leads["total"])
+    else:
+        conversion = kpis.Kpi(None, reason="leads belong to the whole company until they convert")
+    return {
+        "conversion_rate": conversion,
+        "trial_conversion_rate": kpis.trial_conversion_rate(cohort.filter(converted=True).count(), cohort.count()),
+        "onboarding_completion_rate": completion,
+        "onboarding_drop_off": drop_off,
+    }
+
+
+# --- Voice of the customer and support -------------------------------------------------
+
+
+def responses_in(scope: Scope, period: Period):
+    return scope.restrict(
+        SurveyResponse.objects.filter(responded_at__gte=period.start_at, responded_at__lt=period.end_at)
+    )
+
+
+def voice_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    counts = defaultdict(dict)
+    rows = responses_in(scope, period).values("survey_type", "score").annotate(n=Count("pk")).order_by()
+    for row in rows:
+        counts[row["survey_type"]][row["score"]] = row["n"]
+    return {
+        "nps": kpis.nps(counts["nps"]),
+        "csat": kpis.csat(counts["csat"]),
+        "ces": kpis.ces(counts["ces"]),
+        "ces_average": kpis.ces_average(counts["ces"]),
+    }
+
+
+def tickets_resolved_in(scope: Scope, period: Period):
+    return scope.restrict(Ticket.objects.filter(resolved_at__gte=period.start_at, resolved_at__lt=period.end_at))
+
+
+def support_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    counted = tickets_resolved_in(scope, period).filter(contacts_count__isnull=False)
+    totals = counted.aggregate(total=Count("pk"), first=Count("pk", filter=Q(contacts_count=1)))
+    return {"first_contact_resolution_rate": kpis.first_contact_resolution_rate(totals["first"], totals["total"])}
+
+
+# --- Usage -----------------------------------------------------------------------------
+
+
+def usage_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    days = scope.restrict(UserDayActivity.objects.filter(day__gte=period.start, day__lt=period.end))
+    activity = days.aggregate(user_days=Count("pk"), events=Sum("events"), users=Count("contact_id", distinct=True))
+    sessions = scope.restrict(
+        UsageSession.objects.filter(started_at__gte=period.start_at, started_at__lt=period.end_at)
+    ).aggregate(n=Count("pk"), total_us=Sum("duration_us"))
+    features = scope.restrict(CustomerDayFeature.objects.filter(day__gte=period.start, day__lt=period.end))
+    by_feature = dict(
+        features.values("event_type").annotate(n=Count("customer_id", distinct=True)).values_list("event_type", "n")
+    )
+    active_customers = features.aggregate(n=Count("customer_id", distinct=True))["n"]
+    users, user_days = activity["users"], activity["user_days"]
+    seconds = Decimal(sessions["total_us"] or 0) / Decimal(1_000_000)
+    return {
+        "mau": kpis.mau(users),
+        "dau_average": kpis.dau_average(user_days, period.days),
+        "dau_mau": kpis.dau_mau(user_days, period.days, users),
+        "average_session_duration": kpis.average_session_duration(seconds, sessions["n"]),
+        "events_per_active_user": kpis.events_per_active_user(activity["events"] or 0, users),
+        "feature_adoption": kpis.feature_adoption(by_feature, active_customers),
+    }
+
+
+GROUPS = (
+    (REVENUE_KEYS, revenue_kpis),
+    (CONVERSION_KEYS, conversion_kpis),
+    (VOICE_KEYS, voice_kpis),
+    (SUPPORT_KEYS, support_kpis),
+    (USAGE_KEYS, usage_kpis),
+)
+
+
+def compute_kpis(scope: Scope, period: Period, keys=None) -> dict[str, kpis.Kpi]:
+    """Compute the KPIs named in `keys` (default: all) for one scope and period."""
+    wanted = list(keys or KPI_KEYS)
+    unknown = [k for k in wanted if k not in KPI_KEYS]
+    if unknown:
+        raise ValueError(f"unknown KPI key(s): {', '.join(unknown)}")
+    results = {}
+    for group_keys, compute in GROUPS:
+        if any(k in wanted for k in group_keys):
+            results.update(compute(scope, period))
+    return {k: results[k] for k in wanted}
