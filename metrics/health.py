@@ -1,0 +1,167 @@
+"""Health score of spec/kpis.md: inputs per customer from aggregates, scores from pure maths.
+
+`health_for_customers(ids, at)` scores many customers with a fixed number of queries
+(the portfolio page scores a whole portfolio at once); every component carries the
+inputs it came from, so a CSM sees why a score is low.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from accounts.models import Contact, Subscription, Ticket
+from metrics import kpis
+from metrics.models import CustomerDayFeature, UserDayActivity
+from metrics.periods import day_start
+from surveys.models import SurveyResponse
+
+WINDOW_DAYS = 30
+SENTIMENT_DAYS = 180
+GROWTH_DAYS = 90
+TARGET_ACTIVE_DAYS = Decimal(12)
+DEFAULT_WEIGHTS = {"frequency": 25, "breadth": 20, "depth": 20, "sentiment": 15, "support": 10, "growth": 10}
+HUNDRED = Decimal(100)
+
+
+@dataclass
+class Component:
+    score: Decimal | None
+    weight: Decimal
+    inputs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Health:
+    customer_id: int
+    at: datetime.date
+    score: Decimal | None
+    band: str | None
+    components: dict[str, Component]
+
+
+def weights() -> dict[str, Decimal]:
+    configured = getattr(settings, "CSPLATFORM_HEALTH_WEIGHTS", None) or DEFAULT_WEIGHTS
+    return {name: Decimal(str(configured.get(name, 0))) for name in DEFAULT_WEIGHTS}
+
+
+def _pct(numerator, denominator) -> Decimal | None:
+    if not denominator:
+        return None
+    return HUNDRED * Decimal(numerator) / Decimal(denominator)
+
+
+def _mrr_at(ids, day) -> dict[int, Decimal]:
+    totals = defaultdict(Decimal)
+    rows = Subscription.objects.active_at(day).paying().filter(customer_id__in=ids).values_list("customer_id", "mrr")
+    for customer_id, mrr in rows:  # one row per active subscription
+        totals[customer_id] += mrr
+    return totals
+
+
+def _latest_nps(ids, start_at, end_at) -> dict[int, list[int]]:
+    """Return {customer: [latest NPS score of each contact]} for responses in [start_at, end_at)."""
+    responses = (
+        SurveyResponse.objects.filter(
+            customer_id__in=ids, survey_type="nps", responded_at__gte=start_at, responded_at__lt=end_at
+        )
+        .order_by("responded_at", "pk")
+        .values_list("pk", "customer_id", "contact_id", "score")
+    )
+    latest = {}
+    for pk, customer_id, contact_id, score in responses:  # responses, a few per contact
+        # A response without a contact stands for itself.
+        latest[(customer_id, contact_id or f"response-{pk}")] = score
+    scores = defaultdict(list)
+    for (customer_id, _), score in latest.items():
+        scores[customer_id].append(score)
+    return scores
+
+
+def health_for_customers(ids, at: datetime.date) -> dict[int, Health]:
+    """Score each customer in `ids` at the start of day `at` over the window [at − 30 days, at)."""
+    ids = list(ids)
+    start = at - datetime.timedelta(days=WINDOW_DAYS)
+    activity = {
+        row["customer_id"]: row
+        for row in UserDayActivity.objects.filter(customer_id__in=ids, day__gte=start, day__lt=at)
+        .values("customer_id")
+        .annotate(user_days=Count("pk"), users=Count("contact_id", distinct=True))
+    }
+    contacts = dict(
+        Contact.objects.filter(customer_id__in=ids).values("customer_id").annotate(n=Count("pk")).values_list(
+            "customer_id", "n"
+        )
+    )
+    features = CustomerDayFeature.objects.filter(day__gte=start, day__lt=at)
+    key_features = list(settings.CSPLATFORM_KEY_FEATURES) or sorted(
+        set(features.values_list("event_type", flat=True).distinct())
+    )
+    used = dict(
+        features.filter(customer_id__in=ids, event_type__in=key_features)
+        .values("customer_id")
+        .annotate(n=Count("event_type", distinct=True))
+        .values_list("customer_id", "n")
+    )
+    nps_scores = _latest_nps(ids, day_start(at - datetime.timedelta(days=SENTIMENT_DAYS)), day_start(at))
+    tickets = {
+        row["customer_id"]: row
+        for row in Ticket.objects.filter(
+            customer_id__in=ids,
+            resolved_at__gte=day_start(start),
+            resolved_at__lt=day_start(at),
+            contacts_count__isnull=False,
+        )
+        .values("customer_id")
+        .annotate(total=Count("pk"), first=Count("pk", filter=Q(contacts_count=1)))
+    }
+    mrr_now = _mrr_at(ids, at)
+    mrr_before = _mrr_at(ids, at - datetime.timedelta(days=GROWTH_DAYS))
+    w = weights()
+    results = {}
+    for customer_id in ids:  # one pass over customers, all inputs already aggregated
+        act = activity.get(customer_id, {"user_days": 0, "users": 0})
+        frequency = _pct(act["user_days"], act["users"])
+        if frequency is not None:
+            frequency = min(HUNDRED, frequency / TARGET_ACTIVE_DAYS)
+        scores = nps_scores.get(customer_id, [])
+        sentiment = Decimal(10) * Decimal(sum(scores)) / len(scores) if scores else None
+        tix = tickets.get(customer_id, {"total": 0, "first": 0})
+        before, now = mrr_before.get(customer_id, kpis.ZERO), mrr_now.get(customer_id, kpis.ZERO)
+        growth = None
+        if before > 0:
+            growth = 50 + 50 * kpis.clamp((now - before) / before, Decimal(-1), Decimal(1))
+        components = {
+            "frequency": Component(
+                frequency,
+                w["frequency"],
+                {"active_user_days": act["user_days"], "active_users": act["users"], "target_days": 12},
+            ),
+            "breadth": Component(
+                _pct(act["users"], contacts.get(customer_id, 0)),
+                w["breadth"],
+                {"active_users": act["users"], "known_users": contacts.get(customer_id, 0)},
+            ),
+            "depth": Component(
+                _pct(used.get(customer_id, 0), len(key_features)),
+                w["depth"],
+                {"key_features_used": used.get(customer_id, 0), "key_features": len(key_features)},
+            ),
+            "sentiment": Component(sentiment, w["sentiment"], {"latest_nps_per_contact": scores}),
+            "support": Component(
+                _pct(tix["first"], tix["total"]),
+                w["support"],
+                {"first_contact": tix["first"], "resolved_with_count": tix["total"]},
+            ),
+            "growth": Component(growth, w["growth"], {"mrr": str(now), "mrr_90_days_before": str(before)}),
+        }
+        score = kpis.health_score({name: (c.score, c.weight) for name, c in components.items()})
+        results[customer_id] = Health(customer_id, at, score, kpis.health_band(score), components)
+    return results
+
+
+def customer_health(customer_id: int, at: datetime.date) -> Health:
+    return health_for_customers([customer_id], at)[customer_id]
