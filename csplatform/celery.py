@@ -1,11 +1,38 @@
-"""The Celery application; tasks live in each app's tasks.py."""
+"""The Celery application and its beat schedule; tasks live in each app's tasks.py.
+
+django-celery-beat's DatabaseScheduler copies this schedule into the database, where
+admins can see and change it in Django admin (Periodic tasks).
+"""
 
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
 
 app = Celery("csplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+HOUR = 3600
+app.conf.beat_schedule = {
+    # After midnight, once the day's data is in: yesterday and the month to date for every scope.
+    "kpi-snapshots-daily": {
+        "task": "metrics.snapshots_daily",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * HOUR},
+    },
+    # The closed month, on the first, after the daily run has settled.
+    "kpi-snapshots-monthly": {
+        "task": "metrics.snapshots_monthly",
+        "schedule": crontab(day_of_month=1, hour=3, minute=30),
+        "options": {"expires": 12 * HOUR},
+    },
+    # Late data: imports mark the days they touched; recompute those snapshots within the hour.
+    "kpi-snapshots-stale": {
+        "task": "metrics.snapshots_stale",
+        "schedule": crontab(minute=40),
+        "options": {"expires": HOUR},
+    },
+}

@@ -4,18 +4,28 @@ from django.contrib.auth import get_user_model
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers
-from rest_framework.decorators import api_view, permission_classes
-from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.permissions import IsAuthenticated
+from django.db.models import Q
+from django_filters import rest_framework as filters
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.routers import SimpleRouter
 
 from accounts.models import Customer
-from accounts.roles import sees_all_customers
+from accounts.roles import is_admin, sees_all_customers
 from metrics import rows as kpi_rows
+from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
-from metrics.presenters import kpis_json
+from metrics.presenters import kpis_json, number
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
+from metrics.tasks import fan_out
+
+
+class IsRoleAdmin(BasePermission):
+    def has_permission(self, request, view):
+        return is_admin(request.user)
 
 
 class KpiQuery(serializers.Serializer):
@@ -148,3 +158,95 @@ def kpi_rows_view(request, key):
     paginator = RowsPagination()
     page = paginator.paginate_queryset(rows, request)
     return paginator.get_paginated_response(page)
+
+
+class KpiSnapshotSerializer(serializers.ModelSerializer):
+    value = serializers.SerializerMethodField()
+    numerator = serializers.SerializerMethodField()
+    denominator = serializers.SerializerMethodField()
+
+    class Meta:
+        model = KpiSnapshot
+        fields = [
+            "id", "metric", "scope", "period_start", "period_end", "value", "numerator", "denominator",
+            "reason", "extra", "definition_version", "computed_at",
+        ]  # fmt: skip
+
+    def get_value(self, obj) -> float | None:
+        return number(obj.value)
+
+    def get_numerator(self, obj) -> float | None:
+        return number(obj.numerator)
+
+    def get_denominator(self, obj) -> float | None:
+        return number(obj.denominator)
+
+
+class KpiSnapshotFilter(filters.FilterSet):
+    class Meta:
+        model = KpiSnapshot
+        fields = {
+            "metric": ["exact"],
+            "scope": ["exact"],
+            "period_start": ["exact", "gte"],
+            "period_end": ["exact", "lte"],
+            "definition_version": ["exact"],
+        }
+
+
+class SnapshotCursor(CursorPagination):
+    ordering = ("-period_start", "metric", "scope", "id")
+    page_size = 100
+
+
+def snapshots_visible_to(user):
+    """Snapshots a user may read: all for admins and managers; aggregates and their portfolio for CSMs."""
+    snapshots = KpiSnapshot.objects.all()
+    if sees_all_customers(user):
+        return snapshots
+    own = Customer.objects.visible_to(user).values_list("pk", flat=True)
+    return snapshots.filter(
+        Q(scope="company")
+        | Q(scope__startswith="segment:")
+        | Q(scope=f"csm:{user.get_username()}")
+        | Q(scope__in=[f"customer:{pk}" for pk in own])
+    )
+
+
+class RecomputeRequest(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    interval = serializers.ChoiceField(choices=INTERVALS, default="month")
+
+    def validate(self, data):
+        if data["start"] >= data["end"]:
+            raise serializers.ValidationError({"end": ["end must be after start"]})
+        if len(split(Period(data["start"], data["end"]), data["interval"])) > 400:
+            raise serializers.ValidationError({"interval": ["more than 400 intervals: choose a longer interval"]})
+        return data
+
+
+class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
+    """Stored KPI snapshots; `recompute` (admin) queues a backfill."""
+
+    serializer_class = KpiSnapshotSerializer
+    filterset_class = KpiSnapshotFilter
+    pagination_class = SnapshotCursor
+    search_fields = []
+    ordering_fields = []
+
+    def get_queryset(self):
+        return snapshots_visible_to(self.request.user)
+
+    @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("Queued", {"tasks": serializers.IntegerField()})})
+    @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated, IsRoleAdmin])
+    def recompute(self, request):
+        query = RecomputeRequest(data=request.data)
+        query.is_valid(raise_exception=True)
+        periods = split(Period(query.validated_data["start"], query.validated_data["end"]), query.validated_data["interval"])
+        tasks = sum(fan_out(p.start, p.end) for p in periods)
+        return Response({"tasks": tasks}, status=202)
+
+
+router = SimpleRouter()
+router.register("kpi-snapshots", KpiSnapshotViewSet, basename="kpi-snapshot")

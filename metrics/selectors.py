@@ -118,7 +118,7 @@ def mrr_by_customer(scope: Scope, day: datetime.date) -> dict[int, Decimal]:
 def customers_paid_before(scope: Scope, day: datetime.date) -> set[int]:
     """Return the customers that paid at some time before `day`."""
     rows = scope.restrict(Subscription.objects.paying().filter(started_at__lt=day))
-    return set(rows.values_list("customer_id", flat=True).distinct())
+    return set(rows.values_list("customer_id", flat=True).order_by().distinct())
 
 
 def new_paying_customers(scope: Scope, period: Period):

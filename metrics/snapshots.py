@@ -1,0 +1,109 @@
+"""KPI snapshots: compute a scope's KPIs for a period and upsert them, idempotently.
+
+A snapshot row is unique per (metric, scope, period, definition version), so running
+the same work twice rewrites the same rows. Periods are always arguments; the only
+place that reads the clock is the beat entry point in metrics.tasks.
+"""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Customer
+from accounts.roles import CSM
+from metrics.models import KpiSnapshot, StaleRange
+from metrics.periods import Period, add_months
+from metrics.selectors import Scope, compute_kpis, definition_version
+
+UPDATE_FIELDS = ["value", "numerator", "denominator", "reason", "extra", "computed_at"]
+
+
+def _json_extra(extra: dict) -> dict:
+    """Make a Kpi's extra JSON-safe (nested Kpis become their figures)."""
+    from metrics.presenters import kpi_json
+
+    out = {}
+    for name, value in extra.items():
+        if isinstance(value, dict):
+            out[name] = {k: kpi_json(k, v) if hasattr(v, "value") else v for k, v in value.items()}
+        elif hasattr(value, "as_tuple"):
+            out[name] = str(value)
+        else:
+            out[name] = value
+    return out
+
+
+def snapshot_write(scope: Scope, period: Period, *, computed_at: datetime.datetime | None = None) -> int:
+    """Compute every KPI of `scope` for `period` and upsert one snapshot row each; return the count."""
+    version = definition_version()
+    computed_at = computed_at or timezone.now()
+    rows = [
+        KpiSnapshot(
+            metric=key,
+            scope=scope.label,
+            period_start=period.start,
+            period_end=period.end,
+            value=kpi.value,
+            numerator=kpi.numerator,
+            denominator=kpi.denominator,
+            reason=kpi.reason,
+            extra=_json_extra(kpi.extra),
+            definition_version=version,
+            computed_at=computed_at,
+        )
+        for key, kpi in compute_kpis(scope, period).items()
+    ]
+    KpiSnapshot.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["metric", "scope", "period_start", "period_end", "definition_version"],
+        update_fields=UPDATE_FIELDS,
+    )
+    return len(rows)
+
+
+def all_scopes(include_customers: bool = True) -> list[str]:
+    """Return the labels of every scope snapshots are kept for."""
+    scopes = ["company"]
+    segments = Customer.objects.exclude(segment="").values_list("segment", flat=True).distinct().order_by("segment")
+    scopes += [f"segment:{s}" for s in segments]
+    csms = get_user_model().objects.filter(groups__name=CSM).values_list("username", flat=True).order_by("username")
+    scopes += [f"csm:{u}" for u in csms]
+    if include_customers:
+        scopes += [f"customer:{pk}" for pk in Customer.objects.order_by("pk").values_list("pk", flat=True)]
+    return scopes
+
+
+def daily_periods(day: datetime.date) -> list[Period]:
+    """The periods the daily run keeps: yesterday, and the month to date (when it has begun)."""
+    periods = [Period(day - datetime.timedelta(days=1), day)]
+    if day.day != 1:
+        periods.append(Period(day.replace(day=1), day))
+    return periods
+
+
+def closed_month(day: datetime.date) -> Period:
+    """The last calendar month that ended on or before `day`."""
+    return Period(add_months(day, -1), day.replace(day=1))
+
+
+@transaction.atomic
+def stale_periods_take() -> list[tuple[str, Period]]:
+    """Return the (scope, period) pairs of stored snapshots that late data touched, and clear the marks."""
+    ranges = list(StaleRange.objects.select_for_update())
+    if not ranges:
+        return []
+    overlap = Q()
+    for r in ranges:
+        overlap |= Q(period_start__lt=r.end, period_end__gt=r.start)
+    pairs = (
+        KpiSnapshot.objects.filter(overlap, definition_version=definition_version())
+        .values_list("scope", "period_start", "period_end")
+        .order_by()
+        .distinct()
+    )
+    StaleRange.objects.filter(pk__in=[r.pk for r in ranges]).delete()
+    return [(scope, Period(start, end)) for scope, start, end in pairs]

@@ -1,0 +1,75 @@
+"""Celery tasks for KPI snapshots. Arguments are scope labels and ISO dates, never objects."""
+
+import datetime
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+from django.utils import timezone
+
+from metrics import snapshots
+from metrics.periods import Period
+from metrics.selectors import Scope
+
+log = logging.getLogger(__name__)
+CHUNK = 50
+TRANSIENT = (OperationalError,)
+
+
+def _date(value: str) -> datetime.date:
+    return datetime.date.fromisoformat(value)
+
+
+@shared_task(
+    name="metrics.snapshot_chunk",
+    autoretry_for=TRANSIENT,
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,  # idempotent: a re-delivered chunk rewrites the same rows
+)
+def snapshot_chunk(scope_labels: list[str], start: str, end: str) -> int:
+    """Compute and upsert the snapshots of these scopes for [start, end)."""
+    period = Period(_date(start), _date(end))
+    written = 0
+    for label in scope_labels:
+        try:
+            scope = Scope.from_label(label)
+        except ValueError:
+            log.warning("skipping unknown scope %r", label)
+            continue
+        written += snapshots.snapshot_write(scope, period)
+    return written
+
+
+def fan_out(start: datetime.date, end: datetime.date, scopes: list[str] | None = None) -> int:
+    """Queue one chunk task per CHUNK scopes for [start, end); return the number of tasks."""
+    scopes = scopes if scopes is not None else snapshots.all_scopes()
+    for i in range(0, len(scopes), CHUNK):
+        snapshot_chunk.delay(scopes[i : i + CHUNK], start.isoformat(), end.isoformat())
+    return (len(scopes) + CHUNK - 1) // CHUNK
+
+
+@shared_task(name="metrics.snapshots_stale", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def snapshots_stale() -> int:
+    """Recompute the stored snapshots whose periods late data touched."""
+    pairs = snapshots.stale_periods_take()
+    for label, period in pairs:
+        snapshot_chunk.delay([label], period.start.isoformat(), period.end.isoformat())
+    return len(pairs)
+
+
+@shared_task(name="metrics.snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def snapshots_daily(day: str | None = None) -> int:
+    """Yesterday and the month to date for every scope. Beat calls it without `day`: today."""
+    day = _date(day) if day else timezone.localdate()  # the one place the clock is read
+    snapshots_stale.delay()
+    return sum(fan_out(p.start, p.end) for p in snapshots.daily_periods(day))
+
+
+@shared_task(name="metrics.snapshots_monthly", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def snapshots_monthly(day: str | None = None) -> int:
+    """The closed month before `day` for every scope."""
+    day = _date(day) if day else timezone.localdate()
+    month = snapshots.closed_month(day)
+    return fan_out(month.start, month.end)
+
