@@ -235,6 +235,8 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     search_fields = []
     ordering_fields = []
 
+    queryset = KpiSnapshot.objects.none()  # for the schema; requests use get_queryset
+
     def get_queryset(self):
         return snapshots_visible_to(self.request.user)
 
