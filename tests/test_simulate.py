@@ -186,3 +186,16 @@ def test_a_small_run_imports_cleanly_and_reimports_without_duplicates(tmp_path, 
 
     call_command("simulate", flush=True, **options)
     assert [model.objects.count() for model in (Customer, Subscription, UsageEvent, Ticket, SurveyResponse)] == counts
+
+
+def test_the_first_active_day_walks_through_the_customers_onboarding_steps(default_simulation):
+    customer = next(c for c in default_simulation.customers if set(catalog.ONBOARDING) <= set(c.features) and c.activity)
+    first_day = None
+    types = []
+    for row in customer_events(42, customer):
+        day = row["occurred_at"][:10]
+        if first_day not in (None, day):
+            break
+        first_day = day
+        types.append(row["event_type"])
+    assert types[: len(catalog.ONBOARDING) + 1] == ["login", *catalog.ONBOARDING]

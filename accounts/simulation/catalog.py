@@ -54,8 +54,10 @@ DEFAULT_SESSION_START_HOURS = (6, 11)
 
 LOGIN = "login"
 DASHBOARD = "dashboard_view"
-# Features beyond the dashboard, most commonly adopted first.
+# Features beyond the dashboard; a customer uses a random few of them, more when healthier.
 FEATURES = ("report_created", "export", "api_call", "invite_user", "integration_setup")
+# The order in which a new customer sets itself up (scripts/demo's CSPLATFORM_ONBOARDING_STEPS).
+ONBOARDING = ("integration_setup", "invite_user", "report_created")
 
 ROLES = ("Admin", "Manager", "Analyst", "Sales Ops", "Finance", "Developer", "Team Lead")
 LEAD_SOURCES = ("website", "webinar", "partner", "trade_fair", "outbound", "referral", "google_ads", "linkedin")
