@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "accounts",
     "surveys",
     "metrics",
+    "web",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,240 @@
+"""Server-rendered SVG charts: no JavaScript, no inline styles (CSP), colours from CSS classes.
+
+Each chart comes with the same numbers as a table in the page (see
+`_components/chart.html`), so screen readers and people without a mouse get the data.
+"""
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+WIDTH, HEIGHT = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 34
+
+
+@dataclass
+class Series:
+    name: str
+    values: list  # Decimal | None per x label
+    css: str = "s1"
+
+
+def _nice_step(span: float) -> float:
+    """A round tick step giving about four ticks over `span`."""
+    if span <= 0:
+        return 1.0
+    raw = span / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        if raw <= factor * magnitude:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def _ticks(low: float, high: float) -> list[float]:
+    if low == high:
+        low, high = (low - 1, high + 1) if low else (0, 1)
+    step = _nice_step(high - low)
+    start = (low // step) * step
+    ticks, value = [], start
+    while value < high + step * 0.999:
+        ticks.append(round(value, 10))
+        value += step
+        if len(ticks) > 12:
+            break
+    return ticks
+
+
+def _label(value: float, fmt) -> str:
+    return fmt(Decimal(str(value))) if fmt else f"{value:g}"
+
+
+def _frame(x_labels, ticks, fmt, y_of):
+    plot_w = WIDTH - LEFT - RIGHT
+    parts = []
+    for tick in ticks:
+        y = y_of(tick)
+        parts.append(
+            format_html(
+                '<line class="grid" x1="{}" x2="{}" y1="{}" y2="{}"/>'
+                '<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>',
+                LEFT, WIDTH - RIGHT, f"{y:.1f}", f"{y:.1f}", LEFT - 6, f"{y + 4:.1f}", _label(tick, fmt),
+            )  # fmt: skip
+        )
+    n = len(x_labels)
+    every = max(1, (n + 5) // 6)
+    for i, label in enumerate(x_labels):
+        if i % every and i != n - 1:
+            continue
+        x = LEFT + plot_w * (i + 0.5) / n
+        parts.append(
+            format_html(
+                '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+                f"{x:.1f}", HEIGHT - BOTTOM + 18, label,
+            )  # fmt: skip
+        )
+    return mark_safe("".join(parts))
+
+
+def _svg(title: str, body, legend) -> str:
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" preserveAspectRatio="xMidYMid meet">'
+        "<title>{}</title>{}</svg>{}",
+        WIDTH, HEIGHT, title, title, body, legend,
+    )  # fmt: skip
+
+
+def _legend(series: list[Series]):
+    if len(series) < 2:
+        return ""
+    items = format_html_join(
+        "", '<li><span class="swatch {}" aria-hidden="true"></span>{}</li>', ((s.css, s.name) for s in series)
+    )
+    return format_html('<ul class="legend">{}</ul>', items)
+
+
+def line_chart(title: str, x_labels: list[str], series: list[Series], fmt=None) -> str:
+    """Lines with dots; gaps where a value is None (undefined, not zero)."""
+    values = [float(v) for s in series for v in s.values if v is not None]
+    if not values:
+        return format_html('<p class="muted chart-empty">{}</p>', "No data for this chart yet.")
+    # Start at zero unless the values sit far above it (an NPS of 40..60 would be a flat line).
+    low = 0.0 if min(values) >= 0 and min(values) < max(values) * 0.5 else min(values)
+    ticks = _ticks(min(low, 0.0) if low <= 0 else low, max(values))
+    low, high = ticks[0], ticks[-1]
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    n = len(x_labels)
+
+    def y_of(v):
+        return TOP + plot_h * (1 - (v - low) / ((high - low) or 1))
+
+    def x_of(i):
+        return LEFT + plot_w * (i + 0.5) / n
+
+    parts = [_frame(x_labels, ticks, fmt, y_of)]
+    for s in series:
+        segment = []
+        for i, v in enumerate(s.values + [None]):
+            if v is None:
+                if len(segment) > 1:
+                    points = " ".join(f"{x:.1f},{y:.1f}" for x, y in segment)
+                    parts.append(format_html('<polyline class="line {}" points="{}"/>', s.css, points))
+                segment = []
+                continue
+            segment.append((x_of(i), y_of(float(v))))
+        for i, v in enumerate(s.values):
+            if v is not None:
+                parts.append(
+                    format_html(
+                        '<circle class="dot {}" cx="{}" cy="{}" r="3"><title>{} {}: {}</title></circle>',
+                        s.css, f"{x_of(i):.1f}", f"{y_of(float(v)):.1f}", s.name, x_labels[i], _label(float(v), fmt),
+                    )  # fmt: skip
+                )
+    return _svg(title, mark_safe("".join(parts)), _legend(series))
+
+
+def stacked_bar_chart(title: str, x_labels: list[str], up: list[Series], down: list[Series], fmt=None) -> str:
+    """Bars stacked above zero (`up`) and below it (`down`), e.g. MRR gained and lost."""
+    tops = [sum(float(s.values[i] or 0) for s in up) for i in range(len(x_labels))]
+    bottoms = [-sum(float(s.values[i] or 0) for s in down) for i in range(len(x_labels))]
+    if not any(tops) and not any(bottoms):
+        return format_html('<p class="muted chart-empty">{}</p>', "No movements in these months.")
+    ticks = _ticks(min(bottoms + [0.0]), max(tops + [0.0]))
+    low, high = ticks[0], ticks[-1]
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    n = len(x_labels)
+    bar_w = plot_w / n * 0.6
+
+    def y_of(v):
+        return TOP + plot_h * (1 - (v - low) / ((high - low) or 1))
+
+    parts = [_frame(x_labels, ticks, fmt, y_of)]
+    for i, label in enumerate(x_labels):
+        x = LEFT + plot_w * (i + 0.5) / n - bar_w / 2
+        for group, sign in ((up, 1), (down, -1)):
+            base = 0.0
+            for s in group:
+                v = float(s.values[i] or 0)
+                if not v:
+                    continue
+                y0, y1 = y_of(base), y_of(base + sign * v)
+                parts.append(
+                    format_html(
+                        '<rect class="bar {}" x="{}" y="{}" width="{}" height="{}"><title>{} {}: {}</title></rect>',
+                        s.css, f"{x:.1f}", f"{min(y0, y1):.1f}", f"{bar_w:.1f}", f"{abs(y1 - y0):.1f}",
+                        s.name, label, _label(v, fmt),
+                    )  # fmt: skip
+                )
+                base += sign * v
+    zero = y_of(0)
+    parts.append(format_html('<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>', LEFT, WIDTH - RIGHT, zero, zero))
+    return _svg(title, mark_safe("".join(parts)), _legend(up + down))
+
+
+# --- The team report's charts -------------------------------------------------------------
+
+TREND_CHARTS = (
+    # (id, title, [(key, css)], formatting key); MRR movements are a stacked bar of their own.
+    ("churn-retention", "Logo churn and customer retention",
+     [("logo_churn_rate", "s5"), ("customer_retention_rate", "s1")], "logo_churn_rate"),
+    ("revenue-retention", "Net and gross revenue retention",
+     [("net_revenue_retention", "s1"), ("gross_revenue_retention", "s2")], "net_revenue_retention"),
+    ("nps", "NPS", [("nps", "s1")], "nps"),
+    ("csat-ces", "CSAT and CES (share of good answers)", [("csat", "s2"), ("ces", "s3")], "csat"),
+    ("dau-mau", "DAU / MAU (stickiness)", [("dau_mau", "s1")], "dau_mau"),
+)  # fmt: skip
+MOVEMENTS_UP = (("mrr_new", "s1"), ("mrr_reactivation", "s2"), ("mrr_expansion", "s3"))
+MOVEMENTS_DOWN = (("mrr_contraction", "s4"), ("mrr_churn", "s5"))
+
+
+def report_charts(trends, label_of, format_kpi) -> list[dict]:
+    """Chart specs for the report: the SVG plus the same figures as table rows.
+
+    `trends` is [(Period, {key: Kpi})]; `label_of(key)` names a KPI; `format_kpi(key, value)`
+    formats one figure.
+    """
+    if not trends:
+        return []
+    labels = [m.start.strftime("%b %y") for m, _ in trends]
+
+    def values(key):
+        return [k[key].value for _, k in trends]
+
+    def table(keys):
+        return [(m.start, [format_kpi(key, k[key]) for key in keys]) for m, k in trends]
+
+    movement_keys = [k for k, _ in MOVEMENTS_UP + MOVEMENTS_DOWN]
+    specs = [
+        {
+            "id": "mrr-movements",
+            "title": "MRR movements",
+            "svg": stacked_bar_chart(
+                "MRR movements per month: gains above zero, losses below",
+                labels,
+                [Series(str(label_of(k)), values(k), css) for k, css in MOVEMENTS_UP],
+                [Series(str(label_of(k)), values(k), css) for k, css in MOVEMENTS_DOWN],
+                fmt=lambda v: format_kpi("mrr", v),
+            ),
+            "columns": [label_of(k) for k in movement_keys],
+            "rows": table(movement_keys),
+        }
+    ]
+    for chart_id, title, keys, fmt_key in TREND_CHARTS:
+        specs.append(
+            {
+                "id": chart_id,
+                "title": title,
+                "svg": line_chart(
+                    title,
+                    labels,
+                    [Series(str(label_of(k)), values(k), css) for k, css in keys],
+                    fmt=lambda v, fmt_key=fmt_key: format_kpi(fmt_key, v),
+                ),
+                "columns": [label_of(k) for k, _ in keys],
+                "rows": table([k for k, _ in keys]),
+            }
+        )
+    return specs

@@ -1,0 +1,145 @@
+"""Forms of the CSM screens: portfolio filters, report period and scope, notes and tasks."""
+
+import datetime
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Note, Task
+from metrics.periods import Period, add_months
+from web import selectors
+
+SORT_CHOICES = [
+    ("name", _("Name (A–Z)")),
+    ("health", _("Health (lowest first)")),
+    ("-health", _("Health (highest first)")),
+    ("-mrr", _("MRR (highest first)")),
+    ("mrr_change", _("MRR change (biggest drop first)")),
+    ("renewal", _("Renewal (soonest first)")),
+    ("last_activity", _("Last activity (oldest first)")),
+    ("-open_tickets", _("Open tickets (most first)")),
+    ("nps", _("NPS (lowest first)")),
+    ("-open_tasks", _("Open tasks (most first)")),
+]
+SORT_VALUES = {value for value, _label in SORT_CHOICES} | {
+    "-name", "-mrr_change", "-renewal", "-last_activity", "open_tickets", "-nps", "open_tasks", "mrr",
+}  # fmt: skip
+BAND_CHOICES = [
+    ("", _("Any health")),
+    ("at_risk", _("At risk")),
+    ("neutral", _("Neutral")),
+    ("healthy", _("Healthy")),
+    ("none", _("No data")),
+]
+RENEWAL_CHOICES = [
+    ("", _("Any renewal")),
+    ("30", _("Renews within 30 days")),
+    ("90", _("Renews within 90 days")),
+    ("180", _("Renews within 180 days")),
+    ("365", _("Renews within a year")),
+]
+
+
+class PortfolioFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    segment = forms.ChoiceField(label=_("Segment"), required=False)
+    band = forms.ChoiceField(label=_("Health"), required=False, choices=BAND_CHOICES)
+    renewal = forms.ChoiceField(label=_("Renewal"), required=False, choices=RENEWAL_CHOICES)
+    csm = forms.ChoiceField(label=_("CSM"), required=False)
+    sort = forms.CharField(label=_("Sort by"), required=False)
+
+    def __init__(self, *args, segments=(), csms=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].choices = [("", _("All segments"))] + [(s, s) for s in segments]
+        self.fields["sort"].widget = forms.Select(choices=SORT_CHOICES)
+        if csms is None:
+            del self.fields["csm"]
+        else:
+            self.fields["csm"].choices = [("", _("Whole team"))] + [
+                (u.get_username(), u.get_full_name() or u.get_username()) for u in csms
+            ]
+
+    def clean_sort(self):
+        sort = self.cleaned_data.get("sort") or "name"
+        return sort if sort in SORT_VALUES else "name"
+
+    def filters(self) -> selectors.PortfolioFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        renewal = data.get("renewal")
+        return selectors.PortfolioFilters(
+            q=(data.get("q") or "").strip(),
+            segment=data.get("segment") or "",
+            band=data.get("band") or "",
+            renewal_days=int(renewal) if renewal else None,
+            csm=data.get("csm") or "",
+            sort=data.get("sort") or "name",
+        )
+
+
+class ReportForm(forms.Form):
+    """A period (a month, or start and end) and a scope label."""
+
+    month = forms.CharField(
+        label=_("Month"), required=False, widget=forms.DateInput(attrs={"type": "month"}),
+        help_text=_("Pick a month, or give start and end below."),
+    )  # fmt: skip
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        label=_("Until (exclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    scope = forms.ChoiceField(label=_("Scope"), required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["scope"].choices = [
+            (group, choices) if group else choices[0] for group, choices in selectors.report_scope_choices(user)
+        ]
+
+    def clean_month(self):
+        value = self.cleaned_data.get("month")
+        if not value:
+            return None
+        try:
+            return datetime.datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise forms.ValidationError(_("Enter a month as YYYY-MM.")) from None
+
+    def clean(self):
+        data = super().clean()
+        start, end, month = data.get("start"), data.get("end"), data.get("month")
+        if start and end:
+            if start >= end:
+                self.add_error("end", _("The end must be after the start."))
+            elif (end - start).days > 366 * 5:
+                self.add_error("end", _("A report spans at most five years."))
+            else:
+                data["period"] = Period(start, end)
+        elif month:
+            data["period"] = Period(month, add_months(month, 1))
+        else:
+            data["period"] = selectors.default_report_period()
+        try:
+            data["scope_obj"] = selectors.report_scope_for(self.user, data.get("scope") or "company")
+        except ValueError:
+            self.add_error("scope", _("Choose a scope you may see."))
+        return data
+
+
+class NoteForm(forms.ModelForm):
+    class Meta:
+        model = Note
+        fields = ["body"]
+        labels = {"body": _("Note")}
+        widgets = {"body": forms.Textarea(attrs={"rows": 3, "placeholder": _("What happened? What's next?")})}
+
+
+class TaskForm(forms.ModelForm):
+    class Meta:
+        model = Task
+        fields = ["title", "due_on", "details"]
+        labels = {"title": _("Task"), "due_on": _("Due on"), "details": _("Details")}
+        widgets = {
+            "due_on": forms.DateInput(attrs={"type": "date"}),
+            "details": forms.Textarea(attrs={"rows": 2}),
+        }

@@ -1,0 +1,473 @@
+"""Reads for the CSM screens: portfolio rows, the account 360 page, team reports.
+
+Every figure comes from the KPI engine (`metrics.selectors`, `metrics.health`,
+`metrics.rows`); this module only chooses scopes and periods, scopes them to what the
+user may see and gathers what a page shows with a fixed number of queries.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+
+from accounts.models import Customer, Note, Subscription, Task, Ticket
+from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
+from metrics.health import health_for_customers
+from metrics.models import UserDayActivity
+from metrics.periods import Period, add_months, reporting_tz
+from metrics.rows import rows_for
+from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
+from surveys.models import SurveyResponse
+
+MRR_CHANGE_DAYS = 30
+BANDS = ("healthy", "neutral", "at_risk")
+
+
+def today() -> datetime.date:
+    """Return today's date in the reporting time zone."""
+    return datetime.datetime.now(reporting_tz()).date()
+
+
+# --- Who may do what --------------------------------------------------------------------
+
+
+def csm_users():
+    """Users who may own a portfolio: members of the CSM or manager group, and owners."""
+    return (
+        get_user_model()
+        .objects.filter(Q(groups__name__in=(CSM, MANAGER)) | Q(owned_customers__isnull=False), is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def customer_for_user(user, customer_id) -> Customer:
+    """Return the customer if `user` may see it; raise Customer.DoesNotExist otherwise."""
+    return Customer.objects.visible_to(user).select_related("owner").get(pk=customer_id)
+
+
+def can_change_customer(user, customer) -> bool:
+    """Admins change every account; others only the ones they own or are assigned to."""
+    if is_admin(user):
+        return True
+    if customer.owner_id == user.pk:
+        return True
+    return customer.assigned_users.filter(pk=user.pk).exists()
+
+
+def changeable_customers(user):
+    if is_admin(user):
+        return Customer.objects.all()
+    return Customer.objects.filter(Q(owner=user) | Q(assigned_users=user)).distinct()
+
+
+# --- Portfolio --------------------------------------------------------------------------
+
+
+@dataclass
+class PortfolioFilters:
+    q: str = ""
+    segment: str = ""
+    band: str = ""
+    renewal_days: int | None = None
+    csm: str = ""  # a username, or "" for everyone the user may see
+    sort: str = "name"
+
+
+SORT_KEYS = {
+    "name": lambda r: r.customer.name.lower(),
+    "health": lambda r: (r.health_score is None, r.health_score or 0),
+    "mrr": lambda r: r.mrr,
+    "mrr_change": lambda r: r.mrr_change,
+    "renewal": lambda r: (r.renewal_on is None, r.renewal_on or datetime.date.max),
+    "last_activity": lambda r: (r.last_activity_on is None, r.last_activity_on or datetime.date.min),
+    "open_tickets": lambda r: r.open_tickets,
+    "nps": lambda r: (r.latest_nps is None, r.latest_nps if r.latest_nps is not None else 0),
+    "open_tasks": lambda r: r.open_tasks,
+}
+
+
+@dataclass
+class PortfolioRow:
+    customer: Customer
+    health_score: Decimal | None
+    band: str | None
+    mrr: Decimal
+    mrr_before: Decimal
+    renewal_on: datetime.date | None
+    last_activity_on: datetime.date | None
+    open_tickets: int
+    latest_nps: int | None
+    open_tasks: int
+
+    @property
+    def mrr_change(self) -> Decimal:
+        return self.mrr - self.mrr_before
+
+
+def portfolio_scope(user, csm: str = "") -> Scope:
+    """The KPI scope of the portfolio shown: the user's own, a chosen CSM's, or the company."""
+    if sees_all_customers(user):
+        return Scope(csm=csm) if csm else Scope()
+    return Scope(csm=user.get_username())
+
+
+def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
+    """The annotated customers of the portfolio, before health filtering and sorting."""
+    customers = Customer.objects.visible_to(user)
+    if filters.csm and sees_all_customers(user):
+        customers = customers.filter(Q(owner__username=filters.csm) | Q(assigned_users__username=filters.csm))
+    if filters.q:
+        customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
+    if filters.segment:
+        customers = customers.filter(segment=filters.segment)
+    renewal = (
+        Subscription.objects.active_at(at)
+        .filter(customer=OuterRef("pk"), ended_at__isnull=False)
+        .order_by("ended_at")
+        .values("ended_at")[:1]
+    )
+    last_activity = (
+        UserDayActivity.objects.filter(customer=OuterRef("pk"), day__lt=at + datetime.timedelta(days=1))
+        .order_by()
+        .values("customer")
+        .annotate(last=Max("day"))
+        .values("last")
+    )
+    open_tickets = (
+        Ticket.objects.filter(customer=OuterRef("pk"), resolved_at__isnull=True)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    latest_nps = (
+        SurveyResponse.objects.filter(customer=OuterRef("pk"), survey_type="nps")
+        .order_by("-responded_at", "-pk")
+        .values("score")[:1]
+    )
+    open_tasks = (
+        Task.objects.filter(customer=OuterRef("pk"), completed_at__isnull=True)
+        .order_by()
+        .values("customer")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    customers = customers.annotate(
+        renewal_on=Subquery(renewal),
+        last_activity_on=Subquery(last_activity),
+        open_tickets=Coalesce(Subquery(open_tickets, output_field=IntegerField()), 0),
+        latest_nps=Subquery(latest_nps),
+        open_tasks=Coalesce(Subquery(open_tasks, output_field=IntegerField()), 0),
+    )
+    if filters.renewal_days is not None:
+        customers = customers.filter(
+            renewal_on__gte=at, renewal_on__lt=at + datetime.timedelta(days=filters.renewal_days)
+        )
+    return customers.select_related("owner").order_by("name", "pk")
+
+
+def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = None) -> list[PortfolioRow]:
+    """Return one row per customer of the portfolio, filtered and sorted; a fixed number of queries."""
+    at = at or today()
+    customers = list(portfolio_customers(user, filters, at))
+    ids = [c.pk for c in customers]
+    health = health_for_customers(ids, at) if ids else {}
+    scope = portfolio_scope(user, filters.csm)
+    mrr_now = mrr_by_customer(scope, at) if ids else {}
+    mrr_before = mrr_by_customer(scope, at - datetime.timedelta(days=MRR_CHANGE_DAYS)) if ids else {}
+    rows = []
+    for c in customers:  # customers of one portfolio, every input already fetched
+        h = health.get(c.pk)
+        rows.append(
+            PortfolioRow(
+                customer=c,
+                health_score=h.score if h else None,
+                band=h.band if h else None,
+                mrr=mrr_now.get(c.pk, Decimal(0)),
+                mrr_before=mrr_before.get(c.pk, Decimal(0)),
+                renewal_on=c.renewal_on,
+                last_activity_on=c.last_activity_on,
+                open_tickets=c.open_tickets,
+                latest_nps=c.latest_nps,
+                open_tasks=c.open_tasks,
+            )
+        )
+    if filters.band == "none":
+        rows = [r for r in rows if r.band is None]
+    elif filters.band:
+        rows = [r for r in rows if r.band == filters.band]
+    key = filters.sort.lstrip("-")
+    rows.sort(key=SORT_KEYS.get(key, SORT_KEYS["name"]), reverse=filters.sort.startswith("-"))
+    return rows
+
+
+def portfolio_segments(user) -> list[str]:
+    return list(
+        Customer.objects.visible_to(user)
+        .exclude(segment="")
+        .order_by("segment")
+        .values_list("segment", flat=True)
+        .distinct()
+    )
+
+
+def band_counts(rows) -> dict[str, int]:
+    counts = {band: 0 for band in BANDS}
+    for row in rows:
+        if row.band in counts:
+            counts[row.band] += 1
+    return counts
+
+
+# --- Account 360 ------------------------------------------------------------------------
+
+ACCOUNT_KPI_KEYS = (
+    "mau", "dau_mau", "average_session_duration", "events_per_active_user",
+    "first_contact_resolution_rate", "nps", "csat", "ces",
+)  # fmt: skip
+CHART_MONTHS = 12
+
+
+@dataclass
+class TimelineEntry:
+    at: datetime.datetime
+    kind: str  # note, task, ticket, response
+    title: str
+    body: str = ""
+    obj: object = None
+
+
+@dataclass
+class Account:
+    customer: Customer
+    at: datetime.date
+    health: object
+    mrr: Decimal
+    renewal_on: datetime.date | None
+    customer_since: datetime.date | None
+    plans: list[str]
+    kpis: dict
+    kpi_period: Period
+    mrr_series: list[tuple[datetime.date, Decimal]]
+    activity_series: list[tuple[Period, dict]]
+    subscriptions: list
+    tickets: list
+    responses: list
+    tasks: list
+    notes: list
+    extra: dict = field(default_factory=dict)
+
+
+def last_months(at: datetime.date, months: int = CHART_MONTHS) -> list[Period]:
+    """The `months` whole calendar months before the month of `at`, oldest first."""
+    first = add_months(at.replace(day=1), -months)
+    return [Period(add_months(first, i), add_months(first, i + 1)) for i in range(months)]
+
+
+def account_tasks(customer):
+    return list(customer.tasks.select_related("assignee").order_by("completed_at", "due_on", "-created_at")[:50])
+
+
+def account_notes(customer):
+    return list(customer.notes.select_related("author")[:50])
+
+
+def account_timeline(customer, limit: int = 40) -> list[TimelineEntry]:
+    """Notes, tasks, tickets and survey responses, newest first."""
+    entries = []
+    for note in customer.notes.select_related("author")[:limit]:
+        entries.append(TimelineEntry(note.created_at, "note", str(note.author or ""), note.body, note))
+    for task in customer.tasks.select_related("assignee").order_by("-created_at")[:limit]:
+        entries.append(TimelineEntry(task.completed_at or task.created_at, "task", task.title, task.details, task))
+    for ticket in customer.tickets.all()[:limit]:
+        entries.append(TimelineEntry(ticket.opened_at, "ticket", ticket.subject or ticket.external_id, "", ticket))
+    for response in customer.survey_responses.select_related("contact")[:limit]:
+        entries.append(
+            TimelineEntry(
+                response.responded_at, "response", response.get_survey_type_display(), response.comment, response
+            )
+        )
+    entries.sort(key=lambda e: e.at, reverse=True)
+    return entries[:limit]
+
+
+def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
+    """Gather the account page; the query count does not grow with the customer's history."""
+    at = at or today()
+    scope = Scope(customer_id=customer.pk)
+    kpi_period = Period(at - datetime.timedelta(days=30), at)
+    subscriptions = list(customer.subscriptions.order_by("-started_at", "plan"))
+    active = [s for s in subscriptions if s.is_active_on(at)]
+    renewals = sorted(s.ended_at for s in active if s.ended_at is not None)
+    first_paid = min((s.started_at for s in subscriptions), default=None)
+    months = last_months(at)
+    month_starts = [m.start for m in months] + [at]
+    mrr_series = [(day, mrr_by_customer(scope, day).get(customer.pk, Decimal(0))) for day in month_starts]
+    activity_series = [(m, compute_kpis(scope, m, ["mau", "events_per_active_user"])) for m in months]
+    return Account(
+        customer=customer,
+        at=at,
+        health=health_for_customers([customer.pk], at)[customer.pk],
+        mrr=mrr_series[-1][1],
+        renewal_on=renewals[0] if renewals else None,
+        customer_since=customer.created_on or first_paid,
+        plans=sorted({s.plan for s in active}),
+        kpis=compute_kpis(scope, kpi_period, ACCOUNT_KPI_KEYS),
+        kpi_period=kpi_period,
+        mrr_series=mrr_series,
+        activity_series=activity_series,
+        subscriptions=subscriptions,
+        tickets=list(customer.tickets.select_related("contact")[:25]),
+        responses=list(customer.survey_responses.select_related("contact")[:25]),
+        tasks=account_tasks(customer),
+        notes=account_notes(customer),
+    )
+
+
+# --- Tasks ------------------------------------------------------------------------------
+
+
+def tasks_for_user(user, show: str = "open"):
+    tasks = Task.objects.filter(assignee=user).select_related("customer")
+    if show == "open":
+        tasks = tasks.filter(completed_at__isnull=True)
+    elif show == "done":
+        tasks = tasks.filter(completed_at__isnull=False).order_by("-completed_at")
+    return tasks
+
+
+def note_list(customer):
+    return Note.objects.filter(customer=customer).select_related("author")
+
+
+# --- Reports ----------------------------------------------------------------------------
+
+REPORT_SECTIONS = (
+    ("Customers and revenue", (
+        "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction",
+        "mrr_churn", "arpu", "logo_churn_rate", "customer_retention_rate", "net_revenue_retention",
+        "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost", "cac", "ltv_to_cac",
+    )),
+    ("Conversion", ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")),
+    ("Voice of the customer", ("nps", "csat", "ces", "ces_average")),
+    ("Support", ("first_contact_resolution_rate",)),
+    ("Product usage", (
+        "mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption",
+    )),
+)  # fmt: skip
+assert {k for _, keys in REPORT_SECTIONS for k in keys} == set(KPI_KEYS)
+
+TREND_KEYS = (
+    "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",
+    "logo_churn_rate", "customer_retention_rate", "net_revenue_retention", "gross_revenue_retention",
+    "nps", "csat", "ces", "dau_mau",
+)  # fmt: skip
+COMPARISON_KEYS = ("customers", "mrr", "logo_churn_rate", "net_revenue_retention", "nps")
+
+
+def default_report_period(at: datetime.date | None = None) -> Period:
+    """The last full calendar month."""
+    first = (at or today()).replace(day=1)
+    return Period(add_months(first, -1), first)
+
+
+def report_scope_for(user, label: str) -> Scope:
+    """Parse a scope label the user may ask for; raise ValueError otherwise."""
+    scope = Scope.from_label(label or "company")
+    if scope.customer_id is not None:
+        if not Customer.objects.visible_to(user).filter(pk=scope.customer_id).exists():
+            raise ValueError("no such customer")
+    if scope.csm is not None:
+        if not sees_all_customers(user) and scope.csm != user.get_username():
+            raise ValueError("no such CSM")
+        if not get_user_model().objects.filter(username=scope.csm).exists():
+            raise ValueError("no such CSM")
+    return scope
+
+
+def report_scope_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Scope labels for the report form, grouped: company, segments, CSMs."""
+    segments = list(
+        Customer.objects.exclude(segment="").order_by("segment").values_list("segment", flat=True).distinct()
+    )
+    if sees_all_customers(user):
+        csms = [(u.get_username(), u.get_full_name() or u.get_username()) for u in csm_users()]
+    else:
+        csms = [(user.get_username(), user.get_full_name() or user.get_username())]
+    return [
+        ("", [("company", "Whole company")]),
+        ("Segment", [(f"segment:{s}", s) for s in segments]),
+        ("CSM", [(f"csm:{name}", label) for name, label in csms]),
+    ]
+
+
+@dataclass
+class Report:
+    period: Period
+    previous: Period
+    scope: Scope
+    current: dict
+    before: dict
+    trends: list[tuple[Period, dict]]
+    comparison: list[tuple[object, dict]] | None
+    onboarding_steps: list[str]
+
+
+def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True) -> Report:
+    """Every KPI for the period and the one before, monthly trends, and the CSM comparison."""
+    previous = period.previous()
+    trends = []
+    if with_trends:
+        trends = [(m, compute_kpis(scope, m, TREND_KEYS)) for m in last_months(period.end)]
+    comparison = None
+    if sees_all_customers(user) and scope.is_company:
+        comparison = [
+            (u, compute_kpis(Scope(csm=u.get_username()), period, COMPARISON_KEYS))
+            for u in csm_users().filter(Q(owned_customers__isnull=False) | Q(assigned_customers__isnull=False))
+        ]
+    return Report(
+        period=period,
+        previous=previous,
+        scope=scope,
+        current=compute_kpis(scope, period),
+        before=compute_kpis(scope, previous),
+        trends=trends,
+        comparison=comparison,
+        onboarding_steps=list(settings.CSPLATFORM_ONBOARDING_STEPS),
+    )
+
+
+def drilldown_rows(user, key: str, scope: Scope, period: Period) -> tuple[list[dict], int]:
+    """The rows behind a KPI, as dicts; rows of customers the user may not see are left out.
+
+    Returns (rows, hidden count). Aggregates are company-wide for every role, but a CSM
+    sees only their own customers' rows.
+    """
+    rows = [_flat(r) for r in rows_for(key, scope, period)]
+    if sees_all_customers(user):
+        return rows, 0
+    visible = set(Customer.objects.visible_to(user).values_list("pk", flat=True))
+    kept = [r for r in rows if _row_customer(r) is None or _row_customer(r) in visible]
+    return kept, len(rows) - len(kept)
+
+
+def _flat(row) -> dict:
+    if "cost" in row:
+        cost = row["cost"]
+        return {"cost_month": cost["month"], "category": cost["category"], "amount": cost["amount"]}
+    return dict(row)
+
+
+def _row_customer(row):
+    if "customer_id" in row:
+        return row["customer_id"]
+    if "cost_month" in row:
+        return None
+    if "name" in row and "id" in row:  # trial and onboarding cohorts are customers
+        return row["id"]
+    return None

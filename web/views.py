@@ -1,0 +1,386 @@
+"""HTML views of the CSM app. One view and one template serve a page and its HTMX fragment.
+
+Views parse input, call `web.selectors` (which call the KPI engine) and render; HTMX
+requests get the partial named after `#`, other requests the full page, so every page
+works without JavaScript.
+"""
+
+import csv
+from decimal import Decimal
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
+from rest_framework.authtoken.models import Token
+
+from accounts.models import Customer, Task
+from accounts.roles import role_of, sees_all_customers
+from metrics.selectors import KPI_KEYS, compute_kpis
+from web import charts, selectors
+from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm
+from web.templatetags.web_tags import KPI_LABELS, format_kpi
+
+PAGE_SIZE = 25
+HIDDEN_COLUMNS = {"id", "customer_id", "contact_id"}
+
+
+def _partial(request, page: str, fragment: str) -> str:
+    """The fragment for HTMX requests (but not history restores), the whole page otherwise."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{page}#{fragment}"
+    return page
+
+
+def _csv_cell(value):
+    """Neutralise text that a spreadsheet would run as a formula (CSV injection)."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float, Decimal)):
+        return value
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def _csv_response(filename: str, header, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow([_csv_cell(h) for h in header])
+    for row in rows:
+        writer.writerow([_csv_cell(c) for c in row])
+    return response
+
+
+def _safe_next(request, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+# --- Portfolio --------------------------------------------------------------------------
+
+
+def _portfolio(request):
+    user = request.user
+    manager = sees_all_customers(user)
+    form = PortfolioFilterForm(
+        request.GET or None,
+        segments=selectors.portfolio_segments(user),
+        csms=list(selectors.csm_users()) if manager else None,
+    )
+    filters = form.filters() if request.GET else selectors.PortfolioFilters()
+    rows = selectors.portfolio_rows(user, filters)
+    return form, filters, rows
+
+
+@login_required
+@require_GET
+def portfolio(request):
+    form, filters, rows = _portfolio(request)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "rows": page.object_list,
+        "total": len(rows),
+        "bands": selectors.band_counts(rows),
+        "mrr_total": sum((r.mrr for r in rows), Decimal(0)),
+        "is_manager": sees_all_customers(request.user),
+    }
+    return render(request, _partial(request, "web/portfolio.html", "portfolio-table"), context)
+
+
+@login_required
+@require_GET
+def portfolio_export(request):
+    _form, _filters, rows = _portfolio(request)
+    header = [
+        "customer", "external_id", "segment", "owner", "health_score", "health_band", "mrr", "mrr_30_days_before",
+        "mrr_change", "renewal_on", "last_activity_on", "open_tickets", "latest_nps", "open_tasks",
+    ]  # fmt: skip
+    return _csv_response(
+        "portfolio.csv",
+        header,
+        (
+            [
+                r.customer.name, r.customer.external_id, r.customer.segment,
+                r.customer.owner.get_username() if r.customer.owner else "", r.health_score, r.band or "",
+                r.mrr, r.mrr_before, r.mrr_change, r.renewal_on, r.last_activity_on, r.open_tickets,
+                r.latest_nps, r.open_tasks,
+            ]  # fmt: skip
+            for r in rows
+        ),
+    )
+
+
+# --- Account 360 ------------------------------------------------------------------------
+
+
+def _customer(request, pk) -> Customer:
+    try:
+        return selectors.customer_for_user(request.user, pk)
+    except Customer.DoesNotExist:
+        raise Http404(_("No such customer.")) from None
+
+
+def _changeable_customer(request, pk) -> Customer:
+    customer = _customer(request, pk)
+    if not selectors.can_change_customer(request.user, customer):
+        raise Http404(_("No such customer."))
+    return customer
+
+
+def _account_context(request, customer, **forms):
+    account = selectors.account_360(customer)
+    return {
+        "account": account,
+        "account_mrr_labels": [d.strftime("%b %y") for d, _v in account.mrr_series[:-1]] + [_("today")],
+        "account_mrr_values": [v for _d, v in account.mrr_series],
+        "account_activity_labels": [p.start.strftime("%b %y") for p, _k in account.activity_series],
+        "account_mau_values": [k["mau"].value for _p, k in account.activity_series],
+        "customer": customer,
+        "can_change": selectors.can_change_customer(request.user, customer),
+        "note_form": forms.get("note_form") or NoteForm(),
+        "task_form": forms.get("task_form") or TaskForm(),
+        "timeline": selectors.account_timeline(customer),
+        "today": selectors.today(),
+    }
+
+
+@login_required
+@require_GET
+def account(request, pk):
+    customer = _customer(request, pk)
+    return render(request, "web/account.html", _account_context(request, customer))
+
+
+@login_required
+@require_GET
+def account_timeline(request, pk):
+    customer = _customer(request, pk)
+    if not request.htmx:
+        return redirect("web:account", pk=pk)
+    context = {"customer": customer, "timeline": selectors.account_timeline(customer)}
+    return render(request, "web/account.html#timeline", context)
+
+
+@login_required
+@require_POST
+def note_create(request, pk):
+    customer = _changeable_customer(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        note = form.save(commit=False)
+        note.customer, note.author = customer, request.user
+        note.save()
+        if not request.htmx:
+            messages.success(request, _("Note added."))
+            return redirect("web:account", pk=pk)
+        form = NoteForm()
+    if request.htmx:
+        context = {
+            "customer": customer,
+            "note_form": form,
+            "can_change": True,
+            "timeline": selectors.account_timeline(customer),
+        }
+        return render(request, "web/account.html#activity", context)
+    return render(request, "web/account.html", _account_context(request, customer, note_form=form), status=400)
+
+
+def _tasks_partial(request, customer, form=None):
+    context = {
+        "customer": customer,
+        "account": {"tasks": selectors.account_tasks(customer)},
+        "task_form": form or TaskForm(),
+        "can_change": True,
+        "today": selectors.today(),
+    }
+    response = render(request, "web/account.html#tasks", context)
+    return trigger_client_event(response, "timeline-changed")
+
+
+@login_required
+@require_POST
+def task_create(request, pk):
+    customer = _changeable_customer(request, pk)
+    form = TaskForm(request.POST)
+    if form.is_valid():
+        task = form.save(commit=False)
+        task.customer, task.assignee = customer, request.user
+        task.save()
+        if not request.htmx:
+            messages.success(request, _("Task added."))
+            return redirect("web:account", pk=pk)
+        return _tasks_partial(request, customer)
+    if request.htmx:
+        return _tasks_partial(request, customer, form)
+    return render(request, "web/account.html", _account_context(request, customer, task_form=form), status=400)
+
+
+@login_required
+@require_POST
+def task_complete(request, pk):
+    changeable = selectors.changeable_customers(request.user)
+    task = get_object_or_404(
+        Task.objects.select_related("customer"), pk=pk, customer__in=changeable.values("pk")
+    )
+    if task.completed_at is None:
+        task.completed_at = timezone.now()
+        task.save(update_fields=["completed_at"])
+    if request.htmx:
+        if request.POST.get("view") == "account":
+            return _tasks_partial(request, task.customer)
+        return render(
+            request, "web/tasks.html#task-row", {"task": task, "today": selectors.today(), "just_done": True}
+        )
+    messages.success(request, _("Task “%(title)s” completed.") % {"title": task.title})
+    return redirect(_safe_next(request, reverse("web:tasks")))
+
+
+# --- Tasks ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def tasks(request):
+    show = request.GET.get("show", "open")
+    if show not in ("open", "done", "all"):
+        show = "open"
+    context = {"tasks": list(selectors.tasks_for_user(request.user, show)[:200]), "show": show,
+               "today": selectors.today()}  # fmt: skip
+    return render(request, _partial(request, "web/tasks.html", "task-list"), context)
+
+
+# --- Reports ----------------------------------------------------------------------------
+
+
+def _report_form(request):
+    if request.GET:
+        return ReportForm(request.GET, user=request.user)
+    month = selectors.default_report_period().start.strftime("%Y-%m")
+    return ReportForm({"scope": _default_scope(request.user), "month": month}, user=request.user)
+
+
+def _default_scope(user) -> str:
+    return "company" if sees_all_customers(user) else f"csm:{user.get_username()}"
+
+
+@login_required
+@require_GET
+def reports(request):
+    form = _report_form(request)
+    context = {"form": form}
+    if form.is_valid():
+        report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
+        context.update(report_context(report))
+    status = 200 if form.is_valid() else 400
+    return render(request, _partial(request, "web/reports.html", "report-body"), context, status=status)
+
+
+def report_context(report) -> dict:
+    sections = [
+        (title, [(k, report.current[k], report.before[k]) for k in keys]) for title, keys in selectors.REPORT_SECTIONS
+    ]
+    drop_off = report.current["onboarding_drop_off"]
+    return {
+        "report": report,
+        "sections": sections,
+        "charts": charts.report_charts(report.trends, lambda k: KPI_LABELS.get(k, k), format_kpi),
+        "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
+    }
+
+
+@login_required
+@require_GET
+def report_rows(request, key):
+    if key not in KPI_KEYS:
+        raise Http404(_("Unknown KPI."))
+    form = ReportForm(request.GET, user=request.user)
+    if not form.is_valid():
+        raise Http404(_("Choose a period and a scope you may see."))
+    period, scope = form.cleaned_data["period"], form.cleaned_data["scope_obj"]
+    rows, hidden = selectors.drilldown_rows(request.user, key, scope, period)
+    columns = []
+    for row in rows:  # rows of two shapes (customers, then costs) share one table
+        columns += [c for c in row if c not in columns and c not in HIDDEN_COLUMNS]
+    kpi = compute_kpis(scope, period, [key])[key]
+    context = {
+        "key": key,
+        "label": KPI_LABELS.get(key, key),
+        "value": format_kpi(key, kpi),
+        "kpi": kpi,
+        "period": period,
+        "scope": scope,
+        "columns": columns,
+        "rows": rows[:500],
+        "total": len(rows),
+        "hidden": hidden,
+    }
+    return render(request, _partial(request, "web/report_rows.html", "rows-table"), context)
+
+
+@login_required
+@require_GET
+def report_export(request):
+    form = ReportForm(request.GET or {"scope": _default_scope(request.user)}, user=request.user)
+    if not form.is_valid():
+        raise Http404(_("Choose a period and a scope you may see."))
+    period, scope = form.cleaned_data["period"], form.cleaned_data["scope_obj"]
+    previous = period.previous()
+    current, before = compute_kpis(scope, period), compute_kpis(scope, previous)
+    header = ["kpi", "label", "value", "numerator", "denominator", "previous_value", "reason", "period_start",
+              "period_end", "scope"]  # fmt: skip
+    rows = [
+        [key, str(KPI_LABELS.get(key, key)), current[key].value, current[key].numerator, current[key].denominator,
+         before[key].value, current[key].reason, period.start, period.end, scope.label]  # fmt: skip
+        for key in KPI_KEYS
+    ]
+    return _csv_response(f"kpis-{period.start}-{period.end}-{scope.label.replace(':', '-')}.csv", header, rows)
+
+
+# --- Profile ----------------------------------------------------------------------------
+
+
+@login_required
+def profile(request):
+    token = Token.objects.filter(user=request.user).first()
+    context = {"token": token, "role": role_of(request.user)}
+    return render(request, _partial(request, "web/profile.html", "api-token"), context)
+
+
+@login_required
+@require_POST
+def token_action(request):
+    action = request.POST.get("action")
+    token = Token.objects.filter(user=request.user).first()
+    if action in ("create", "rotate"):
+        if token:
+            token.delete()
+        token = Token.objects.create(user=request.user)
+        message = _("New API token created. The old one no longer works.") if action == "rotate" else _(
+            "API token created."
+        )
+    elif action == "revoke":
+        if token:
+            token.delete()
+        token = None
+        message = _("API token revoked.")
+    else:
+        return HttpResponse(status=400)
+    if request.htmx:
+        return render(request, "web/profile.html#api-token", {"token": token, "token_message": message})
+    messages.success(request, message)
+    return redirect("web:profile")
