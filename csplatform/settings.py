@@ -200,6 +200,20 @@ CSPLATFORM_ONBOARDING_DAYS = env.int("CSPLATFORM_ONBOARDING_DAYS", default=30)
 CSPLATFORM_KEY_FEATURES = env.list("CSPLATFORM_KEY_FEATURES", default=[])
 CSPLATFORM_SESSION_GAP_MINUTES = 30
 
+# --- Surveys (see surveys/README.md) ---
+# Survey fatigue: days between two invitations to one contact, contacts per customer per quarter.
+CSPLATFORM_SURVEY_MIN_DAYS = env.int("CSPLATFORM_SURVEY_MIN_DAYS", default=90)
+CSPLATFORM_SURVEY_MAX_CONTACTS_PER_QUARTER = env.int("CSPLATFORM_SURVEY_MAX_CONTACTS_PER_QUARTER", default=5)
+CSPLATFORM_SURVEY_REMINDER_DAYS = env.int("CSPLATFORM_SURVEY_REMINDER_DAYS", default=3)
+CSPLATFORM_SURVEY_CHANGE_HOURS = env.int("CSPLATFORM_SURVEY_CHANGE_HOURS", default=24)
+CSPLATFORM_SURVEY_MIN_SAMPLE = env.int("CSPLATFORM_SURVEY_MIN_SAMPLE", default=30)
+CSPLATFORM_SURVEY_RATELIMIT = env("CSPLATFORM_SURVEY_RATELIMIT", default="30/m")
+# Absolute base of the links in survey emails, e.g. "https://cs.example.com".
+CSPLATFORM_BASE_URL = env("CSPLATFORM_BASE_URL", default="http://localhost:8000")
+# The survey pages' rate limit counts in this cache: use Redis (CACHE_URL=redis://…) with several processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

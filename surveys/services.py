@@ -1,0 +1,336 @@
+"""Survey writes: inviting contacts (with fatigue rules), sending emails once, recording answers.
+
+Every function takes keyword-only arguments and runs in a transaction. Emails are sent
+by the tasks in surveys/tasks.py, enqueued only once the invitations are committed.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Contact, Customer, Task, Ticket
+from surveys.analysis import analyze
+from surveys.models import SkipReason, Survey, SurveyInvitation, SurveyResponse, SurveySkip
+from surveys.tokens import new_token
+
+log = logging.getLogger(__name__)
+
+
+def quarter_start(moment: datetime.datetime) -> datetime.datetime:
+    """Return the first instant of `moment`'s calendar quarter, in the current time zone."""
+    local = timezone.localtime(moment)
+    first_month = 3 * ((local.month - 1) // 3) + 1
+    return local.replace(month=first_month, day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def skip_reason(*, contact: Contact, survey: Survey, ticket: Ticket | None, now: datetime.datetime) -> str | None:
+    """Return why `contact` must not be invited now, or None when they may be."""
+    if contact.opted_out_at is not None:
+        return SkipReason.OPTED_OUT
+    if not contact.email:
+        return SkipReason.NO_EMAIL
+    already = SurveyInvitation.objects.filter(survey=survey, contact=contact)
+    if ticket is not None:
+        already = already.filter(ticket=ticket)
+    if already.exists():
+        return SkipReason.ALREADY_INVITED
+    since = now - datetime.timedelta(days=settings.CSPLATFORM_SURVEY_MIN_DAYS)
+    if (
+        SurveyInvitation.objects.filter(contact=contact, created_at__gt=since).exists()
+        or contact.survey_responses.filter(responded_at__gt=since).exists()
+    ):
+        return SkipReason.RECENTLY_SURVEYED
+    surveyed = (
+        SurveyInvitation.objects.filter(customer_id=contact.customer_id, created_at__gte=quarter_start(now))
+        .values("contact_id")
+        .distinct()
+        .count()
+    )
+    if surveyed >= settings.CSPLATFORM_SURVEY_MAX_CONTACTS_PER_QUARTER:
+        return SkipReason.CUSTOMER_QUOTA
+    return None
+
+
+def _invite(*, survey: Survey, contact: Contact, ticket: Ticket | None, now: datetime.datetime):
+    """Invite one contact or record why not; return the invitation or None."""
+    # Lock the customer row: two sends for one customer must not both pass the quarterly limit.
+    Customer.objects.select_for_update().filter(pk=contact.customer_id).first()
+    reason = skip_reason(contact=contact, survey=survey, ticket=ticket, now=now)
+    if reason is not None:
+        SurveySkip.objects.create(survey=survey, contact=contact, ticket=ticket, reason=reason, skipped_at=now)
+        return None
+    return SurveyInvitation.objects.create(
+        survey=survey,
+        contact=contact,
+        customer_id=contact.customer_id,
+        ticket=ticket,
+        token=new_token(),
+        created_at=now,
+        expires_at=now + datetime.timedelta(days=survey.valid_days),
+    )
+
+
+def _enqueue_sends(invitation_ids: list[int]) -> None:
+    from surveys.tasks import invitation_send  # tasks import services; import late to avoid a cycle
+
+    for invitation_id in invitation_ids:
+        invitation_send.delay_on_commit(invitation_id)
+
+
+def survey_targets(survey: Survey):
+    """Return the contacts a segment or contact-list survey is meant for."""
+    if survey.target == Survey.Target.CONTACTS:
+        return survey.target_contacts.all()
+    contacts = Contact.objects.all()
+    if survey.target_segment:
+        contacts = contacts.filter(customer__segment=survey.target_segment)
+    return contacts
+
+
+@dataclass(frozen=True)
+class SendResult:
+    invited: int
+    skipped: int
+
+
+def survey_send(*, survey: Survey, now: datetime.datetime | None = None) -> SendResult:
+    """Invite every target contact of an active survey that the fatigue rules allow; queue the emails."""
+    now = now or timezone.now()
+    if survey.status != Survey.Status.ACTIVE or survey.target == Survey.Target.TRANSACTIONAL:
+        return SendResult(0, 0)
+    invited, skipped = [], 0
+    for contact in survey_targets(survey).order_by("customer_id", "pk").iterator():
+        with transaction.atomic():
+            invitation = _invite(survey=survey, contact=contact, ticket=None, now=now)
+            if invitation is None:
+                skipped += 1
+            else:
+                invited.append(invitation.pk)
+                _enqueue_sends([invitation.pk])
+    return SendResult(len(invited), skipped)
+
+
+@transaction.atomic
+def ticket_resolved(*, ticket_id: int, now: datetime.datetime | None = None) -> list[SurveyInvitation]:
+    """Invite the contact of a resolved ticket to every active transactional survey (fatigue rules apply).
+
+    Call it wherever a ticket's `resolved_at` gets set (or enqueue `surveys.ticket_resolved`).
+    """
+    now = now or timezone.now()
+    ticket = Ticket.objects.select_related("contact").filter(pk=ticket_id).first()
+    if ticket is None or ticket.resolved_at is None or ticket.contact is None:
+        return []
+    surveys = Survey.objects.filter(status=Survey.Status.ACTIVE, target=Survey.Target.TRANSACTIONAL)
+    invitations = [i for s in surveys if (i := _invite(survey=s, contact=ticket.contact, ticket=ticket, now=now))]
+    _enqueue_sends([i.pk for i in invitations])
+    return invitations
+
+
+def claim(*, invitation_id: int, field: str, now: datetime.datetime) -> bool:
+    """Mark an email as sent if nobody has yet (UPDATE … WHERE field IS NULL); True if we own it."""
+    return bool(SurveyInvitation.objects.filter(pk=invitation_id, **{f"{field}__isnull": True}).update(**{field: now}))
+
+
+def unclaim(*, invitation_id: int, field: str, now: datetime.datetime) -> None:
+    """Give a claim back after the email failed, so a retry may send it."""
+    SurveyInvitation.objects.filter(pk=invitation_id, **{field: now}).update(**{field: None})
+
+
+def invitation_email_send(*, invitation_id: int, reminder: bool = False, now: datetime.datetime | None = None) -> bool:
+    """Send the invitation (or its one reminder) unless it went out already; True if this call sent it.
+
+    The row is claimed first, so a retried or duplicated task never sends twice; when the
+    mail server refuses, the claim is given back and the error raised for the task to retry.
+    """
+    from surveys.emails import invitation_message
+
+    now = now or timezone.now()
+    field = "reminder_sent_at" if reminder else "sent_at"
+    invitation = SurveyInvitation.objects.select_related("survey", "contact", "customer").filter(pk=invitation_id).first()
+    if invitation is None or invitation.contact.opted_out_at is not None or invitation.expires_at <= now:
+        return False
+    if reminder and (invitation.sent_at is None or SurveyResponse.objects.filter(invitation=invitation).exists()):
+        return False
+    if not claim(invitation_id=invitation_id, field=field, now=now):
+        return False
+    try:
+        invitation_message(invitation, reminder=reminder).send()
+    except Exception:
+        unclaim(invitation_id=invitation_id, field=field, now=now)
+        raise
+    return True
+
+
+def reminders_due(*, now: datetime.datetime | None = None):
+    """Return the ids of open invitations to remind: sent long enough ago, not answered, not reminded."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=settings.CSPLATFORM_SURVEY_REMINDER_DAYS)
+    return list(
+        SurveyInvitation.objects.filter(
+            sent_at__lte=cutoff,
+            reminder_sent_at__isnull=True,
+            expires_at__gt=now,
+            response__isnull=True,
+            survey__status=Survey.Status.ACTIVE,
+            contact__opted_out_at__isnull=True,
+        ).values_list("pk", flat=True)
+    )
+
+
+# --- Answers ---------------------------------------------------------------------------
+
+
+class Outcome:
+    RECORDED = "recorded"
+    CHANGED = "changed"
+    ALREADY_ANSWERED = "already_answered"
+    LOCKED = "locked"  # the change window is over
+    EXPIRED = "expired"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    outcome: str
+    response: SurveyResponse | None = None
+
+
+def can_change(response: SurveyResponse, now: datetime.datetime) -> bool:
+    """True while the contact may still change their answer (24 hours after the first one by default)."""
+    return now < response.responded_at + datetime.timedelta(hours=settings.CSPLATFORM_SURVEY_CHANGE_HOURS)
+
+
+def response_record(
+    *, invitation: SurveyInvitation, score: int, comment: str = "", now: datetime.datetime | None = None
+) -> RecordResult:
+    """Store the answer to `invitation`: the first one creates the response, later ones may change it.
+
+    Never creates a second response: the database refuses it (OneToOne), and the refusal
+    comes back as ALREADY_ANSWERED rather than an error.
+    """
+    now = now or timezone.now()
+    survey = invitation.survey
+    if score not in survey.scale:
+        return RecordResult(Outcome.INVALID)
+    existing = response_of(invitation)
+    if existing is not None:
+        return _response_change(response=existing, score=score, comment=comment, now=now)
+    if now >= invitation.expires_at:
+        return RecordResult(Outcome.EXPIRED)
+    try:
+        with transaction.atomic():
+            response = SurveyResponse.objects.create(
+                invitation=invitation,
+                customer_id=invitation.customer_id,
+                contact_id=invitation.contact_id,
+                survey_type=survey.survey_type,
+                score=score,
+                comment=comment.strip(),
+                responded_at=now,
+            )
+            _analyze(response, hint=invitation.contact.language)
+            _follow_up(response)
+    except IntegrityError:
+        # Another request answered the same invitation a moment before us.
+        return RecordResult(Outcome.ALREADY_ANSWERED, SurveyResponse.objects.filter(invitation=invitation).first())
+    return RecordResult(Outcome.RECORDED, response)
+
+
+def response_of(invitation: SurveyInvitation) -> SurveyResponse | None:
+    return SurveyResponse.objects.filter(invitation=invitation).first()
+
+
+@transaction.atomic
+def _response_change(*, response: SurveyResponse, score: int, comment: str, now: datetime.datetime) -> RecordResult:
+    response = SurveyResponse.objects.select_for_update().get(pk=response.pk)
+    if not can_change(response, now):
+        return RecordResult(Outcome.LOCKED, response)
+    response.score, response.comment, response.changed_at = score, comment.strip(), now
+    _analyze(response, hint=response.contact.language if response.contact else "")
+    _follow_up(response)
+    return RecordResult(Outcome.CHANGED, response)
+
+
+def _analyze(response: SurveyResponse, hint: str = "") -> None:
+    result = analyze(response.comment, hint=hint)
+    response.language = result.language
+    response.sentiment = None if result.sentiment is None else round(result.sentiment, 3)
+    response.keywords = result.keywords
+    if not response.themes_corrected:
+        response.themes = result.themes
+    response.analyzed_at = timezone.now()
+    response.save()
+
+
+def _follow_up(response: SurveyResponse) -> None:
+    """Create the CSM's follow-up task for a detractor or low CSAT answer (once per response)."""
+    if not response.needs_follow_up or response.follow_up_task_id:
+        return
+    customer = response.customer
+    who = str(response.contact) if response.contact else "a contact"
+    task = Task.objects.create(
+        customer=customer,
+        assignee_id=customer.owner_id,
+        title=f"Follow up: {response.survey_type.upper()} {response.score} from {who}"[:200],
+        details=response.comment,
+        due_on=(response.responded_at + datetime.timedelta(days=3)).date(),
+        source=Task.Source.SURVEY,
+        created_at=response.responded_at,
+    )
+    response.follow_up_task = task
+    response.save(update_fields=["follow_up_task"])
+
+
+def response_analyze(*, response_id: int) -> None:
+    """(Re-)analyse one stored response; themes a CSM corrected stay as they are."""
+    response = SurveyResponse.objects.select_related("contact").filter(pk=response_id).first()
+    if response is not None:
+        _analyze(response, hint=response.contact.language if response.contact else "")
+
+
+def responses_analyze(*, everything: bool = False) -> int:
+    """Analyse the responses never analysed (all of them with `everything`); return how many."""
+    responses = SurveyResponse.objects.all() if everything else SurveyResponse.objects.filter(analyzed_at__isnull=True)
+    ids = list(responses.values_list("pk", flat=True))
+    for response_id in ids:
+        with transaction.atomic():
+            response_analyze(response_id=response_id)
+    return len(ids)
+
+
+@transaction.atomic
+def themes_correct(*, response: SurveyResponse, themes: list[str], user) -> SurveyResponse:
+    """Replace the themes of a response with a CSM's; later re-analysis keeps them."""
+    response.themes = sorted({t.strip().lower() for t in themes if t.strip()})
+    response.themes_corrected = True
+    response.themes_corrected_by = user
+    response.save(update_fields=["themes", "themes_corrected", "themes_corrected_by"])
+    return response
+
+
+@transaction.atomic
+def contact_opt_out(*, invitation: SurveyInvitation, now: datetime.datetime | None = None) -> None:
+    """Opt the invitation's contact out of every future survey."""
+    Contact.objects.filter(pk=invitation.contact_id, opted_out_at__isnull=True).update(
+        opted_out_at=now or timezone.now()
+    )
+
+
+def invitation_open(*, invitation: SurveyInvitation, now: datetime.datetime | None = None) -> None:
+    """Note the first time a link was opened (a GET changes nothing else)."""
+    SurveyInvitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now or timezone.now())
+
+
+def invitation_for_token(token: str | None) -> SurveyInvitation | None:
+    if not token:
+        return None
+    return (
+        SurveyInvitation.objects.select_related("survey", "contact", "customer")
+        .filter(Q(token=token))
+        .first()
+    )

@@ -1,0 +1,53 @@
+"""Survey background work: sending invitations and reminders, transactional CSAT, analysis."""
+
+import logging
+import smtplib
+
+from celery import shared_task
+
+from surveys import services
+from surveys.models import Survey
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError)
+
+
+@shared_task(name="surveys.survey_send")
+def survey_send(survey_id: int) -> dict:
+    survey = Survey.objects.filter(pk=survey_id).first()
+    if survey is None:
+        log.warning("survey_send: survey %s does not exist", survey_id)
+        return {}
+    result = services.survey_send(survey=survey)
+    return {"invited": result.invited, "skipped": result.skipped}
+
+
+# acks_late is safe: the claim makes a second run a no-op.
+@shared_task(name="surveys.invitation_send", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5, acks_late=True)
+def invitation_send(invitation_id: int) -> bool:
+    return services.invitation_email_send(invitation_id=invitation_id)
+
+
+@shared_task(name="surveys.reminder_send", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5, acks_late=True)
+def reminder_send(invitation_id: int) -> bool:
+    return services.invitation_email_send(invitation_id=invitation_id, reminder=True)
+
+
+@shared_task(name="surveys.reminders_send_due")
+def reminders_send_due() -> int:
+    """Queue the one reminder of every invitation that is due for it (run daily from beat)."""
+    ids = services.reminders_due()
+    for invitation_id in ids:
+        reminder_send.delay(invitation_id)
+    return len(ids)
+
+
+@shared_task(name="surveys.ticket_resolved")
+def ticket_resolved(ticket_id: int) -> int:
+    return len(services.ticket_resolved(ticket_id=ticket_id))
+
+
+@shared_task(name="surveys.responses_analyze")
+def responses_analyze(everything: bool = False) -> int:
+    return services.responses_analyze(everything=everything)
