@@ -2,8 +2,24 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
 
+from accounts import api as accounts_api
 from metrics import api as metrics_api
+from surveys import api as surveys_api
+
+router = DefaultRouter()
+router.register("customers", accounts_api.CustomerViewSet, basename="customer")
+router.register("contacts", accounts_api.ContactViewSet, basename="contact")
+router.register("subscriptions", accounts_api.SubscriptionViewSet, basename="subscription")
+router.register("tickets", accounts_api.TicketViewSet, basename="ticket")
+router.register("usage-events", accounts_api.UsageEventViewSet, basename="usage-event")
+router.register("survey-responses", surveys_api.SurveyResponseViewSet, basename="survey-response")
+router.register("costs", accounts_api.CostViewSet, basename="cost")
+router.register("leads", accounts_api.LeadViewSet, basename="lead")
+router.register("tasks", accounts_api.TaskViewSet, basename="task")
+router.register("notes", accounts_api.NoteViewSet, basename="note")
+router.register("imports", accounts_api.ImportJobViewSet, basename="import")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -12,5 +28,7 @@ urlpatterns = [
     path("kpis/", metrics_api.kpi_report, name="kpis"),
     path("kpis/series/", metrics_api.kpi_series, name="kpi-series"),
     path("kpis/<str:key>/rows/", metrics_api.kpi_rows_view, name="kpi-rows"),
+    path("auth/token/", accounts_api.TokenView.as_view(), name="auth-token"),
     path("", include(metrics_api.router.urls)),
+    path("", include(router.urls)),
 ]

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "django_celery_beat",
@@ -180,13 +181,20 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="60/minute"),
         "user": env("API_THROTTLE_USER", default="1200/minute"),
+        "auth": env("API_THROTTLE_AUTH", default="10/minute"),  # password attempts at /api/v1/auth/token/
     },
+    "EXCEPTION_HANDLER": "accounts.rest.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
     "DESCRIPTION": "Customer success data and KPIs. See spec/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from our static files: no CDN (self-hosted installs, strict CSP).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- csplatform domain settings (see spec/kpis.md) ---

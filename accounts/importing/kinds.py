@@ -28,6 +28,8 @@ from accounts.importing.parsing import (
 from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket
 
 MONEY_LIMIT = Decimal(10) ** 12  # MONEY fields hold 12 digits before the point
+INT_LIMIT = 2**31 - 1  # PositiveIntegerField on PostgreSQL
+SMALL_INT_LIMIT = 2**15 - 1  # PositiveSmallIntegerField
 
 
 def money(row: Row, amount_column: str, currency_column="currency"):
@@ -55,10 +57,13 @@ def not_before(row: Row, column, value, earlier_column, earlier, *, strictly=Fal
         row.error(column, f"{relation} {earlier_column} ({row.get(earlier_column)})")
 
 
-def positive_int(row: Row, column, *, minimum):
+def positive_int(row: Row, column, *, minimum, maximum=INT_LIMIT):
     value = row.get(column, parse_int)
     if value is not None and value < minimum:
         row.error(column, f"{value} is too small; it must be {minimum} or more")
+        return None
+    if value is not None and value > maximum:
+        row.error(column, f"{value} is too large; it must be {maximum} or less")
         return None
     return value
 
@@ -231,7 +236,7 @@ class Subscriptions(CustomerRefKind):
             "mrr": mrr,
             "original_mrr": original,
             "currency": currency,
-            "billing_period_months": positive_int(row, "billing_period_months", minimum=1) or 1,
+            "billing_period_months": positive_int(row, "billing_period_months", minimum=1, maximum=SMALL_INT_LIMIT) or 1,
             "quantity": positive_int(row, "quantity", minimum=0),
             "is_trial": is_trial,
         }

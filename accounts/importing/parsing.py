@@ -46,7 +46,10 @@ def parse_datetime(text: str) -> datetime.datetime:
         raise CellError(f'"{text}" is not a date and time (use ISO 8601, e.g. 2024-03-01T09:30:00Z)') from None
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.UTC)
-    return value.astimezone(datetime.UTC)
+    try:
+        return value.astimezone(datetime.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+01:00 lies before the first representable instant
+        raise CellError(f'"{text}" is out of the range of dates that can be stored') from None
 
 
 def parse_month(text: str) -> datetime.date:

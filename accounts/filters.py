@@ -1,0 +1,113 @@
+"""Query filters of the accounts endpoints (django-filter FilterSets).
+
+Ranges take `<name>_after` and `<name>_before` (both inclusive); customer ids are plain
+numbers, so filtering by a customer outside one's portfolio just finds nothing.
+"""
+
+import django_filters as df
+from django import forms
+
+from accounts.models import Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
+
+ID_LIMIT = 2**63 - 1
+
+
+class IdFilter(df.NumberFilter):
+    """A whole-number id (Django's default NumberFilter takes decimals)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", ID_LIMIT)
+        super().__init__(*args, **kwargs)
+
+
+class CustomerRefFilterSet(df.FilterSet):
+    customer = IdFilter(field_name="customer_id")
+    segment = df.CharFilter(field_name="customer__segment")
+
+
+class CustomerFilter(df.FilterSet):
+    csm = df.CharFilter(field_name="owner__username", help_text="Username of the owning CSM.")
+    created_on = df.DateFromToRangeFilter()
+
+    class Meta:
+        model = Customer
+        fields = ("external_id", "segment", "country", "csm", "created_on")
+
+
+class ContactFilter(CustomerRefFilterSet):
+    class Meta:
+        model = Contact
+        fields = ("customer", "segment", "external_id", "email", "language")
+
+
+class SubscriptionFilter(CustomerRefFilterSet):
+    started_at = df.DateFromToRangeFilter()
+    ended_at = df.DateFromToRangeFilter()
+    active_on = df.DateFilter(method="filter_active_on", help_text="Rows active on this day.")
+
+    class Meta:
+        model = Subscription
+        fields = ("customer", "segment", "external_id", "plan", "is_trial", "currency", "started_at", "ended_at")
+
+    def filter_active_on(self, queryset, name, value):
+        return queryset.active_at(value)
+
+
+class TicketFilter(CustomerRefFilterSet):
+    opened_at = df.IsoDateTimeFromToRangeFilter()
+    resolved_at = df.IsoDateTimeFromToRangeFilter()
+    is_open = df.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="Not resolved yet.")
+
+    class Meta:
+        model = Ticket
+        fields = ("customer", "segment", "external_id", "channel", "priority", "opened_at", "resolved_at", "is_open")
+
+
+class UsageEventFilter(df.FilterSet):
+    customer = IdFilter(field_name="customer_id")
+    occurred_at = df.IsoDateTimeFromToRangeFilter()
+
+    class Meta:
+        model = UsageEvent
+        fields = ("customer", "event_type", "session_id", "occurred_at")
+
+
+class CostFilter(df.FilterSet):
+    month = df.DateFromToRangeFilter(help_text="First days of months.")
+
+    class Meta:
+        model = CostEntry
+        fields = ("category", "currency", "month")
+
+
+class LeadFilter(df.FilterSet):
+    customer = IdFilter(field_name="customer_id")
+    created_at = df.IsoDateTimeFromToRangeFilter()
+    converted_at = df.IsoDateTimeFromToRangeFilter()
+    is_converted = df.BooleanFilter(field_name="converted_at", lookup_expr="isnull", exclude=True)
+
+    class Meta:
+        model = Lead
+        fields = ("customer", "source", "created_at", "converted_at", "is_converted")
+
+
+class NoteFilter(CustomerRefFilterSet):
+    author = df.CharFilter(field_name="author__username")
+    created_at = df.IsoDateTimeFromToRangeFilter()
+
+    class Meta:
+        model = Note
+        fields = ("customer", "segment", "author", "created_at")
+
+
+class TaskFilter(CustomerRefFilterSet):
+    assignee = df.CharFilter(field_name="assignee__username")
+    due_on = df.DateFromToRangeFilter()
+    is_open = df.BooleanFilter(field_name="completed_at", lookup_expr="isnull", help_text="Not completed yet.")
+
+    class Meta:
+        model = Task
+        fields = ("customer", "segment", "assignee", "source", "due_on", "is_open")

@@ -1,0 +1,51 @@
+"""Who may call which REST endpoint: the roles of accounts.roles applied to requests.
+
+A view grants reads to its `read_roles` and writes to its `write_roles`, or per action
+through `action_roles`; a role outside them gets 403, an anonymous request 401. Which
+records a CSM reaches is decided by the view's selector (their portfolio), so a record
+outside it is 404, never 403; `RolePermission.has_object_permission` checks it again
+for every object a view hands out.
+"""
+
+from django.http import Http404
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from accounts.models import Customer
+from accounts.roles import ADMIN, CSM, MANAGER, role_of, sees_all_customers
+
+EVERY_ROLE = (ADMIN, MANAGER, CSM)
+
+
+def request_role(request) -> str | None:
+    """Return the role of the request's user, looked up once per request."""
+    if not hasattr(request, "_csplatform_role"):
+        request._csplatform_role = role_of(request.user)
+    return request._csplatform_role
+
+
+class RolePermission(BasePermission):
+    """Allow the roles a view names for the action; hide objects of customers outside the user's portfolio."""
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request_role(request) in roles_for(view, request)
+
+    def has_object_permission(self, request, view, obj):
+        customer_id = obj.pk if isinstance(obj, Customer) else getattr(obj, "customer_id", None)
+        if customer_id is None or sees_all_customers(request.user):
+            return True
+        if not Customer.objects.visible_to(request.user).filter(pk=customer_id).exists():
+            raise Http404
+        return True
+
+
+def roles_for(view, request) -> tuple[str, ...]:
+    """Return the roles that may perform the view's current action."""
+    action_roles = getattr(view, "action_roles", {})
+    action = getattr(view, "action", None)
+    if action in action_roles:
+        return action_roles[action]
+    if request.method in SAFE_METHODS:
+        return getattr(view, "read_roles", EVERY_ROLE)
+    return getattr(view, "write_roles", (ADMIN,))

@@ -1,0 +1,17 @@
+"""Celery tasks of accounts: running an uploaded CSV import. Arguments are ids, never objects."""
+
+from celery import shared_task
+
+from accounts.importing.jobs import import_job_run
+
+
+@shared_task(name="accounts.import_run")
+def import_run(job_id: int) -> None:
+    """Run the queued ImportJob `job_id` and refresh the rollups it touched.
+
+    Not retried: a failed import is recorded on the job (status `failed`, the error in
+    `errors`) and must be looked at; a job that is no longer queued is left alone.
+    """
+    from metrics.services import import_and_refresh  # tasks may reach up to metrics; accounts' models may not
+
+    import_job_run(job_id, import_and_refresh)
