@@ -1,0 +1,196 @@
+"""Benchmark: a month's usage KPIs through the engine (rollups) vs plain SQL over raw events.
+
+Loads synthetic usage events into a throw-away PostgreSQL database at 1× and 10× size,
+builds the rollups, then times, in the same run, `compute_kpis` for the company's usage
+KPIs of one month against straightforward SQL over the raw events giving the same
+numbers. Prints the ratio and how each grows from 1× to 10×; writes JSON to
+benchmarks/results/kpi_engine.json.
+
+    .venv/bin/python benchmarks/kpi_engine.py [--rows 400000] [--db-url postgresql://postgres@127.0.0.1:5432/postgres]
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "csp_kpi_bench"
+
+RAW_SQL = """
+WITH ev AS (
+    SELECT id, customer_id, contact_id, event_type, occurred_at
+    FROM accounts_usageevent WHERE occurred_at >= %(start)s AND occurred_at < %(end)s
+),
+lagged AS (
+    SELECT contact_id, occurred_at,
+           LAG(occurred_at) OVER (PARTITION BY contact_id ORDER BY occurred_at, id) AS prev
+    FROM accounts_usageevent
+    WHERE occurred_at >= %(start)s - interval '1 day' AND occurred_at < %(end)s + interval '1 day'
+),
+numbered AS (
+    SELECT contact_id, occurred_at,
+           SUM(CASE WHEN prev IS NULL OR occurred_at - prev > interval '30 minutes' THEN 1 ELSE 0 END)
+               OVER (PARTITION BY contact_id ORDER BY occurred_at ROWS UNBOUNDED PRECEDING) AS n
+    FROM lagged
+),
+sessions AS (
+    SELECT MIN(occurred_at) AS s, MAX(occurred_at) AS e FROM numbered GROUP BY contact_id, n
+)
+SELECT
+    (SELECT COUNT(DISTINCT contact_id) FROM ev) AS mau,
+    (SELECT COUNT(*) FROM (SELECT DISTINCT contact_id, (occurred_at AT TIME ZONE 'UTC')::date FROM ev) d) AS user_days,
+    (SELECT COUNT(*) FROM ev) AS events,
+    (SELECT COUNT(*) FROM sessions WHERE s >= %(start)s AND s < %(end)s) AS sessions,
+    (SELECT SUM(EXTRACT(EPOCH FROM e - s)) FROM sessions WHERE s >= %(start)s AND s < %(end)s) AS seconds,
+    (SELECT json_object_agg(event_type, n) FROM
+        (SELECT event_type, COUNT(DISTINCT customer_id) AS n FROM ev GROUP BY event_type) f) AS features
+"""
+
+
+def setup_django(db_url):
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
+    import django
+
+    django.setup()
+
+
+def recreate_database(admin_url):
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    return admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
+
+
+def load(rows, customers=500, users=20):
+    """Insert customers, contacts and `rows` events over three months, set-based in SQL."""
+    from django.db import connection
+
+    with connection.cursor() as c:
+        c.execute("TRUNCATE accounts_customer, accounts_contact, accounts_usageevent RESTART IDENTITY CASCADE")
+        c.execute(
+            "INSERT INTO accounts_customer (external_id, name, segment, country, added_at) "
+            "SELECT 'C' || g, 'Customer ' || g, 'SMB', 'DE', now() FROM generate_series(1, %s) g",
+            [customers],
+        )
+        c.execute(
+            "INSERT INTO accounts_contact (customer_id, external_id, email, name, role, language) "
+            "SELECT c.id, 'u' || u, '', '', '', 'en' FROM accounts_customer c, generate_series(1, %s) u",
+            [users],
+        )
+        c.execute("SELECT setseed(0.42)")
+        # Events come in bursts: a session start per row group, events a few minutes apart.
+        c.execute(
+            """
+            INSERT INTO accounts_usageevent (customer_id, contact_id, event_type, occurred_at, session_id)
+            SELECT ct.customer_id, ct.id,
+                   (ARRAY['login','dashboard_view','report_created','export','api_call','invite_user'])[1 + (g %% 6)],
+                   timestamptz '2024-01-01 00:00:00+00'
+                     + ((g / 8) %% 2160) * interval '1 hour' + (g %% 8) * interval '4 minutes'
+                     + (ct.id %% 60) * interval '1 minute',
+                   ''
+            FROM generate_series(1::bigint, %s) g
+            JOIN accounts_contact ct ON ct.id = 1 + ((g / 8) * 7919) %% %s
+            ON CONFLICT DO NOTHING
+            """,
+            [rows, customers * users],
+        )
+        c.execute("ANALYZE")
+        c.execute("SELECT COUNT(*) FROM accounts_usageevent")
+        return c.fetchone()[0]
+
+
+def timed(fn, repeat=5):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def run_scale(rows):
+    import datetime
+
+    from django.db import connection
+
+    from metrics.periods import Period
+    from metrics.rollups import rebuild_all
+    from metrics.selectors import USAGE_KEYS, Scope, compute_kpis
+
+    events = load(rows)
+    t0 = time.perf_counter()
+    rebuild_all()
+    rollup_seconds = time.perf_counter() - t0
+    month = Period(datetime.date(2024, 2, 1), datetime.date(2024, 3, 1))
+    engine_time, engine = timed(lambda: compute_kpis(Scope(), month, USAGE_KEYS))
+
+    def raw():
+        with connection.cursor() as c:
+            c.execute(RAW_SQL, {"start": month.start_at, "end": month.end_at})
+            return c.fetchone()
+
+    raw_time, (mau, user_days, n_events, sessions, seconds, features) = timed(raw, repeat=3)
+    assert engine["mau"].value == mau, (engine["mau"].value, mau)
+    assert engine["dau_average"].numerator == user_days
+    assert engine["events_per_active_user"].numerator == n_events
+    assert engine["average_session_duration"].denominator == sessions
+    assert engine["average_session_duration"].numerator == Decimal(seconds)
+    assert {k: v.numerator for k, v in engine["feature_adoption"].extra["features"].items()} == features
+    return {
+        "events": events,
+        "rollup_build_seconds": round(rollup_seconds, 3),
+        "engine_seconds": round(engine_time, 4),
+        "raw_sql_seconds": round(raw_time, 4),
+        "raw_over_engine": round(raw_time / engine_time, 1),
+    }
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=400_000, help="events at 1× (10× is also run)")
+    parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    args = parser.parse_args()
+    setup_django(recreate_database(args.db_url))
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    results = {}
+    for scale in (1, 10):
+        results[f"{scale}x"] = run_scale(args.rows * scale)
+        print(f"{scale:>3}× {json.dumps(results[f'{scale}x'])}", flush=True)
+    one, ten = results["1x"], results["10x"]
+    summary = {
+        "engine_growth_1x_to_10x": round(ten["engine_seconds"] / one["engine_seconds"], 2),
+        "raw_growth_1x_to_10x": round(ten["raw_sql_seconds"] / one["raw_sql_seconds"], 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    print(
+        f"engine is {one['raw_over_engine']}× faster than raw SQL at 1×, {ten['raw_over_engine']}× at 10×; "
+        f"engine time grows {summary['engine_growth_1x_to_10x']}× and raw SQL {summary['raw_growth_1x_to_10x']}× "
+        f"from 1× to 10×; peak memory {summary['peak_rss_mb']} MB"
+    )
+    out = ROOT / "benchmarks" / "results" / "kpi_engine.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"scales": results, "summary": summary, "machine": os.uname().machine}, indent=2))
+    from django.db import connections
+
+    connections.close_all()
+    import psycopg
+
+    with psycopg.connect(args.db_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+
+
+if __name__ == "__main__":
+    main()
