@@ -6,6 +6,7 @@ numbers, so filtering by a customer outside one's portfolio just finds nothing.
 
 import django_filters as df
 from django import forms
+from django.db import models
 
 from accounts.models import Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 
@@ -23,12 +24,25 @@ class IdFilter(df.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
-class CustomerRefFilterSet(df.FilterSet):
+class BoolFilter(df.TypedChoiceFilter):
+    """`true` or `false`; anything else is a 400 (django-filter's BooleanFilter ignores it)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
+        kwargs.setdefault("coerce", lambda value: value == "true")
+        super().__init__(*args, **kwargs)
+
+
+class FilterSet(df.FilterSet):
+    FILTER_DEFAULTS = {**df.FilterSet.FILTER_DEFAULTS, models.BooleanField: {"filter_class": BoolFilter}}
+
+
+class CustomerRefFilterSet(FilterSet):
     customer = IdFilter(field_name="customer_id")
     segment = df.CharFilter(field_name="customer__segment")
 
 
-class CustomerFilter(df.FilterSet):
+class CustomerFilter(FilterSet):
     csm = df.CharFilter(field_name="owner__username", help_text="Username of the owning CSM.")
     created_on = df.DateFromToRangeFilter()
 
@@ -59,14 +73,14 @@ class SubscriptionFilter(CustomerRefFilterSet):
 class TicketFilter(CustomerRefFilterSet):
     opened_at = df.IsoDateTimeFromToRangeFilter()
     resolved_at = df.IsoDateTimeFromToRangeFilter()
-    is_open = df.BooleanFilter(field_name="resolved_at", lookup_expr="isnull", help_text="Not resolved yet.")
+    is_open = BoolFilter(field_name="resolved_at", lookup_expr="isnull", help_text="Not resolved yet.")
 
     class Meta:
         model = Ticket
         fields = ("customer", "segment", "external_id", "channel", "priority", "opened_at", "resolved_at", "is_open")
 
 
-class UsageEventFilter(df.FilterSet):
+class UsageEventFilter(FilterSet):
     customer = IdFilter(field_name="customer_id")
     occurred_at = df.IsoDateTimeFromToRangeFilter()
 
@@ -75,7 +89,7 @@ class UsageEventFilter(df.FilterSet):
         fields = ("customer", "event_type", "session_id", "occurred_at")
 
 
-class CostFilter(df.FilterSet):
+class CostFilter(FilterSet):
     month = df.DateFromToRangeFilter(help_text="First days of months.")
 
     class Meta:
@@ -83,11 +97,11 @@ class CostFilter(df.FilterSet):
         fields = ("category", "currency", "month")
 
 
-class LeadFilter(df.FilterSet):
+class LeadFilter(FilterSet):
     customer = IdFilter(field_name="customer_id")
     created_at = df.IsoDateTimeFromToRangeFilter()
     converted_at = df.IsoDateTimeFromToRangeFilter()
-    is_converted = df.BooleanFilter(field_name="converted_at", lookup_expr="isnull", exclude=True)
+    is_converted = BoolFilter(field_name="converted_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
         model = Lead
@@ -106,7 +120,7 @@ class NoteFilter(CustomerRefFilterSet):
 class TaskFilter(CustomerRefFilterSet):
     assignee = df.CharFilter(field_name="assignee__username")
     due_on = df.DateFromToRangeFilter()
-    is_open = df.BooleanFilter(field_name="completed_at", lookup_expr="isnull", help_text="Not completed yet.")
+    is_open = BoolFilter(field_name="completed_at", lookup_expr="isnull", help_text="Not completed yet.")
 
     class Meta:
         model = Task

@@ -33,6 +33,12 @@ def fresh_throttles():
     cache.clear()
 
 
+@pytest.fixture
+def tmp_media(settings, tmp_path):
+    """Keep uploaded import files out of var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 def client_for(user=None) -> APIClient:
     """Return an API client sending `user`'s token (anonymous for None)."""
     client = APIClient()

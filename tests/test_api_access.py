@@ -7,9 +7,9 @@ owning CSM's record to those allowed to see it and hide it from the other CSM.
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.api_support import API, client_for, fresh_throttles, make_world  # noqa: F401
+from tests.api_support import API, client_for, fresh_throttles, make_world, tmp_media  # noqa: F401
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "tmp_media")]
 
 PERSONAS = ("anonymous", "csm", "outsider", "manager", "admin")
 
