@@ -269,14 +269,21 @@ def _analyze(response: SurveyResponse, hint: str = "") -> None:
 
 def _follow_up(response: SurveyResponse) -> None:
     """Create the CSM's follow-up task for a detractor or low CSAT answer (once per response)."""
-    if not response.needs_follow_up or response.follow_up_task_id:
+    who = str(response.contact) if response.contact else "a contact"
+    title = f"Follow up: {response.survey_type.upper()} {response.score} from {who}"[:200]
+    if response.follow_up_task_id:
+        # The contact changed their answer: an open task shows what they say now.
+        Task.objects.filter(pk=response.follow_up_task_id, completed_at__isnull=True).update(
+            title=title, details=response.comment
+        )
+        return
+    if not response.needs_follow_up:
         return
     customer = response.customer
-    who = str(response.contact) if response.contact else "a contact"
     task = Task.objects.create(
         customer=customer,
         assignee_id=customer.owner_id,
-        title=f"Follow up: {response.survey_type.upper()} {response.score} from {who}"[:200],
+        title=title,
         details=response.comment,
         due_on=(response.responded_at + datetime.timedelta(days=3)).date(),
         source=Task.Source.SURVEY,
