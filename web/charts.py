@@ -67,8 +67,8 @@ def _frame(x_labels, ticks, fmt, y_of):
     n = len(x_labels)
     every = max(1, (n + 5) // 6)
     for i, label in enumerate(x_labels):
-        if i % every and i != n - 1:
-            continue
+        if (i % every or n - 1 - i < every) and i != n - 1:
+            continue  # every few months, and always the last one without crowding it
         x = LEFT + plot_w * (i + 0.5) / n
         parts.append(
             format_html(
@@ -101,9 +101,8 @@ def line_chart(title: str, x_labels: list[str], series: list[Series], fmt=None) 
     values = [float(v) for s in series for v in s.values if v is not None]
     if not values:
         return format_html('<p class="muted chart-empty">{}</p>', "No data for this chart yet.")
-    # Start at zero unless the values sit far above it (an NPS of 40..60 would be a flat line).
-    low = 0.0 if min(values) >= 0 and min(values) < max(values) * 0.5 else min(values)
-    ticks = _ticks(min(low, 0.0) if low <= 0 else low, max(values))
+    # Zero-based, so a small change does not look like a collapse; negative values (NPS) extend it.
+    ticks = _ticks(min(min(values), 0.0), max(max(values), 0.0))
     low, high = ticks[0], ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = len(x_labels)

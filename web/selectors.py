@@ -281,7 +281,8 @@ def account_timeline(customer, limit: int = 40) -> list[TimelineEntry]:
     """Notes, tasks, tickets and survey responses, newest first."""
     entries = []
     for note in customer.notes.select_related("author")[:limit]:
-        entries.append(TimelineEntry(note.created_at, "note", str(note.author or ""), note.body, note))
+        author = (note.author.get_full_name() or note.author.get_username()) if note.author else ""
+        entries.append(TimelineEntry(note.created_at, "note", author, note.body, note))
     for task in customer.tasks.select_related("assignee").order_by("-created_at")[:limit]:
         entries.append(TimelineEntry(task.completed_at or task.created_at, "task", task.title, task.details, task))
     for ticket in customer.tickets.all()[:limit]:
