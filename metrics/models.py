@@ -1,4 +1,9 @@
-"""KPI snapshots and the usage rollups the KPI engine reads instead of raw events."""
+"""KPI snapshots and the usage rollups the KPI engine reads instead of raw events.
+
+The rollups are derived data, rebuilt set-wise after every import: their foreign keys
+carry no database constraint (Django still cascades deletes), which keeps the bulk
+INSERT … SELECT free of per-row trigger checks.
+"""
 
 from django.db import models
 from django.db.models import F, Q
@@ -58,8 +63,8 @@ class UserDayActivity(models.Model):
     """Rollup: one row per user per day (reporting time zone) with their event count."""
 
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     day = models.DateField()
     events = models.PositiveIntegerField()
 
@@ -72,7 +77,7 @@ class CustomerDayFeature(models.Model):
     """Rollup: one row per customer, day and event type with its event count."""
 
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     day = models.DateField()
     event_type = models.CharField(max_length=100)
     events = models.PositiveIntegerField()
@@ -88,8 +93,8 @@ class UsageSession(models.Model):
     """Rollup: a user's session, derived (30-minute gap) or given by the events' session_id."""
 
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     session_key = models.CharField(max_length=100, blank=True, help_text="The events' session_id; blank when derived.")
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField()
