@@ -33,7 +33,7 @@ MOVEMENT_KEYS = {
 
 
 def _money(value):
-    return str(value.normalize()) if value is not None else None
+    return f"{value.normalize():f}" if value is not None else None
 
 
 def customer_movements(scope: Scope, period: Period) -> list[dict]:
