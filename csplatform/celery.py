@@ -29,6 +29,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(day_of_month=1, hour=3, minute=30),
         "options": {"expires": 12 * HOUR},
     },
+    # One reminder to survey invitees who have not answered after CSPLATFORM_SURVEY_REMINDER_DAYS.
+    "survey-reminders": {
+        "task": "surveys.reminders_send_due",
+        "schedule": crontab(hour=9, minute=0),
+        "options": {"expires": 6 * HOUR},
+    },
     # Late data: imports mark the days they touched; recompute those snapshots within the hour.
     "kpi-snapshots-stale": {
         "task": "metrics.snapshots_stale",
