@@ -15,6 +15,7 @@ router.register("subscriptions", accounts_api.SubscriptionViewSet, basename="sub
 router.register("tickets", accounts_api.TicketViewSet, basename="ticket")
 router.register("usage-events", accounts_api.UsageEventViewSet, basename="usage-event")
 router.register("survey-responses", surveys_api.SurveyResponseViewSet, basename="survey-response")
+router.register("surveys", surveys_api.SurveyViewSet, basename="survey")
 router.register("costs", accounts_api.CostViewSet, basename="cost")
 router.register("leads", accounts_api.LeadViewSet, basename="lead")
 router.register("tasks", accounts_api.TaskViewSet, basename="task")

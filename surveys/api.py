@@ -1,19 +1,18 @@
-"""Survey endpoints of the REST API: survey responses, checked by the import's survey_responses rules."""
+"""Survey endpoints of the REST API: survey responses (checked by the import's survey_responses rules) and,
+read-only, the surveys themselves."""
 
 import django_filters as df
-from rest_framework import serializers
+from rest_framework import serializers, viewsets
 
-from accounts.filters import CustomerRefFilterSet, IdFilter
-from accounts.importing.parsing import CellError
-from accounts.selectors import in_portfolio
-from accounts.serializers import ImportRulesSerializer, id_of, visible_customers
 from accounts.api import ImportKindViewSet
+from accounts.filters import CustomerRefFilterSet, FilterSet, IdFilter
+from accounts.importing.parsing import CellError
 from accounts.models import Contact
-from surveys.models import SurveyResponse, SurveyType
-
-
-def survey_response_list_for_user(user):
-    return in_portfolio(SurveyResponse.objects.all(), user)
+from accounts.permissions import RolePermission
+from accounts.rest import PagePagination, StrictFilterBackend, StrictOrderingFilter, StrictSearchFilter
+from accounts.serializers import ImportRulesSerializer, id_of, visible_customers
+from surveys.models import Survey, SurveyResponse, SurveyType
+from surveys.selectors import responses_for_user
 
 
 class SurveyResponseSerializer(ImportRulesSerializer):
@@ -61,4 +60,30 @@ class SurveyResponseViewSet(ImportKindViewSet):
     search_fields = ("comment",)
     ordering_fields = ("responded_at", "score", "id")
 
-    selector = staticmethod(survey_response_list_for_user)
+    selector = staticmethod(responses_for_user)
+
+
+class SurveySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Survey
+        # Not target_contacts: they may belong to customers outside a CSM's portfolio.
+        exclude = ("target_contacts",)
+
+
+class SurveyFilter(FilterSet):
+    class Meta:
+        model = Survey
+        fields = ("survey_type", "status", "target", "target_segment")
+
+
+class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
+    """Surveys, read-only for every role; they are set up in the web app and admin."""
+
+    serializer_class = SurveySerializer
+    queryset = Survey.objects.all()
+    permission_classes = [RolePermission]
+    pagination_class = PagePagination
+    filter_backends = [StrictFilterBackend, StrictSearchFilter, StrictOrderingFilter]
+    filterset_class = SurveyFilter
+    search_fields = ("name",)
+    ordering_fields = ("created_at", "name", "id")

@@ -9,6 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import ImportJob
+from surveys.models import Survey
 from tests.factories import (
     ContactFactory,
     CostEntryFactory,
@@ -63,6 +64,7 @@ class World:
     cost: object
     lead: object
     import_job: object
+    survey: object
 
     def object_for(self, resource):
         return getattr(self, RESOURCE_ATTRS[resource])
@@ -80,6 +82,7 @@ RESOURCE_ATTRS = {
     "costs": "cost",
     "leads": "lead",
     "imports": "import_job",
+    "surveys": "survey",
 }
 
 
@@ -98,4 +101,5 @@ def make_world(owner) -> World:
         cost=CostEntryFactory(month=datetime.date(2024, 1, 1)),
         lead=LeadFactory(customer=customer),
         import_job=ImportJob.objects.create(kind="customers", file="imports/x.csv", original_name="x.csv"),
+        survey=Survey.objects.create(name="Quarterly NPS", survey_type="nps", question_en="?", question_de="?"),
     )

@@ -40,6 +40,8 @@ def record_parse(kind: str, cells: dict[str, str]) -> ParsedRecord:
     kind_class = KINDS[kind]
     if not issubclass(kind_class, RecordKind):
         raise ValueError(f"{kind} records are not checked one at a time")
+    # Required columns are always there, as the runner's header check guarantees for a file.
+    cells = {**dict.fromkeys(kind_class.required, ""), **cells}
     columns = [column for column in kind_class.columns() if column in cells]
     run = _run(kind, columns)
     handler = kind_class(run)
