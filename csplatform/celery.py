@@ -35,6 +35,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=9, minute=0),
         "options": {"expires": 6 * HOUR},
     },
+    # Health scores of every customer at the start of the day, by the published model versions.
+    "health-snapshots-daily": {
+        "task": "metrics.health_snapshots_daily",
+        "schedule": crontab(hour=2, minute=45),
+        "options": {"expires": 6 * HOUR},
+    },
     # Late data: imports mark the days they touched; recompute those snapshots within the hour.
     "kpi-snapshots-stale": {
         "task": "metrics.snapshots_stale",

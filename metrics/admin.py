@@ -10,7 +10,17 @@ import datetime
 from django.contrib import admin
 
 from accounts.admin_paginators import LargeTableAdmin
-from metrics.models import CustomerDayFeature, KpiSnapshot, StaleRange, UsageSession, UserDayActivity
+from metrics import health_versions
+from metrics.models import (
+    CsmRating,
+    CustomerDayFeature,
+    HealthModel,
+    HealthScore,
+    KpiSnapshot,
+    StaleRange,
+    UsageSession,
+    UserDayActivity,
+)
 
 
 class ComputedDataAdmin(LargeTableAdmin):
@@ -70,3 +80,46 @@ class UsageSessionAdmin(ComputedDataAdmin):
     @admin.display(ordering="duration_us")
     def duration(self, obj):
         return datetime.timedelta(microseconds=obj.duration_us)
+
+
+@admin.register(HealthModel)
+class HealthModelAdmin(admin.ModelAdmin):
+    """Saving a changed health model adds a new draft version; the row shown is never changed.
+
+    Drafts are published from the backtest page, after an admin has looked at the backtest.
+    """
+
+    list_display = ["__str__", "segment", "version", "status", "created_at", "published_at"]
+    list_filter = ["status", "segment"]
+    fields = ["name", "segment", "weights", "target_active_days", "key_features", "version", "status", "published_at"]
+    readonly_fields = ["version", "status", "published_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "segment"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        new = health_versions.model_version_create(
+            weights=obj.weights, target_active_days=obj.target_active_days, key_features=obj.key_features or [],
+            segment=obj.segment, name=obj.name, based_on=obj if change else None, user=request.user,
+        )  # fmt: skip
+        obj.pk, obj.version = new.pk, new.version  # the change view redirects to the new version
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # scores and backtests point at versions
+
+
+@admin.register(HealthScore)
+class HealthScoreAdmin(ComputedDataAdmin):
+    list_display = ["day", "customer", "score", "band", "model", "computed_at"]
+    list_filter = [("day", admin.DateFieldListFilter), "band"]
+    list_select_related = ["customer", "model"]
+    search_fields = ["=customer__external_id"]
+    raw_id_fields = ["customer"]
+    ordering = ["-day"]
+
+
+@admin.register(CsmRating)
+class CsmRatingAdmin(admin.ModelAdmin):
+    list_display = ["customer", "rating", "author", "created_at", "expires_on"]
+    list_select_related = ["customer", "author"]
+    raw_id_fields = ["customer", "author"]

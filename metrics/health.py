@@ -1,8 +1,11 @@
 """Health score of spec/kpis.md: inputs per customer from aggregates, scores from pure maths.
 
-`health_for_customers(ids, at)` scores many customers with a fixed number of queries
-(the portfolio page scores a whole portfolio at once); every component carries the
-inputs it came from, so a CSM sees why a score is low.
+`health_for_customers(ids, at, definition)` scores many customers with a fixed number of
+queries (the portfolio page scores a whole portfolio at once, the backtest every paying
+customer per date); every component carries the inputs it came from, so a CSM sees why a
+score is low. A `Definition` is one version of the model (weights, target, key
+features); without one, the settings give the default. The optional `csm_rating`
+component (a CSM's own 1–5 rating, valid 90 days) counts only when its weight is above 0.
 """
 
 import datetime
@@ -15,7 +18,7 @@ from django.db.models import Count, Q
 
 from accounts.models import Contact, Subscription, Ticket
 from metrics import kpis
-from metrics.models import CustomerDayFeature, UserDayActivity
+from metrics.models import CsmRating, CustomerDayFeature, UserDayActivity
 from metrics.periods import day_start
 from surveys.models import SurveyResponse
 
@@ -25,6 +28,17 @@ GROWTH_DAYS = 90
 TARGET_ACTIVE_DAYS = Decimal(12)
 DEFAULT_WEIGHTS = {"frequency": 25, "breadth": 20, "depth": 20, "sentiment": 15, "support": 10, "growth": 10}
 HUNDRED = Decimal(100)
+OPTIONAL_COMPONENTS = ("csm_rating",)
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One version of the health model: what `HealthModel` rows and the settings both become."""
+
+    weights: dict  # component name → Decimal weight (csm_rating optional)
+    target_active_days: Decimal = TARGET_ACTIVE_DAYS
+    key_features: tuple = ()  # empty: every event type seen in the window
+    label: str = "health-settings"
 
 
 @dataclass
@@ -46,6 +60,21 @@ class Health:
 def weights() -> dict[str, Decimal]:
     configured = getattr(settings, "CSPLATFORM_HEALTH_WEIGHTS", None) or DEFAULT_WEIGHTS
     return {name: Decimal(str(configured.get(name, 0))) for name in DEFAULT_WEIGHTS}
+
+
+def default_definition() -> Definition:
+    """The definition the settings give (CSPLATFORM_HEALTH_WEIGHTS, CSPLATFORM_KEY_FEATURES)."""
+    return Definition(weights(), TARGET_ACTIVE_DAYS, tuple(settings.CSPLATFORM_KEY_FEATURES))
+
+
+def _csm_ratings(ids, at) -> dict[int, tuple[int, str]]:
+    """Return {customer: (rating, comment)} of the latest rating given before `at` and not yet expired."""
+    rows = (
+        CsmRating.objects.filter(customer_id__in=ids, created_at__lt=day_start(at), expires_on__gt=at)
+        .order_by("created_at", "pk")
+        .values_list("customer_id", "rating", "comment")
+    )
+    return {customer_id: (rating, comment) for customer_id, rating, comment in rows}  # the latest wins
 
 
 def _pct(numerator, denominator) -> Decimal | None:
@@ -81,9 +110,10 @@ def _latest_nps(ids, start_at, end_at) -> dict[int, list[int]]:
     return scores
 
 
-def health_for_customers(ids, at: datetime.date) -> dict[int, Health]:
+def health_for_customers(ids, at: datetime.date, definition: Definition | None = None) -> dict[int, Health]:
     """Score each customer in `ids` at the start of day `at` over the window [at − 30 days, at)."""
     ids = list(ids)
+    definition = definition or default_definition()
     start = at - datetime.timedelta(days=WINDOW_DAYS)
     activity = {
         row["customer_id"]: row
@@ -97,7 +127,7 @@ def health_for_customers(ids, at: datetime.date) -> dict[int, Health]:
         )
     )
     features = CustomerDayFeature.objects.filter(day__gte=start, day__lt=at)
-    key_features = list(settings.CSPLATFORM_KEY_FEATURES) or sorted(
+    key_features = list(definition.key_features) or sorted(
         set(features.values_list("event_type", flat=True).distinct())
     )
     used = dict(
@@ -120,13 +150,15 @@ def health_for_customers(ids, at: datetime.date) -> dict[int, Health]:
     }
     mrr_now = _mrr_at(ids, at)
     mrr_before = _mrr_at(ids, at - datetime.timedelta(days=GROWTH_DAYS))
-    w = weights()
+    w = {name: Decimal(str(definition.weights.get(name, 0))) for name in (*DEFAULT_WEIGHTS, *OPTIONAL_COMPONENTS)}
+    target = Decimal(definition.target_active_days)
+    ratings = _csm_ratings(ids, at) if w["csm_rating"] > 0 else {}
     results = {}
     for customer_id in ids:  # one pass over customers, all inputs already aggregated
         act = activity.get(customer_id, {"user_days": 0, "users": 0})
         frequency = _pct(act["user_days"], act["users"])
         if frequency is not None:
-            frequency = min(HUNDRED, frequency / TARGET_ACTIVE_DAYS)
+            frequency = min(HUNDRED, frequency / target)
         scores = nps_scores.get(customer_id, [])
         sentiment = Decimal(10) * Decimal(sum(scores)) / len(scores) if scores else None
         tix = tickets.get(customer_id, {"total": 0, "first": 0})
@@ -138,7 +170,7 @@ def health_for_customers(ids, at: datetime.date) -> dict[int, Health]:
             "frequency": Component(
                 frequency,
                 w["frequency"],
-                {"active_user_days": act["user_days"], "active_users": act["users"], "target_days": 12},
+                {"active_user_days": act["user_days"], "active_users": act["users"], "target_days": int(target)},
             ),
             "breadth": Component(
                 _pct(act["users"], contacts.get(customer_id, 0)),
@@ -158,10 +190,32 @@ def health_for_customers(ids, at: datetime.date) -> dict[int, Health]:
             ),
             "growth": Component(growth, w["growth"], {"mrr": str(now), "mrr_90_days_before": str(before)}),
         }
+        if w["csm_rating"] > 0:
+            rating, comment = ratings.get(customer_id, (None, ""))
+            components["csm_rating"] = Component(
+                None if rating is None else Decimal(25) * (rating - 1), w["csm_rating"], {"rating": rating, "comment": comment}
+            )
         score = kpis.health_score({name: (c.score, c.weight) for name, c in components.items()})
         results[customer_id] = Health(customer_id, at, score, kpis.health_band(score), components)
     return results
 
 
-def customer_health(customer_id: int, at: datetime.date) -> Health:
-    return health_for_customers([customer_id], at)[customer_id]
+def customer_health(customer_id: int, at: datetime.date, definition: Definition | None = None) -> Health:
+    return health_for_customers([customer_id], at, definition)[customer_id]
+
+
+def health_json(health: Health, label: str) -> dict:
+    """Shape a Health as the API and the snapshots store it (scores as strings, one decimal)."""
+
+    def dec(value):
+        return None if value is None else str(kpis.round_value(value, 1))
+
+    return {
+        "score": dec(health.score),
+        "band": health.band,
+        "components": {
+            name: {"score": dec(c.score), "weight": str(c.weight), "inputs": c.inputs}
+            for name, c in health.components.items()
+        },
+        "definition_version": label,
+    }

@@ -5,6 +5,7 @@ carry no database constraint (Django still cascades deletes), which keeps the bu
 INSERT … SELECT free of per-row trigger checks.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -110,3 +111,111 @@ class UsageSession(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(ended_at__gte=F("started_at")), name="session_ends_after_start")
         ]
+
+
+# --- Health score models, their versions and daily scores ------------------------------
+
+
+class HealthModel(models.Model):
+    """One immutable version of a health score definition (spec/kpis.md, Health score).
+
+    Editing a model never changes a row: admin saves a new row with the next version
+    (see metrics.health_versions). Only the lifecycle fields (`status`, `published_at`)
+    change. A draft cannot score daily snapshots until an admin publishes it from the
+    backtest page.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+        RETIRED = "retired", "Retired"
+
+    name = models.CharField(max_length=100, default="Default")
+    segment = models.CharField(max_length=100, blank=True, help_text="Blank: every segment without its own model.")
+    version = models.PositiveIntegerField()
+    weights = models.JSONField(help_text='Component weights, e.g. {"frequency": 25, …, "csm_rating": 0}.')
+    target_active_days = models.PositiveSmallIntegerField(default=12)
+    key_features = models.JSONField(default=list, blank=True, help_text="Event types; empty: all seen in the window.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    published_at = models.DateTimeField(null=True, blank=True)
+    based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["segment", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["segment", "version"], name="health_model_unique_version"),
+            models.UniqueConstraint(
+                fields=["segment"], condition=Q(status="published"), name="health_model_one_published_per_segment"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} v{self.version}" + (f" ({self.segment})" if self.segment else "")
+
+    @property
+    def label(self) -> str:
+        """The definition version a score records, e.g. "health-v3" or "health-SMB-v2"."""
+        return f"health-{self.segment}-v{self.version}" if self.segment else f"health-v{self.version}"
+
+
+class HealthScore(models.Model):
+    """A customer's health score on one day (start of day) by one model version; upserted daily."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    model = models.ForeignKey(HealthModel, on_delete=models.PROTECT, related_name="scores")
+    score = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    band = models.CharField(max_length=10, blank=True)
+    components = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day"]
+        indexes = [models.Index(fields=["day", "customer"], name="healthscore_day_customer")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "day", "model"], name="health_score_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.day}: {self.score}"
+
+
+class CsmRating(models.Model):
+    """A CSM's own sentiment rating of a customer (1–5) with a comment; counts for 90 days."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    rating = models.PositiveSmallIntegerField()
+    comment = models.TextField(max_length=2000)
+    created_at = models.DateTimeField()
+    expires_on = models.DateField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["customer", "created_at"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(rating__gte=1, rating__lte=5), name="csm_rating_1_to_5"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.rating}/5"
+
+
+class BacktestRun(models.Model):
+    """A stored backtest of one model version over past dates: what an admin saw before publishing."""
+
+    model = models.ForeignKey(HealthModel, on_delete=models.CASCADE, related_name="backtests")
+    dates = models.JSONField(help_text="ISO dates scored.")
+    result = models.JSONField()
+    auc = models.DecimalField(max_digits=7, decimal_places=6, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.model} backtest {self.created_at:%Y-%m-%d}"

@@ -7,7 +7,9 @@ from celery import shared_task
 from django.db import OperationalError
 from django.utils import timezone
 
+from accounts.models import Customer
 from metrics import snapshots
+from metrics.health_snapshots import health_snapshot_write
 from metrics.periods import Period
 from metrics.selectors import Scope
 
@@ -73,3 +75,24 @@ def snapshots_monthly(day: str | None = None) -> int:
     month = snapshots.closed_month(day)
     return fan_out(month.start, month.end)
 
+
+
+# --- Health score snapshots ------------------------------------------------------------
+
+HEALTH_CHUNK = 500
+
+
+@shared_task(name="metrics.health_snapshot_chunk", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5, acks_late=True)
+def health_snapshot_chunk(customer_ids: list[int], day: str) -> int:
+    """Score these customers at the start of `day` and upsert their snapshots (idempotent)."""
+    return health_snapshot_write(_date(day), customer_ids)
+
+
+@shared_task(name="metrics.health_snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+def health_snapshots_daily(day: str | None = None) -> int:
+    """Queue one chunk of customers per task for `day` (beat: today); return the number of tasks."""
+    day = day or timezone.localdate().isoformat()  # the clock, read at the entry point only
+    ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
+    for i in range(0, len(ids), HEALTH_CHUNK):
+        health_snapshot_chunk.delay(ids[i : i + HEALTH_CHUNK], day)
+    return (len(ids) + HEALTH_CHUNK - 1) // HEALTH_CHUNK
