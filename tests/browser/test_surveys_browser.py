@@ -4,7 +4,6 @@ Needs Debian's chromium at /usr/bin/chromium (apt-get install chromium). Without
 tests fail, so CI cannot pass by skipping them; set CSP_SKIP_BROWSER=1 to skip locally.
 """
 
-import os
 import re
 from pathlib import Path
 
@@ -15,30 +14,15 @@ from django.core import mail
 from accounts.models import Task
 from surveys import services
 from surveys.models import Survey, SurveyResponse
-from tests.factories import ContactFactory, CustomerFactory, SubscriptionFactory, UserFactory
+from tests.factories import ContactFactory, CustomerFactory, SubscriptionFactory
 from tests.surveys_support import SurveyFactory
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(django_settings.BASE_DIR) / "docs" / "screenshots"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def browser(monkeypatch):
-    if os.environ.get("CSP_SKIP_BROWSER") == "1":
-        pytest.skip("CSP_SKIP_BROWSER=1: browser tests skipped for a quick local run")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium (browser tests must not be skipped in CI)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls around it are still synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield browser
-        browser.close()
+# `browser` is the session-wide Chromium of tests/browser/conftest.py.
 
 
 def _page(browser, console, **options):
