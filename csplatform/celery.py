@@ -41,6 +41,24 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=45),
         "options": {"expires": 6 * HOUR},
     },
+    # Alert rules once the day's health scores are stored; alerts make tasks before the CSMs start.
+    "alerts-evaluate-daily": {
+        "task": "alerts.evaluate_daily",
+        "schedule": crontab(hour=4, minute=0),
+        "options": {"expires": 6 * HOUR},
+    },
+    # Playbook runs whose wait is over continue within the hour.
+    "alerts-playbooks-due": {
+        "task": "alerts.playbooks_due",
+        "schedule": crontab(minute=10),
+        "options": {"expires": HOUR},
+    },
+    # Each CSM's week ahead, in their inbox on Monday morning.
+    "alerts-digest-weekly": {
+        "task": "alerts.digest_weekly",
+        "schedule": crontab(day_of_week="mon", hour=6, minute=30),
+        "options": {"expires": 12 * HOUR},
+    },
     # Late data: imports mark the days they touched; recompute those snapshots within the hour.
     "kpi-snapshots-stale": {
         "task": "metrics.snapshots_stale",

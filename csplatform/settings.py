@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "surveys",
     "metrics",
     "web",
+    "alerts",
 ]
 
 MIDDLEWARE = [
@@ -150,8 +151,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
-        "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
