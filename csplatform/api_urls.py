@@ -30,6 +30,7 @@ urlpatterns = [
     path("kpis/series/", metrics_api.kpi_series, name="kpi-series"),
     path("kpis/<str:key>/rows/", metrics_api.kpi_rows_view, name="kpi-rows"),
     path("auth/token/", accounts_api.TokenView.as_view(), name="auth-token"),
+    path("customers/<int:pk>/health/", metrics_api.customer_health, name="customer-health"),
     path("", include(metrics_api.router.urls)),
     path("", include(router.urls)),
 ]

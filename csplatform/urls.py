@@ -9,5 +9,6 @@ urlpatterns = [
     path("s/", include("surveys.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("alerts.urls")),
     path("", include("web.urls")),
 ]

@@ -252,3 +252,41 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
 
 router = SimpleRouter()
 router.register("kpi-snapshots", KpiSnapshotViewSet, basename="kpi-snapshot")
+
+
+# --- Health score of one customer --------------------------------------------------------
+
+
+class HealthQuery(serializers.Serializer):
+    at = serializers.DateField(required=False, help_text="Score at the start of this day; default today.")
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("at", OpenApiTypes.DATE, description="Score at the start of this day; default today.")],
+    responses=inline_serializer(
+        "Health",
+        {
+            "score": serializers.CharField(allow_null=True),
+            "band": serializers.CharField(allow_null=True),
+            "components": serializers.DictField(),
+            "definition_version": serializers.CharField(),
+        },
+    ),
+)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def customer_health(request, pk):
+    """Return a customer's health score with each component's score, weight and inputs."""
+    from django.utils import timezone
+
+    from metrics.health import health_for_customers, health_json
+    from metrics.health_versions import definition_of, models_for_customers
+
+    query = _parse(HealthQuery, request)
+    customer = Customer.objects.visible_to(request.user).filter(pk=pk).values_list("pk", "segment").first()
+    if customer is None:
+        raise Http404("No such customer.")
+    at = query.get("at") or timezone.localdate()
+    [(model, _ids)] = models_for_customers(dict([customer]))
+    health = health_for_customers([pk], at, definition_of(model))[pk]
+    return Response(health_json(health, model.label))

@@ -5,6 +5,7 @@ as a draft. Publishing needs a stored backtest of that very version (an admin ha
 how it would have predicted churn) and retires the segment's previously published one.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from metrics import health
-from metrics.models import BacktestRun, HealthModel
+from metrics.models import BacktestRun, CsmRating, HealthModel
 
 COMPONENTS = (*health.DEFAULT_WEIGHTS, *health.OPTIONAL_COMPONENTS)
 
@@ -112,3 +113,15 @@ def models_for_customers(customers: dict[int, str]) -> list[tuple[HealthModel, l
         groups.setdefault(model.pk, (model, []))[1].append(customer_id)
     return list(groups.values())
 
+
+
+RATING_DAYS = 90
+
+
+def csm_rating_add(*, customer, author, rating: int, comment: str, now=None) -> CsmRating:
+    """Record a CSM's 1–5 rating of a customer; it counts for 90 days."""
+    now = now or timezone.now()
+    return CsmRating.objects.create(
+        customer=customer, author=author, rating=rating, comment=comment, created_at=now,
+        expires_on=timezone.localdate(now) + datetime.timedelta(days=RATING_DAYS),
+    )  # fmt: skip

@@ -1,0 +1,206 @@
+"""Pages of health models and alerts: backtest and publish, health changes, alert rules and dry runs,
+and the account's health section (score history, CSM rating, playbook runs).
+
+Views parse input, call one service or selector and render; HTMX requests get the named
+partial. Admins backtest and publish; admins and managers manage rules; everybody sees
+the health of the customers they may see.
+"""
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import Customer
+from accounts.roles import is_admin, sees_all_customers
+from alerts import charts, playbooks, services
+from alerts.dryrun import dry_run
+from alerts.forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
+from alerts.models import AlertRule
+from metrics.backtest import backtest_dates, backtest_run
+from metrics.health_snapshots import band_changes_for_user, health_history
+from metrics.health_versions import PublishError, csm_rating_add, default_model, model_publish
+from metrics.models import HealthModel
+from web.charts import Series, line_chart
+
+BANDS = [("healthy", "Healthy", "s1"), ("neutral", "Neutral", "s3"), ("at_risk", "At risk", "s4")]
+
+
+def _partial(request, page: str, fragment: str) -> str:
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{page}#{fragment}"
+    return page
+
+
+def _require(allowed: bool):
+    if not allowed:
+        raise PermissionDenied
+
+
+# --- Backtest and publish (admins) --------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def backtest(request):
+    _require(is_admin(request.user))
+    default_model()  # version 1 exists before anyone backtests
+    source = request.POST if request.method == "POST" else request.GET
+    model = HealthModel.objects.filter(pk=source.get("version")).first() or HealthModel.objects.order_by(
+        "status", "-created_at"
+    ).first()  # a draft first: the version waiting for review
+    form = BacktestForm(request.POST or None, initial={"version": model, "months": 12})
+    if request.method == "POST":
+        if request.POST.get("action") == "publish":
+            try:
+                model_publish(model=model, user=request.user)
+                messages.success(request, f"{model} is published; tomorrow's snapshots use it.")
+            except PublishError as exc:
+                messages.error(request, str(exc))
+        elif form.is_valid():
+            model = form.cleaned_data["version"]
+            dates = backtest_dates(timezone.localdate(), form.cleaned_data["months"])
+            backtest_run(model=model, dates=dates, user=request.user)
+        return redirect(f"{reverse('alerts:backtest')}?version={model.pk}")
+    run = model.backtests.first()
+    result = run.result if run else None
+    context = {"form": form, "model": model, "run": run, "result": result, "versions": HealthModel.objects.all()}
+    if result:
+        context["roc_svg"] = charts.roc_chart(result["roc"], result["auc"])
+        context["band_svg"] = charts.band_bars(
+            [(label, result["bands"][key]["churn_rate"], css) for key, label, css in BANDS], "Churn within 90 days per band"
+        )
+        context["bands"] = [(key, label, result["bands"][key]) for key, label, _css in BANDS]
+    return render(request, "alerts/backtest.html", context)
+
+
+# --- Health changes (everybody, their customers) -----------------------------------------
+
+
+@login_required
+@require_GET
+def health_changes(request):
+    day = timezone.localdate()
+    changes = band_changes_for_user(request.user, day)
+    return render(request, "alerts/health_changes.html", {"changes": changes, "day": day})
+
+
+# --- Alert rules (admins and managers) ---------------------------------------------------
+
+
+def _rules_context(form):
+    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rules(request):
+    _require(sees_all_customers(request.user))
+    form = AlertRuleForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rule = form.save()
+        messages.success(request, f"Rule “{rule.name}” added, disabled: dry-run it, then enable it.")
+        return redirect("alerts:rule", pk=rule.pk)
+    return render(request, _partial(request, "alerts/rules.html", "rule-list"), _rules_context(form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule(request, pk):
+    _require(sees_all_customers(request.user))
+    rule = get_object_or_404(AlertRule, pk=pk)
+    form = DryRunForm(request.POST or None)
+    result = None
+    if request.method == "POST" and form.is_valid():  # a POST: it records that the rule was dry-run
+        result = dry_run(rule.kind, rule.threshold, timezone.localdate(), form.cleaned_data["weeks"])
+        rule.dry_run_at = timezone.now()
+        rule.save(update_fields=["dry_run_at"])
+    weeks_svg = None
+    if result:
+        labels = [datetime.date.fromisoformat(w["day"]).strftime("%d %b") for w in result["weeks"]]
+        weeks_svg = line_chart("Customers matching per week", labels, [Series("matching", [w["fired"] for w in result["weeks"]]),
+                                                                      Series("new tasks", [w["new"] for w in result["weeks"]], "s2")])  # fmt: skip
+    context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg}
+    return render(request, _partial(request, "alerts/rule.html", "dry-run"), context)
+
+
+@login_required
+@require_POST
+def rule_toggle(request, pk):
+    _require(sees_all_customers(request.user))
+    rule = get_object_or_404(AlertRule, pk=pk)
+    try:
+        services.rule_enable(rule, request.POST.get("enabled") == "1")
+        messages.success(request, f"“{rule.name}” is {'enabled' if rule.enabled else 'disabled'}.")
+    except services.RuleError as exc:
+        messages.error(request, str(exc))
+    return redirect("alerts:rule", pk=rule.pk)
+
+
+# --- The account's health section --------------------------------------------------------
+
+
+def _visible_customer(request, pk) -> Customer:
+    try:
+        return Customer.objects.visible_to(request.user).get(pk=pk)
+    except Customer.DoesNotExist:
+        raise Http404("No such customer.") from None
+
+
+def _account_context(request, customer, **forms):
+    day = timezone.localdate()
+    history = health_history(customer.pk, day)
+    chart = line_chart(
+        "Health score by day", [h.day.strftime("%d %b") for h in history], [Series("score", [h.score for h in history])]
+    )
+    return {
+        "customer": customer,
+        "history": history,
+        "history_svg": chart,
+        "runs": playbooks.runs_for_customer(customer.pk),
+        "playbook_form": forms.get("playbook_form") or PlaybookStartForm(),
+        "rating_form": forms.get("rating_form") or CsmRatingForm(),
+    }
+
+
+@login_required
+@require_GET
+def account_health(request, pk):
+    customer = _visible_customer(request, pk)
+    return render(request, _partial(request, "alerts/account_health.html", "account-health"), _account_context(request, customer))
+
+
+def _account_action(request, pk, form_class, form_key, act):
+    """Validate `form_class`, `act(customer, data)`, then re-render the section (HTMX) or redirect."""
+    customer = _visible_customer(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        act(customer, form.cleaned_data)
+        if not request.htmx:
+            return redirect("alerts:account-health", pk=customer.pk)
+        form = None
+    return render(request, "alerts/account_health.html#account-health", _account_context(request, customer, **{form_key: form}))
+
+
+@login_required
+@require_POST
+def playbook_start(request, pk):
+    def start(customer, data):
+        playbooks.playbook_start(playbook=data["playbook"], customer=customer, user=request.user)
+
+    return _account_action(request, pk, PlaybookStartForm, "playbook_form", start)
+
+
+@login_required
+@require_POST
+def rating_add(request, pk):
+    def add(customer, data):
+        csm_rating_add(customer=customer, author=request.user, **data)
+
+    return _account_action(request, pk, CsmRatingForm, "rating_form", add)
