@@ -1,0 +1,51 @@
+"""Property-based tests of the whole REST API from its own OpenAPI schema (schemathesis).
+
+Every operation gets a bounded number of generated requests, valid and invalid, as an
+admin with a token; none may answer 500 and every documented response must match its
+schema. Derandomized, so a run is repeatable. Schemathesis' coverage phase (thousands
+of boundary cases, a few minutes) runs only with SCHEMATHESIS_COVERAGE=1.
+"""
+
+import os
+
+import pytest
+import schemathesis
+from django.core.handlers.wsgi import WSGIHandler
+from django.test.utils import override_settings
+from hypothesis import HealthCheck, settings
+from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from tests.api_support import client_for, fresh_throttles, make_world, tmp_media  # noqa: F401
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "tmp_media")]
+
+
+# Loaded at collection (schemathesis' lazy fixture loader does not run under pytest 9); the
+# schema view needs no database. The test client's host is "localhost".
+with override_settings(ALLOWED_HOSTS=["*"]):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", WSGIHandler())
+schema.config.phases.coverage.enabled = os.environ.get("SCHEMATHESIS_COVERAGE") == "1"
+
+
+@pytest.fixture
+def admin_token(admin_user, csm, monkeypatch, settings):
+    """An admin's token header, with records to hit and no throttling in the way."""
+    settings.ALLOWED_HOSTS = ["*"]
+    monkeypatch.setattr(UserRateThrottle, "rate", "100000/minute", raising=False)
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "100000/minute"})
+    make_world(owner=csm)
+    client_for(admin_user)  # creates the token
+    return {"Authorization": f"Token {admin_user.auth_token.key}"}
+
+
+@schema.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+def test_no_input_makes_the_api_fail_or_break_its_schema(case, admin_token):
+    case.call_and_validate(headers=admin_token, checks=[not_a_server_error, response_schema_conformance])
