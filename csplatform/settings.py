@@ -186,6 +186,11 @@ REST_FRAMEWORK = {
         "auth": env("API_THROTTLE_AUTH", default="10/minute"),  # password attempts at /api/v1/auth/token/
     },
     "EXCEPTION_HANDLER": "accounts.rest.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "accounts.parsers.UnicodeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",

@@ -184,6 +184,7 @@ def test_garbage_in_a_field_is_a_400_naming_it(admin, world, resource, change, f
         pytest.param(b'"text"', "application/json", id="string-for-object"),
         pytest.param(b"\xff\xfe", "application/json", id="not-utf8"),
         pytest.param(b'{"score": NaN}', "application/json", id="nan"),
+        pytest.param(b'{"comment": "\\ud800"}', "application/json", id="lone-surrogate"),
     ],
 )
 def test_a_body_that_is_not_a_json_object_is_a_400(admin, world, body, content_type):
