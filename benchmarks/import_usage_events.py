@@ -9,7 +9,7 @@ memory (ru_maxrss) is its own:
 * copy:    PostgreSQL's COPY of the CSV into a plain, index-free staging table;
 * ours:    `import_file("usage_events", …)` into the real table (checks every row,
            resolves customers and contacts, creates the users, de-duplicates);
-* reimport: the same file again (every row a duplicate);
+* reimport: the same file again (every row a duplicate, so nothing is written);
 * sqlite:  `import_file` on SQLite, for comparison.
 
 Uses the database `csp_import_bench` on postgresql://postgres@127.0.0.1:5432 (created if
@@ -168,21 +168,27 @@ def main():
               f"in {time.perf_counter() - started:.1f}s", file=sys.stderr)  # fmt: skip
         common = ["--csv", str(csv_path), "--customers", str(args.customers)]
         results = {"rows": args.rows, "file_mb": round(csv_path.stat().st_size / 1e6, 1)}
+        # The machine may be shared: the load says how much the figures can be trusted.
+        results["load_average_1min_at_start"] = round(os.getloadavg()[0], 2)
         parts = ["copy", "ours", "reimport"] + ([] if args.no_sqlite else ["sqlite"])
         for part in parts:
             results[part] = run_part(["--part", part, *common])
             print(part, results[part], file=sys.stderr)
     copy_s, ours_s = results["copy"]["seconds"], results["ours"]["seconds"]
     results["ratio_ours_to_copy"] = round(ours_s / copy_s, 2)
+    results["ratio_reimport_to_copy"] = round(results["reimport"]["seconds"] / copy_s, 2)
     for part in parts:
         results[part]["rows_per_second"] = round(args.rows / results[part]["seconds"])
     results["measured_at"] = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     out = ROOT / "benchmarks" / "results" / "import_usage_events.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
+    reimport = results["reimport"]
     print(
         f"COPY {copy_s}s, ours {ours_s}s (ratio {results['ratio_ours_to_copy']}), "
         f"{results['ours']['rows_per_second']:,} rows/s, peak memory {results['ours']['max_rss_mb']} MB; "
+        f"re-import {reimport['seconds']}s (ratio {results['ratio_reimport_to_copy']}), "
+        f"{reimport['rows_per_second']:,} rows/s, peak memory {reimport['max_rss_mb']} MB; "
         f"written to {out.relative_to(ROOT)}"
     )
 
