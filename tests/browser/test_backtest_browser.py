@@ -8,6 +8,19 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _roles_restored(django_db_blocker):
+    """Put the roles back after the last flush: they come from a data migration, and later tests expect them."""
+    yield
+    from django.contrib.auth.models import Group
+
+    from accounts.roles import ROLES
+
+    with django_db_blocker.unblock():
+        for name in ROLES:
+            Group.objects.get_or_create(name=name)
+
+
 @pytest.fixture
 def admin(demo, django_user_model):
     from django.contrib.auth.models import Group
