@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group
 def _user(django_user_model, username, role=None, **extra):
     user = django_user_model.objects.create_user(username, f"{username}@example.com", "pw-Secret-123", **extra)
     if role:
-        user.groups.add(Group.objects.get(name=role))
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
