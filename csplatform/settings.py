@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csplatform.middleware.DatabaseUnavailableMiddleware",  # 503 while the database is unreachable
 ]
 
 ROOT_URLCONF = "csplatform.urls"

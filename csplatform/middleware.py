@@ -1,0 +1,48 @@
+"""Answer with a clear 503 instead of a 500 while the database cannot be reached.
+
+A view (or a DRF viewset, or `request.user` evaluated inside one) that raises
+`OperationalError` or `InterfaceError` gets a small, self-contained 503 page — or, under
+/api/, the JSON `{"detail": …}` of spec/api.md — with `Retry-After`. The 503 page is
+rendered from templates/503.html without context processors, so nothing in it touches
+the database. Other errors are left to Django's usual 500 handling.
+"""
+
+import logging
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+API_DETAIL = "The database is unavailable; try again shortly."
+
+
+def database_unavailable_response(request) -> HttpResponse:
+    """Return the 503 answer for `request`: JSON under /api/, the 503 page elsewhere."""
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"detail": API_DETAIL}, status=503)
+    else:
+        # Template.render without a request: no context processors, so no session or user look-up.
+        html = loader.get_template("503.html").render({"retry_after": RETRY_AFTER_SECONDS})
+        response = HttpResponse(html, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turn a view's database connection errors into a 503 with Retry-After."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        log.error("database unavailable for %s %s: %s", request.method, request.path, exception)
+        return database_unavailable_response(request)
