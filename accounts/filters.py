@@ -4,6 +4,8 @@ Ranges take `<name>_after` and `<name>_before` (both inclusive); customer ids ar
 numbers, so filtering by a customer outside one's portfolio just finds nothing.
 """
 
+import datetime
+
 import django_filters as df
 from django import forms
 from django.db import models
@@ -31,6 +33,26 @@ class BoolFilter(df.TypedChoiceFilter):
         kwargs.setdefault("choices", [("true", "true"), ("false", "false")])
         kwargs.setdefault("coerce", lambda value: value == "true")
         super().__init__(*args, **kwargs)
+
+
+def _utc(moment):
+    """Return an aware datetime in UTC (PostgreSQL refuses offsets beyond ±15:59)."""
+    if moment is None or moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(datetime.timezone.utc)
+    except OverflowError:  # within a day of year 1 or 9999: the nearest representable bound
+        edge = datetime.datetime.min if moment.year == 1 else datetime.datetime.max
+        return edge.replace(tzinfo=datetime.timezone.utc)
+
+
+class DateTimeRangeFilter(df.IsoDateTimeFromToRangeFilter):
+    """`<name>_after` / `<name>_before` as ISO 8601 datetimes, compared in UTC."""
+
+    def filter(self, qs, value):
+        if value:
+            value = slice(_utc(value.start), _utc(value.stop))
+        return super().filter(qs, value)
 
 
 class FilterSet(df.FilterSet):
@@ -71,8 +93,8 @@ class SubscriptionFilter(CustomerRefFilterSet):
 
 
 class TicketFilter(CustomerRefFilterSet):
-    opened_at = df.IsoDateTimeFromToRangeFilter()
-    resolved_at = df.IsoDateTimeFromToRangeFilter()
+    opened_at = DateTimeRangeFilter()
+    resolved_at = DateTimeRangeFilter()
     is_open = BoolFilter(field_name="resolved_at", lookup_expr="isnull", help_text="Not resolved yet.")
 
     class Meta:
@@ -82,7 +104,7 @@ class TicketFilter(CustomerRefFilterSet):
 
 class UsageEventFilter(FilterSet):
     customer = IdFilter(field_name="customer_id")
-    occurred_at = df.IsoDateTimeFromToRangeFilter()
+    occurred_at = DateTimeRangeFilter()
 
     class Meta:
         model = UsageEvent
@@ -99,8 +121,8 @@ class CostFilter(FilterSet):
 
 class LeadFilter(FilterSet):
     customer = IdFilter(field_name="customer_id")
-    created_at = df.IsoDateTimeFromToRangeFilter()
-    converted_at = df.IsoDateTimeFromToRangeFilter()
+    created_at = DateTimeRangeFilter()
+    converted_at = DateTimeRangeFilter()
     is_converted = BoolFilter(field_name="converted_at", lookup_expr="isnull", exclude=True)
 
     class Meta:
@@ -110,7 +132,7 @@ class LeadFilter(FilterSet):
 
 class NoteFilter(CustomerRefFilterSet):
     author = df.CharFilter(field_name="author__username")
-    created_at = df.IsoDateTimeFromToRangeFilter()
+    created_at = DateTimeRangeFilter()
 
     class Meta:
         model = Note

@@ -25,11 +25,11 @@ GAP_US = settings.CSPLATFORM_SESSION_GAP_MINUTES * 60 * 1_000_000
 
 def refresh_after_import(result) -> None:
     """Bring rollups and stale marks up to date with what an import wrote."""
-    if not result.touched_customer_ids or result.touched_from is None:
+    if result.touched_from is None:
         return
     start = _as_day(result.touched_from)
     end = _as_day(result.touched_to or result.touched_from) + datetime.timedelta(days=1)
-    if result.kind == "usage_events":
+    if result.kind == "usage_events" and result.touched_customer_ids:
         refresh_usage(result.touched_customer_ids, start, end)
     mark_stale(start, end)
 

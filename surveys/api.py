@@ -5,7 +5,7 @@ import django_filters as df
 from rest_framework import serializers, viewsets
 
 from accounts.api import ImportKindViewSet
-from accounts.filters import CustomerRefFilterSet, FilterSet, IdFilter
+from accounts.filters import CustomerRefFilterSet, DateTimeRangeFilter, FilterSet, IdFilter
 from accounts.importing.parsing import CellError
 from accounts.models import Contact
 from accounts.permissions import RolePermission
@@ -46,7 +46,7 @@ class SurveyResponseSerializer(ImportRulesSerializer):
 class SurveyResponseFilter(CustomerRefFilterSet):
     contact = IdFilter(field_name="contact_id")
     score = df.RangeFilter()
-    responded_at = df.IsoDateTimeFromToRangeFilter()
+    responded_at = DateTimeRangeFilter()
 
     class Meta:
         model = SurveyResponse

@@ -10,6 +10,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.utils import override_settings
 from hypothesis import HealthCheck, settings
@@ -27,6 +29,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db, pytest.mark.usefixtures("
 with override_settings(ALLOWED_HOSTS=["*"]):
     schema = schemathesis.openapi.from_wsgi("/api/v1/schema/", WSGIHandler())
 schema.config.phases.coverage.enabled = os.environ.get("SCHEMATHESIS_COVERAGE") == "1"
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Calls through WSGIHandler close the database connection after each request, as in
+    production; inside a test that would close the test's transaction (PostgreSQL). The
+    Django test client disconnects these handlers the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -116,3 +116,12 @@ def test_recompute_is_admin_only(example, client, admin_user, manager):
     response = client.post("/api/v1/kpi-snapshots/recompute/", {"start": "2024-02-01", "end": "2024-03-01"})
     assert response.status_code == 202
     assert KpiSnapshot.objects.filter(scope="company", metric="mrr", period_start=D(2024, 2, 1)).exists()
+
+
+def test_cost_import_marks_its_months_stale(db, tmp_path):
+    from metrics.services import import_and_refresh
+
+    path = tmp_path / "costs.csv"
+    path.write_text("month,category,amount\n2024-02,sales,600\n")
+    import_and_refresh("costs", str(path))
+    assert StaleRange.objects.filter(start__lte=D(2024, 2, 1), end__gt=D(2024, 2, 1)).exists()
