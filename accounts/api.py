@@ -119,12 +119,30 @@ class SubscriptionViewSet(ImportKindViewSet):
 
 
 class TicketViewSet(ImportKindViewSet):
+    """Tickets; resolving one invites its contact to the transactional CSAT survey."""
+
     import_kind = "tickets"
     serializer_class = TicketSerializer
     filterset_class = TicketFilter
     search_fields = ("subject", "external_id")
     ordering_fields = ("opened_at", "resolved_at", "first_response_at", "priority", "id")
     selector = staticmethod(selectors.ticket_list_for_user)
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        _invite_if_resolved(None, serializer.instance)
+
+    def perform_update(self, serializer):
+        was_resolved = serializer.instance.resolved_at
+        super().perform_update(serializer)
+        _invite_if_resolved(was_resolved, serializer.instance)
+
+
+def _invite_if_resolved(was_resolved, ticket):
+    if was_resolved is None and ticket.resolved_at is not None:
+        from surveys.tasks import ticket_resolved  # interfaces may reach up to surveys
+
+        ticket_resolved.delay_on_commit(ticket.pk)
 
 
 class CostViewSet(ImportKindViewSet):

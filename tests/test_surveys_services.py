@@ -329,3 +329,24 @@ def test_mrr_at_response_time_weights_the_nps():
     SurveyResponseFactory(customer=small, score=0, responded_at=datetime.datetime(2024, 1, 15, tzinfo=datetime.UTC))
     pairs = sorted(selectors.revenue_by_score(SurveyResponse.objects.all()))
     assert pairs == [(0, 100), (10, 900)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resolving_a_ticket_through_the_api_invites_its_contact(admin_user, django_capture_on_commit_callbacks):
+    from accounts.models import Ticket
+    from tests.api_support import client_for
+
+    SurveyFactory(survey_type="csat", target=Survey.Target.TRANSACTIONAL)
+    contact = ContactFactory(email="jane@example.com")
+    ticket = Ticket.objects.create(
+        external_id="T-1", customer=contact.customer, contact=contact,
+        opened_at=datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC),
+    )  # fmt: skip
+    api = client_for(admin_user)
+    response = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"subject": "still open"}, format="json")
+    assert response.status_code == 200 and not SurveyInvitation.objects.exists()
+    response = api.patch(f"/api/v1/tickets/{ticket.pk}/", {"resolved_at": "2024-03-02T10:00:00Z"}, format="json")
+    assert response.status_code == 200
+    assert SurveyInvitation.objects.filter(contact=contact, ticket=ticket).count() == 1
+    api.patch(f"/api/v1/tickets/{ticket.pk}/", {"subject": "resolved, edited"}, format="json")
+    assert SurveyInvitation.objects.count() == 1  # only the transition to resolved invites
