@@ -164,7 +164,7 @@ GARBAGE = [
     pytest.param("contacts", {"language": "fr"}, "language", id="unknown-language"),
     pytest.param("contacts", {"email": "not-an-email"}, "email", id="bad-email"),
     pytest.param("customers", {"parent": 10**30}, "parent", id="huge-parent"),
-    pytest.param("customers", {"csm": "nobody"}, "csm", id="unknown-csm"),
+    pytest.param("customers", {"csm": "no body!"}, "csm", id="unknown-csm"),
 ]
 
 

@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket, UsageEvent
 from surveys.models import SurveyResponse
@@ -40,16 +41,30 @@ def test_customer_rules(tmp_path):
         tmp_path,
         """
         external_id,name,country,csm,created_at
-        A,,DEU,nobody,1.2.2023
+        A,,DEU,no body!,1.2.2023
         """,
     )
     assert messages(result) == [
         '2/name: is empty; a value is required',
         '2/country: "DEU" is not a two-letter country code (e.g. DE, US)',
-        '2/csm: no user with username or email "nobody"',
+        '2/csm: "no body!" is not a username or email of a user, and cannot be made one',
         '2/created_at: "1.2.2023" is not a date (use YYYY-MM-DD, e.g. 2024-03-01)',
     ]
     assert not Customer.objects.exists()
+
+
+def test_an_unknown_csm_becomes_a_csm_login_without_password(tmp_path):
+    result = run("customers", tmp_path, "external_id,name,csm\nA,Acme,nina@example.com\nB,Beta,nina@example.com\n")
+    assert result.error_count == 0
+    nina = get_user_model().objects.get(username="nina@example.com")
+    assert nina.email == "nina@example.com" and not nina.has_usable_password()
+    assert list(nina.groups.values_list("name", flat=True)) == ["csm"]
+    assert set(Customer.objects.values_list("owner", flat=True)) == {nina.pk}
+
+
+def test_a_dry_run_creates_no_csm_login(tmp_path):
+    run("customers", tmp_path, "external_id,name,csm\nA,Acme,nina\n", dry_run=True)
+    assert not get_user_model().objects.filter(username="nina").exists()
 
 
 def test_customer_update_leaves_columns_absent_from_the_file_alone(tmp_path, csm):

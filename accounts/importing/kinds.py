@@ -3,10 +3,12 @@
 Usage events, which come by the million, live in `events.py`.
 """
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
@@ -26,6 +28,7 @@ from accounts.importing.parsing import (
     to_reporting_currency,
 )
 from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket
+from accounts.roles import CSM
 
 MONEY_LIMIT = Decimal(10) ** 12  # MONEY fields hold 12 digits before the point
 INT_LIMIT = 2**31 - 1  # PositiveIntegerField on PostgreSQL
@@ -131,7 +134,21 @@ class Customers(ExternalIdKeyMixin, RecordKind):
             return next(iter(matches))
         if matches:
             raise CellError(f'several users have the email "{text}"; use the username')
-        raise CellError(f'no user with username or email "{text}"')
+        return self._new_csm(text)
+
+    def _new_csm(self, text):
+        """Create a CSM login for an owner the file names but the app does not know yet.
+
+        The account keeps its owner instead of the row failing; the user has no usable
+        password until an admin sets one. Inside the import's transaction, so a dry run
+        or a refused file creates nobody.
+        """
+        if len(text) > 150 or not re.fullmatch(r"[\w.@+-]+", text):
+            raise CellError(f'"{text}" is not a username or email of a user, and cannot be made one')
+        user = get_user_model().objects.create_user(username=text, email=text if "@" in text else "")
+        user.groups.add(Group.objects.get_or_create(name=CSM)[0])
+        self._users[text] = user.pk
+        return user.pk
 
     def parse(self, row):
         return {
