@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "csp_kpi_bench"
+BENCH_DB = "csp_bench_kpi"
 
 RAW_SQL = """
 WITH ev AS (
@@ -182,7 +182,9 @@ def main():
     )
     out = ROOT / "benchmarks" / "results" / "kpi_engine.json"
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"scales": results, "summary": summary, "machine": os.uname().machine}, indent=2))
+    from benchmarks.common import machine
+
+    out.write_text(json.dumps({"scales": results, "summary": summary, "machine": machine()}, indent=2) + "\n")
     from django.db import connections
 
     connections.close_all()

@@ -1,0 +1,202 @@
+"""Benchmark: public survey submits per second under concurrent load, vs a bare one-insert Django view.
+
+    .venv/bin/python benchmarks/survey_submit.py [--requests 1200] [--concurrency 8] [--seconds 60]
+
+In a throw-away database (csp_bench_survey) it creates one survey and --requests open
+invitations, starts gunicorn (`csplatform.wsgi`, 2×CPU+1 sync workers, the production
+layout of docs/deploy.md) on 127.0.0.1 with benchmarks.settings, and drives it with a
+bounded thread pool: first POST /bench/insert/ (benchmarks.urls: one INSERT), then one
+POST /s/<signed>/ per invitation (score and comment: validation, the response row, its
+language/sentiment analysis, the redirect). Each phase stops at --requests or --seconds.
+Reports requests/s, median and p95 latency, errors, the ratio survey/bare, and the
+gunicorn workers' peak memory (VmHWM); writes benchmarks/results/survey_submit.json.
+"""
+
+import argparse
+import concurrent.futures
+import http.client
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import common  # noqa: E402
+
+HOST = "127.0.0.1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def build(invitations: int) -> list[str]:
+    """Create one survey with `invitations` open invitations; return their signed link values."""
+    import datetime
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from accounts.models import Contact, Customer
+    from benchmarks.urls import BARE_TABLE
+    from surveys.models import Survey, SurveyInvitation
+    from surveys.tokens import new_token, sign
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TABLE {BARE_TABLE} (id bigserial PRIMARY KEY, created_at timestamptz NOT NULL)")
+    now = timezone.now()
+    customers = Customer.objects.bulk_create(Customer(external_id=f"S{i}", name=f"Customer {i}") for i in range(invitations))
+    contacts = Contact.objects.bulk_create(
+        Contact(customer=c, external_id=f"u{c.pk}", email=f"u{c.pk}@example.com", language="en") for c in customers
+    )
+    survey = Survey.objects.create(
+        name="Bench NPS", survey_type="nps", status=Survey.Status.ACTIVE, target=Survey.Target.SEGMENT,
+        question_en="How likely are you to recommend us?", question_de="Wie wahrscheinlich …?",
+    )  # fmt: skip
+    rows = SurveyInvitation.objects.bulk_create(
+        SurveyInvitation(
+            survey=survey, contact=c, customer_id=c.customer_id, token=new_token(), created_at=now,
+            expires_at=now + datetime.timedelta(days=14), sent_at=now,
+        )  # fmt: skip
+        for c in contacts
+    )
+    return [sign(i.token) for i in rows]
+
+
+def _request(port: int, method: str, path: str, body: str = "", headers: dict | None = None):
+    conn = http.client.HTTPConnection(HOST, port, timeout=30)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        response.read()
+        return response.status, response.getheader("Set-Cookie") or ""
+    finally:
+        conn.close()
+
+
+def load(port: int, jobs: list, concurrency: int, seconds: float) -> dict:
+    """Run `jobs` (callables returning an HTTP status) on a thread pool until done or `seconds` pass."""
+    latencies, errors = [], 0
+    deadline = time.monotonic() + seconds
+
+    def timed(job):
+        if time.monotonic() > deadline:
+            return None
+        started = time.perf_counter()
+        status = job()
+        return status, time.perf_counter() - started
+
+    started = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        for outcome in pool.map(timed, jobs):
+            if outcome is None:
+                continue
+            status, latency = outcome
+            latencies.append(latency)
+            errors += status >= 400
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(elapsed, 2),
+        "requests_per_second": round(len(latencies) / elapsed, 1),
+        "median_ms": round(statistics.median(latencies) * 1000, 1),
+        "p95_ms": round(latencies[int(len(latencies) * 0.95) - 1] * 1000, 1),
+    }
+
+
+def worker_peak_mb(master_pid: int) -> float:
+    """Return the largest VmHWM (peak resident memory) among gunicorn's workers, in MB."""
+    peaks = []
+    for child in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split():
+        status = Path(f"/proc/{child}/status").read_text()
+        peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM")]
+    return round(max(peaks), 1)
+
+
+def part(requests: int, concurrency: int, seconds: float) -> dict:
+    with common.throwaway_database("csp_bench_survey") as url:
+        common.setup_django(url)
+        signed = build(requests + 2 * (2 * os.cpu_count() + 1))
+        from django.db import connections
+
+        connections.close_all()
+        port = _free_port()
+        workers = 2 * os.cpu_count() + 1
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "csplatform.wsgi", "-w", str(workers),
+             "-b", f"{HOST}:{port}", "--log-level", "warning"],  # fmt: skip
+            cwd=common.ROOT,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    _request(port, "GET", "/accounts/login/")
+                    break
+                except OSError:
+                    assert time.monotonic() < deadline, "gunicorn did not start"
+                    time.sleep(0.3)
+            for _ in range(workers * 2):  # warm every worker
+                _request(port, "POST", "/bench/insert/")
+            bare = load(port, [lambda: _request(port, "POST", "/bench/insert/")[0]] * requests, concurrency, seconds)
+
+            # One GET for the CSRF cookie; its secret is a valid form token for every POST.
+            _, cookie = _request(port, "GET", f"/s/{signed[0]}/")
+            token = cookie.split("csrftoken=", 1)[1].split(";", 1)[0]
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={token}"}
+
+            def submit(value):
+                body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "score": "9", "comment": "Great support, fast answers."})
+                return lambda: _request(port, "POST", f"/s/{value}/", body, headers)[0]
+
+            warm = workers * 2  # each worker loads the language and sentiment models on its first answer
+            load(port, [submit(v) for v in signed[:warm]], concurrency, seconds)
+            survey = load(port, [submit(v) for v in signed[warm:]], concurrency, seconds)
+            peak = worker_peak_mb(server.pid)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        from surveys.models import SurveyResponse
+
+        survey["responses_stored"] = SurveyResponse.objects.count()
+        connections.close_all()
+    return {"workers": workers, "concurrency": concurrency, "bare_insert": bare, "survey_submit": survey, "worker_peak_mb": peak}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=1200)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--part", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    options = ["--requests", str(args.requests), "--concurrency", str(args.concurrency), "--seconds", str(args.seconds)]
+    if args.part:
+        common.part_output(part(args.requests, args.concurrency, args.seconds))
+        return
+    results = {"load_average_1min_at_start": common.machine()["load_average"][0]}
+    results.update(common.run_part(Path(__file__), ["--part", *options]))
+    bare, survey = results["bare_insert"], results["survey_submit"]
+    results["ratio_survey_to_bare_throughput"] = round(survey["requests_per_second"] / bare["requests_per_second"], 3)
+    out = common.write_results("survey_submit", results)
+    print(
+        f"bare insert {bare['requests_per_second']} req/s (median {bare['median_ms']} ms), survey submit "
+        f"{survey['requests_per_second']} req/s (median {survey['median_ms']} ms, p95 {survey['p95_ms']} ms, "
+        f"{survey['errors']} errors, {survey['responses_stored']} stored): ratio {results['ratio_survey_to_bare_throughput']}; "
+        f"{results['workers']} workers, peak {results['worker_peak_mb']} MB each at most; written to {out.relative_to(common.ROOT)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
