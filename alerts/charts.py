@@ -2,6 +2,7 @@
 
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 SIZE, PAD = 300, 36
 BAR_W, BAR_H, BAR_LEFT = 420, 150, 90
@@ -10,13 +11,13 @@ BAR_W, BAR_H, BAR_LEFT = 420, 150, 90
 def roc_chart(points: list, auc: float | None) -> str:
     """The ROC curve (false positive rate → true positive rate) against the diagonal of a random score."""
     if not points:
-        return format_html('<p class="muted chart-empty">{}</p>', "No churn in the backtest: no curve.")
+        return format_html('<p class="muted chart-empty">{}</p>', _("No churn in the backtest: no curve."))
     span = SIZE - 2 * PAD
 
     def xy(fpr, tpr):
         return f"{PAD + span * fpr:.1f},{SIZE - PAD - span * tpr:.1f}"
 
-    title = f"ROC curve, AUC {auc:.3f}" if auc is not None else "ROC curve"
+    title = _("ROC curve, AUC %(auc)s") % {"auc": f"{auc:.3f}"} if auc is not None else _("ROC curve")
     ticks = format_html_join(
         "",
         '<line class="grid" x1="{0}" x2="{1}" y1="{2}" y2="{2}"/><text class="tick" x="{3}" y="{4}" text-anchor="end">{5}</text>'
@@ -26,13 +27,15 @@ def roc_chart(points: list, auc: float | None) -> str:
     )
     body = format_html(
         '{}<polyline class="line s2" points="{} {}"/><polyline class="line s1" points="{}"/>'
-        '<text class="tick" x="{}" y="{}" text-anchor="middle">false positive rate</text>'
-        '<text class="tick" x="10" y="{}" text-anchor="middle" transform="rotate(-90 10 {})">true positive rate</text>',
-        ticks, xy(0, 0), xy(1, 1), " ".join(xy(f, t) for f, t in points), SIZE / 2, SIZE - 4, SIZE / 2, SIZE / 2,
+        '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>'
+        '<text class="tick" x="10" y="{}" text-anchor="middle" transform="rotate(-90 10 {})">{}</text>',
+        ticks, xy(0, 0), xy(1, 1), " ".join(xy(f, t) for f, t in points), SIZE / 2, SIZE - 4, _("false positive rate"),
+        SIZE / 2, SIZE / 2, _("true positive rate"),
     )  # fmt: skip
-    legend = mark_safe(
-        '<ul class="legend"><li><span class="swatch s1" aria-hidden="true"></span>health model</li>'
-        '<li><span class="swatch s2" aria-hidden="true"></span>random guess (AUC 0.5)</li></ul>'
+    legend = format_html(
+        '<ul class="legend"><li><span class="swatch s1" aria-hidden="true"></span>{}</li>'
+        '<li><span class="swatch s2" aria-hidden="true"></span>{}</li></ul>',
+        _("health model"), _("random guess (AUC 0.5)"),
     )
     return format_html(
         '<svg class="chart chart-square" viewBox="0 0 {0} {0}" role="img" aria-label="{1}"><title>{1}</title>{2}</svg>{3}',

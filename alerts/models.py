@@ -11,6 +11,7 @@ from base64 import b64encode
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Customer, Task
 
@@ -46,10 +47,10 @@ class Playbook(models.Model):
 
 class PlaybookStep(models.Model):
     class Kind(models.TextChoices):
-        TASK = "task", "Create a task for the CSM"
-        WAIT = "wait", "Wait N days"
-        EMAIL = "email", "Send an email to the CSM"
-        WEBHOOK = "webhook", "Call a webhook"
+        TASK = "task", _("Create a task for the CSM")
+        WAIT = "wait", _("Wait N days")
+        EMAIL = "email", _("Send an email to the CSM")
+        WEBHOOK = "webhook", _("Call a webhook")
 
     playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
@@ -68,12 +69,12 @@ class PlaybookStep(models.Model):
 
 class AlertRule(models.Model):
     class Kind(models.TextChoices):
-        BAND_DROP = "band_drop", "Health band drops (week over week)"
-        SCORE_DROP = "score_drop", "Health score falls by N points in a week"
-        USAGE_DROP = "usage_drop", "Usage falls by N % week over week"
-        RENEWAL = "renewal", "Renewal within N days"
-        DETRACTOR = "detractor", "A detractor NPS answer in the last week"
-        TICKET_OPEN = "ticket_open", "A ticket open longer than N days"
+        BAND_DROP = "band_drop", _("Health band drops (week over week)")
+        SCORE_DROP = "score_drop", _("Health score falls by N points in a week")
+        USAGE_DROP = "usage_drop", _("Usage falls by N % week over week")
+        RENEWAL = "renewal", _("Renewal within N days")
+        DETRACTOR = "detractor", _("A detractor NPS answer in the last week")
+        TICKET_OPEN = "ticket_open", _("A ticket open longer than N days")
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -138,10 +139,10 @@ class WebhookDelivery(models.Model):
 
 class PlaybookRun(models.Model):
     class Status(models.TextChoices):
-        RUNNING = "running", "Running"
-        WAITING = "waiting", "Waiting"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
+        RUNNING = "running", _("Running")
+        WAITING = "waiting", _("Waiting")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
 
     playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="runs")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")

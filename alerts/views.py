@@ -15,6 +15,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Customer
@@ -29,7 +32,11 @@ from metrics.health_versions import PublishError, csm_rating_add, default_model,
 from metrics.models import HealthModel
 from web.charts import Series, line_chart
 
-BANDS = [("healthy", "Healthy", "s1"), ("neutral", "Neutral", "s3"), ("at_risk", "At risk", "s4")]
+BANDS = [
+    ("healthy", gettext_lazy("Healthy"), "s1"),
+    ("neutral", gettext_lazy("Neutral"), "s3"),
+    ("at_risk", gettext_lazy("At risk"), "s4"),
+]
 
 
 def _partial(request, page: str, fragment: str) -> str:
@@ -60,7 +67,7 @@ def backtest(request):
         if request.POST.get("action") == "publish":
             try:
                 model_publish(model=model, user=request.user)
-                messages.success(request, f"{model} is published; tomorrow's snapshots use it.")
+                messages.success(request, _("%(model)s is published; tomorrow's snapshots use it.") % {"model": model})
             except PublishError as exc:
                 messages.error(request, str(exc))
         elif form.is_valid():
@@ -74,7 +81,7 @@ def backtest(request):
     if result:
         context["roc_svg"] = charts.roc_chart(result["roc"], result["auc"])
         context["band_svg"] = charts.band_bars(
-            [(label, result["bands"][key]["churn_rate"], css) for key, label, css in BANDS], "Churn within 90 days per band"
+            [(label, result["bands"][key]["churn_rate"], css) for key, label, css in BANDS], _("Churn within 90 days per band")
         )
         context["bands"] = [(key, label, result["bands"][key]) for key, label, _css in BANDS]
     return render(request, "alerts/backtest.html", context)
@@ -105,7 +112,7 @@ def rules(request):
     form = AlertRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rule = form.save()
-        messages.success(request, f"Rule “{rule.name}” added, disabled: dry-run it, then enable it.")
+        messages.success(request, _("Rule “%(name)s” added, disabled: dry-run it, then enable it.") % {"name": rule.name})
         return redirect("alerts:rule", pk=rule.pk)
     return render(request, _partial(request, "alerts/rules.html", "rule-list"), _rules_context(form))
 
@@ -123,9 +130,9 @@ def rule(request, pk):
         rule.save(update_fields=["dry_run_at"])
     weeks_svg = None
     if result:
-        labels = [datetime.date.fromisoformat(w["day"]).strftime("%d %b") for w in result["weeks"]]
-        weeks_svg = line_chart("Customers matching per week", labels, [Series("matching", [w["fired"] for w in result["weeks"]]),
-                                                                      Series("new tasks", [w["new"] for w in result["weeks"]], "s2")])  # fmt: skip
+        labels = [date_format(datetime.date.fromisoformat(w["day"]), "d M") for w in result["weeks"]]
+        weeks_svg = line_chart(_("Customers matching per week"), labels, [Series(_("matching"), [w["fired"] for w in result["weeks"]]),
+                                                                         Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2")])  # fmt: skip
     context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg}
     return render(request, _partial(request, "alerts/rule.html", "dry-run"), context)
 
@@ -137,9 +144,10 @@ def rule_toggle(request, pk):
     rule = get_object_or_404(AlertRule, pk=pk)
     try:
         services.rule_enable(rule, request.POST.get("enabled") == "1")
-        messages.success(request, f"“{rule.name}” is {'enabled' if rule.enabled else 'disabled'}.")
-    except services.RuleError as exc:
-        messages.error(request, str(exc))
+        message = _("“%(name)s” is enabled.") if rule.enabled else _("“%(name)s” is disabled.")
+        messages.success(request, message % {"name": rule.name})
+    except services.RuleError:
+        messages.error(request, _("Dry-run the rule before enabling it."))
     return redirect("alerts:rule", pk=rule.pk)
 
 
@@ -150,14 +158,14 @@ def _visible_customer(request, pk) -> Customer:
     try:
         return Customer.objects.visible_to(request.user).get(pk=pk)
     except Customer.DoesNotExist:
-        raise Http404("No such customer.") from None
+        raise Http404(_("No such customer.")) from None
 
 
 def _account_context(request, customer, **forms):
     day = timezone.localdate()
     history = health_history(customer.pk, day)
     chart = line_chart(
-        "Health score by day", [h.day.strftime("%d %b") for h in history], [Series("score", [h.score for h in history])]
+        _("Health score by day"), [date_format(h.day, "d M") for h in history], [Series(_("score"), [h.score for h in history])]
     )
     return {
         "customer": customer,

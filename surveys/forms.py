@@ -18,26 +18,37 @@ class AnswerForm(forms.Form):
 
 
 class ResultFiltersForm(forms.Form):
-    survey_type = forms.ChoiceField(choices=SurveyType.choices, required=False, label="Survey type")
-    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label="Before", widget=forms.DateInput(attrs={"type": "date"}))
-    segment = forms.ChoiceField(required=False)
-    language = forms.ChoiceField(choices=[("", "any"), ("de", "German"), ("en", "English")], required=False)
+    survey_type = forms.ChoiceField(choices=SurveyType.choices, required=False, label=_("Survey type"))
+    start = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label=_("Before"), widget=forms.DateInput(attrs={"type": "date"}))
+    segment = forms.ChoiceField(required=False, label=_("Segment"))
+    language = forms.ChoiceField(
+        choices=[("", _("any")), ("de", _("German")), ("en", _("English"))], required=False, label=_("Language")
+    )
     sentiment = forms.ChoiceField(
-        choices=[("", "any"), ("negative", "negative"), ("neutral", "neutral"), ("positive", "positive")], required=False
-    )
-    theme = forms.ChoiceField(choices=[("", "any")] + [(t, t) for t in THEME_CHOICES], required=False)
-    band = forms.ChoiceField(
-        choices=[("", "any"), ("low", "low (detractors)"), ("mid", "middle (passives)"), ("high", "high (promoters)")],
+        choices=[("", _("any")), ("negative", _("negative")), ("neutral", _("neutral")), ("positive", _("positive"))],
         required=False,
-        label="Score band",
+        label=_("Sentiment"),
     )
-    granularity = forms.ChoiceField(choices=[("month", "month"), ("week", "week")], required=False, label="Trend by")
+    theme = forms.ChoiceField(choices=[("", _("any"))] + [(t, t) for t in THEME_CHOICES], required=False, label=_("Theme"))
+    band = forms.ChoiceField(
+        choices=[
+            ("", _("any")),
+            ("low", _("low (detractors)")),
+            ("mid", _("middle (passives)")),
+            ("high", _("high (promoters)")),
+        ],
+        required=False,
+        label=_("Score band"),
+    )
+    granularity = forms.ChoiceField(
+        choices=[("month", _("month")), ("week", _("week"))], required=False, label=_("Trend by")
+    )
 
     def __init__(self, *args, segments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["segment"].choices = [("", "any")] + [(s, s) for s in segments]
+        self.fields["segment"].choices = [("", _("any"))] + [(s, s) for s in segments]
 
 
 class ThemesForm(forms.Form):
-    themes = forms.CharField(required=False, max_length=500, help_text="Comma-separated")
+    themes = forms.CharField(required=False, max_length=500, help_text=_("Comma-separated"))

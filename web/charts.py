@@ -8,8 +8,11 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 WIDTH, HEIGHT = 640, 240
 LEFT, RIGHT, TOP, BOTTOM = 64, 12, 14, 34
@@ -100,7 +103,7 @@ def line_chart(title: str, x_labels: list[str], series: list[Series], fmt=None) 
     """Lines with dots; gaps where a value is None (undefined, not zero)."""
     values = [float(v) for s in series for v in s.values if v is not None]
     if not values:
-        return format_html('<p class="muted chart-empty">{}</p>', "No data for this chart yet.")
+        return format_html('<p class="muted chart-empty">{}</p>', _("No data for this chart yet."))
     # Zero-based, so a small change does not look like a collapse; negative values (NPS) extend it.
     ticks = _ticks(min(min(values), 0.0), max(max(values), 0.0))
     low, high = ticks[0], ticks[-1]
@@ -140,7 +143,7 @@ def stacked_bar_chart(title: str, x_labels: list[str], up: list[Series], down: l
     tops = [sum(float(s.values[i] or 0) for s in up) for i in range(len(x_labels))]
     bottoms = [-sum(float(s.values[i] or 0) for s in down) for i in range(len(x_labels))]
     if not any(tops) and not any(bottoms):
-        return format_html('<p class="muted chart-empty">{}</p>', "No movements in these months.")
+        return format_html('<p class="muted chart-empty">{}</p>', _("No movements in these months."))
     ticks = _ticks(min(bottoms + [0.0]), max(tops + [0.0]))
     low, high = ticks[0], ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -177,13 +180,13 @@ def stacked_bar_chart(title: str, x_labels: list[str], up: list[Series], down: l
 
 TREND_CHARTS = (
     # (id, title, [(key, css)], formatting key); MRR movements are a stacked bar of their own.
-    ("churn-retention", "Logo churn and customer retention",
+    ("churn-retention", gettext_lazy("Logo churn and customer retention"),
      [("logo_churn_rate", "s5"), ("customer_retention_rate", "s1")], "logo_churn_rate"),
-    ("revenue-retention", "Net and gross revenue retention",
+    ("revenue-retention", gettext_lazy("Net and gross revenue retention"),
      [("net_revenue_retention", "s1"), ("gross_revenue_retention", "s2")], "net_revenue_retention"),
-    ("nps", "NPS", [("nps", "s1")], "nps"),
-    ("csat-ces", "CSAT and CES (share of good answers)", [("csat", "s2"), ("ces", "s3")], "csat"),
-    ("dau-mau", "DAU / MAU (stickiness)", [("dau_mau", "s1")], "dau_mau"),
+    ("nps", gettext_lazy("NPS"), [("nps", "s1")], "nps"),
+    ("csat-ces", gettext_lazy("CSAT and CES (share of good answers)"), [("csat", "s2"), ("ces", "s3")], "csat"),
+    ("dau-mau", gettext_lazy("DAU / MAU (stickiness)"), [("dau_mau", "s1")], "dau_mau"),
 )  # fmt: skip
 MOVEMENTS_UP = (("mrr_new", "s1"), ("mrr_reactivation", "s2"), ("mrr_expansion", "s3"))
 MOVEMENTS_DOWN = (("mrr_contraction", "s4"), ("mrr_churn", "s5"))
@@ -197,7 +200,7 @@ def report_charts(trends, label_of, format_kpi) -> list[dict]:
     """
     if not trends:
         return []
-    labels = [m.start.strftime("%b %y") for m, _ in trends]
+    labels = [date_format(m.start, "M y") for m, _k in trends]
 
     def values(key):
         return [k[key].value for _, k in trends]
@@ -209,9 +212,9 @@ def report_charts(trends, label_of, format_kpi) -> list[dict]:
     specs = [
         {
             "id": "mrr-movements",
-            "title": "MRR movements",
+            "title": _("MRR movements"),
             "svg": stacked_bar_chart(
-                "MRR movements per month: gains above zero, losses below",
+                _("MRR movements per month: gains above zero, losses below"),
                 labels,
                 [Series(str(label_of(k)), values(k), css) for k, css in MOVEMENTS_UP],
                 [Series(str(label_of(k)), values(k), css) for k, css in MOVEMENTS_DOWN],
@@ -227,7 +230,7 @@ def report_charts(trends, label_of, format_kpi) -> list[dict]:
                 "id": chart_id,
                 "title": title,
                 "svg": line_chart(
-                    title,
+                    str(title),
                     labels,
                     [Series(str(label_of(k)), values(k), css) for k, css in keys],
                     fmt=lambda v, fmt_key=fmt_key: format_kpi(fmt_key, v),

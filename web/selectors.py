@@ -13,6 +13,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, Note, Subscription, Task, Ticket
 from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
@@ -349,15 +351,15 @@ def note_list(customer):
 # --- Reports ----------------------------------------------------------------------------
 
 REPORT_SECTIONS = (
-    ("Customers and revenue", (
+    (gettext_lazy("Customers and revenue"), (
         "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction",
         "mrr_churn", "arpu", "logo_churn_rate", "customer_retention_rate", "net_revenue_retention",
         "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost", "cac", "ltv_to_cac",
     )),
-    ("Conversion", ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")),
-    ("Voice of the customer", ("nps", "csat", "ces", "ces_average")),
-    ("Support", ("first_contact_resolution_rate",)),
-    ("Product usage", (
+    (gettext_lazy("Conversion"), ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")),
+    (gettext_lazy("Voice of the customer"), ("nps", "csat", "ces", "ces_average")),
+    (gettext_lazy("Support"), ("first_contact_resolution_rate",)),
+    (gettext_lazy("Product usage"), (
         "mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption",
     )),
 )  # fmt: skip
@@ -401,9 +403,9 @@ def report_scope_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
     else:
         csms = [(user.get_username(), user.get_full_name() or user.get_username())]
     return [
-        ("", [("company", "Whole company")]),
-        ("Segment", [(f"segment:{s}", s) for s in segments]),
-        ("CSM", [(f"csm:{name}", label) for name, label in csms]),
+        ("", [("company", _("Whole company"))]),
+        (_("Segment"), [(f"segment:{s}", s) for s in segments]),
+        (_("CSM"), [(f"csm:{name}", label) for name, label in csms]),
     ]
 
 

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -146,9 +147,9 @@ def _account_context(request, customer, **forms):
     account = selectors.account_360(customer)
     return {
         "account": account,
-        "account_mrr_labels": [d.strftime("%b %y") for d, _v in account.mrr_series[:-1]] + [_("today")],
+        "account_mrr_labels": [date_format(d, "M y") for d, _v in account.mrr_series[:-1]] + [_("today")],
         "account_mrr_values": [v for _d, v in account.mrr_series],
-        "account_activity_labels": [p.start.strftime("%b %y") for p, _k in account.activity_series],
+        "account_activity_labels": [date_format(p.start, "M y") for p, _k in account.activity_series],
         "account_mau_values": [k["mau"].value for _p, k in account.activity_series],
         "customer": customer,
         "can_change": selectors.can_change_customer(request.user, customer),

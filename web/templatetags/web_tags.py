@@ -9,6 +9,7 @@ from django.utils import formats
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from metrics.kpis import Kpi
 from web import charts
@@ -65,7 +66,44 @@ KPI_LABELS = {
     "events_per_active_user": _("Events per active user"),
     "feature_adoption": _("Feature adoption (mean)"),
 }
+# Why a KPI is undefined: the engine's reasons (English in the API), translated for the pages.
+KPI_REASONS = {
+    "no paying customers at the start of the period": _("no paying customers at the start of the period"),
+    "no paying customers at the end of the period": _("no paying customers at the end of the period"),
+    "no MRR at the start of the period": _("no MRR at the start of the period"),
+    "the period holds no whole calendar month": _("the period holds no whole calendar month"),
+    "no paying customers at the start of its months": _("no paying customers at the start of its months"),
+    "no customer churned, so the lifetime is unbounded": _("no customer churned, so the lifetime is unbounded"),
+    "no customer was paying at both start and end": _("no customer was paying at both start and end"),
+    "no new paying customers in the period": _("no new paying customers in the period"),
+    "CAC is 0": _("CAC is 0"),
+    "no leads created in the period": _("no leads created in the period"),
+    "no first trials started in the period": _("no first trials started in the period"),
+    "no customers created in the period": _("no customers created in the period"),
+    "no onboarding steps configured": _("no onboarding steps configured"),
+    "no customer reached the step before": _("no customer reached the step before"),
+    "no NPS responses in the period": _("no NPS responses in the period"),
+    "no CSAT responses in the period": _("no CSAT responses in the period"),
+    "no CES responses in the period": _("no CES responses in the period"),
+    "no tickets with a known contact count resolved in the period": _("no tickets with a known contact count resolved in the period"),
+    "the period has no days": _("the period has no days"),
+    "no active users in the period": _("no active users in the period"),
+    "no sessions started in the period": _("no sessions started in the period"),
+    "no customer had an event in the period": _("no customer had an event in the period"),
+    "costs are recorded for the whole company only": _("costs are recorded for the whole company only"),
+    "leads belong to the whole company until they convert": _("leads belong to the whole company until they convert"),
+}
+KPI_REASON_PREFIXES = {"CLV is undefined: ": _("CLV is undefined: %(reason)s"), "CAC is undefined: ": _("CAC is undefined: %(reason)s")}
 BAND_LABELS = {"healthy": _("Healthy"), "neutral": _("Neutral"), "at_risk": _("At risk"), None: _("No data")}
+ROLE_LABELS = {"admin": pgettext_lazy("role", "Admin"), "manager": pgettext_lazy("role", "Manager"), "csm": _("CSM")}
+# Display names of stored choices whose models keep plain English labels (the value is data).
+TASK_SOURCE_LABELS = {
+    "manual": _("Manual"),
+    "survey": _("Survey follow-up"),
+    "alert": _("Alert"),
+    "playbook": _("Playbook"),
+}
+HEALTH_MODEL_STATUS_LABELS = {"draft": _("Draft"), "published": _("Published"), "retired": _("Retired")}
 COMPONENT_LABELS = {
     "frequency": _("Frequency"),
     "breadth": _("Breadth"),
@@ -73,6 +111,7 @@ COMPONENT_LABELS = {
     "sentiment": _("Sentiment"),
     "support": _("Support"),
     "growth": _("Growth"),
+    "csm_rating": _("CSM rating"),
 }
 
 
@@ -169,6 +208,40 @@ def component_label(name):
     return COMPONENT_LABELS.get(name, name)
 
 
+@register.filter
+def kpi_reason(reason):
+    """The reason a KPI is undefined, in the user's language (unknown reasons as they are)."""
+    if not reason:
+        return ""
+    for prefix, wording in KPI_REASON_PREFIXES.items():
+        if reason.startswith(prefix):
+            return wording % {"reason": kpi_reason(reason[len(prefix):])}
+    return KPI_REASONS.get(reason, reason)
+
+
+@register.filter
+def band_label(band):
+    """The display name of a health band key ("at_risk" → "At risk"); "—" for none."""
+    if band in (None, "", "none"):
+        return "—"
+    return BAND_LABELS.get(band, band)
+
+
+@register.filter
+def role_label(role):
+    return ROLE_LABELS.get(role, role)
+
+
+@register.filter
+def task_source_label(task):
+    return TASK_SOURCE_LABELS.get(task.source, task.get_source_display())
+
+
+@register.filter
+def health_model_status_label(model):
+    return HEALTH_MODEL_STATUS_LABELS.get(model.status, model.get_status_display())
+
+
 @register.simple_tag
 def kpi_change(key, current, previous):
     """The change from `previous` to `current`: points for ratios, amounts otherwise; coloured."""
@@ -177,7 +250,7 @@ def kpi_change(key, current, previous):
         return format_html('<span class="change muted">{}</span>', "—")
     diff = now - before
     if key in RATIO_KEYS:
-        text = f"{number(abs(diff) * 100, 1)} pp"
+        text = _("%(points)s pp") % {"points": number(abs(diff) * 100, 1)}
     elif key in MONEY_KEYS:
         text = money(abs(diff))
     else:
