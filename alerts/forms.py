@@ -19,8 +19,8 @@ class AlertRuleForm(forms.ModelForm):
         labels = {
             "name": _("Name"),
             "kind": _("Kind"),
-            "threshold": _("Threshold (N)"),
-            "send_email": _("Send an email"),
+            "threshold": _("Threshold"),
+            "send_email": _("Send email"),
             "webhook": _("Webhook"),
             "playbook": _("Playbook"),
         }
