@@ -11,6 +11,7 @@ from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from accounts.admin_history import AuditHistoryAdmin
 from accounts.admin_paginators import LargeTableAdmin
 from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.roles import ROLES
@@ -81,7 +82,7 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TeamMemberChoicesMixin, admin.ModelAdmin):
+class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
     list_display = ["name", "external_id", "segment", "country", "owner", "current_mrr"]
     list_filter = ["segment", "country", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
@@ -135,7 +136,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(AuditHistoryAdmin):
     list_display = ["customer", "plan", "started_at", "ended_at", "mrr", "is_trial", "is_active"]
     list_filter = [ActiveTodayFilter, "is_trial", "plan", "currency"]
     list_select_related = ["customer"]

@@ -316,7 +316,9 @@ class TokenView(APIView):
 
     @extend_schema(request=AuthTokenSerializer, responses={200: TOKEN}, auth=[])
     def post(self, request):
-        credentials = AuthTokenSerializer(data=request.data, context={"request": request})
+        # The Django request, not DRF's wrapper: django-axes marks a locked-out login on the request
+        # its middleware sees, and answers 429 (settings AXES_*, web.lockout).
+        credentials = AuthTokenSerializer(data=request.data, context={"request": request._request})
         credentials.is_valid(raise_exception=True)
         token, _ = Token.objects.get_or_create(user=credentials.validated_data["user"])
         return Response({"token": token.key})

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 18, "decimal_places": 6}
 
@@ -48,6 +49,7 @@ class Customer(models.Model):
     added_at = models.DateTimeField(auto_now_add=True)
 
     objects = CustomerQuerySet.as_manager()
+    history = HistoricalRecords()  # audit trail: who changed what, shown in admin
 
     class Meta:
         ordering = ["name"]
@@ -106,6 +108,7 @@ class Subscription(models.Model):
     is_trial = models.BooleanField(default=False)
 
     objects = SubscriptionQuerySet.as_manager()
+    history = HistoricalRecords()  # audit trail: who changed what, shown in admin
 
     class Meta:
         ordering = ["customer", "started_at", "plan"]

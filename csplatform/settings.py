@@ -5,9 +5,11 @@ file beside manage.py). The defaults are the embedded ones: an SQLite file and a
 filesystem Celery broker, so a new user needs no server.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
+from csp import constants as csp
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -22,7 +24,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "csplatform.apps.AdminConfig",  # django.contrib.admin with our site (optional staff 2FA)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,6 +40,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_celery_beat",
+    "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "simple_history",
     "accounts",
     "surveys",
     "metrics",
@@ -47,16 +54,20 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csplatform.middleware.DatabaseUnavailableMiddleware",  # 503 while the database is unreachable
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout response
 ]
 
 ROOT_URLCONF = "csplatform.urls"
@@ -97,6 +108,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username+IP before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -142,6 +155,39 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Content Security Policy (django-csp) for every page: no inline script or style anywhere.
+# A page that needs an inline block (the Swagger UI page) marks it with the request's nonce;
+# Redoc alone relaxes style-src (csplatform/api_urls.py).
+# The public survey pages send their own stricter header, which the middleware leaves alone.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF, csp.NONCE],  # the nonce appears only on responses that used it
+        "style-src": [csp.SELF, csp.NONCE],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    },
+}
+
+# Login throttling (django-axes): 5 wrong passwords for one username from one IP lock that
+# pair out for 15 minutes; web login, admin login and POST /api/v1/auth/token/ all count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "web.lockout.lockout_response"
+# Behind a proxy, the same header the survey rate limit trusts (never a client-settable one by default).
+AXES_IPWARE_META_PRECEDENCE_ORDER = (env("RATELIMIT_IP_META_KEY", default=None) or "REMOTE_ADDR",)
+
+# Two-factor authentication (django-otp): when on, Django admin asks staff for a TOTP code.
+CSPLATFORM_STAFF_2FA = env.bool("CSPLATFORM_STAFF_2FA", default=False)
+OTP_TOTP_ISSUER = "csplatform"
+# Audit history (django-simple-history) of customers, subscriptions and health models: read-only in admin.
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Celery: Redis in production, an embedded filesystem broker by default ---
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -216,6 +262,8 @@ CSPLATFORM_ONBOARDING_STEPS = env.list("CSPLATFORM_ONBOARDING_STEPS", default=[]
 CSPLATFORM_ONBOARDING_DAYS = env.int("CSPLATFORM_ONBOARDING_DAYS", default=30)
 CSPLATFORM_KEY_FEATURES = env.list("CSPLATFORM_KEY_FEATURES", default=[])
 CSPLATFORM_SESSION_GAP_MINUTES = 30
+# Largest CSV file the admin upload and the API import accept (the command line has no limit).
+CSPLATFORM_MAX_IMPORT_BYTES = env.int("CSPLATFORM_MAX_IMPORT_BYTES", default=500 * 1024 * 1024)
 
 # --- Surveys (see surveys/README.md) ---
 # Survey fatigue: days between two invitations to one contact, contacts per customer per quarter.

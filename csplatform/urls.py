@@ -1,10 +1,15 @@
 """Top-level URLs: admin, the web app, the REST API under /api/v1/."""
 
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Pages without an icon link (admin, API docs) make browsers ask for /favicon.ico.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("favicon.svg"))),
     path("api/v1/", include("csplatform.api_urls")),
     path("s/", include("surveys.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

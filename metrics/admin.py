@@ -9,6 +9,7 @@ import datetime
 
 from django.contrib import admin
 
+from accounts.admin_history import AuditHistoryAdmin
 from accounts.admin_paginators import LargeTableAdmin
 from metrics import health_versions
 from metrics.models import (
@@ -83,7 +84,7 @@ class UsageSessionAdmin(ComputedDataAdmin):
 
 
 @admin.register(HealthModel)
-class HealthModelAdmin(admin.ModelAdmin):
+class HealthModelAdmin(AuditHistoryAdmin):
     """Saving a changed health model adds a new draft version; the row shown is never changed.
 
     Drafts are published from the backtest page, after an admin has looked at the backtest.

@@ -94,9 +94,10 @@ def model_publish(*, model: HealthModel, user=None) -> HealthModel:
         raise PublishError("only a draft can be published")
     if not BacktestRun.objects.filter(model=model).exists():
         raise PublishError("run a backtest of this version before publishing it")
-    HealthModel.objects.filter(segment=model.segment, status=HealthModel.Status.PUBLISHED).update(
-        status=HealthModel.Status.RETIRED
-    )
+    # save(), not update(): the audit history (django-simple-history) records the retirement
+    for retired in HealthModel.objects.filter(segment=model.segment, status=HealthModel.Status.PUBLISHED):
+        retired.status = HealthModel.Status.RETIRED
+        retired.save(update_fields=["status"])
     model.status = HealthModel.Status.PUBLISHED
     model.published_at = timezone.now()
     model.save(update_fields=["status", "published_at"])

@@ -8,6 +8,7 @@ INSERT … SELECT free of per-row trigger checks.
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from accounts.models import Contact, Customer
 
@@ -141,6 +142,8 @@ class HealthModel(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     published_at = models.DateTimeField(null=True, blank=True)
     based_on = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    history = HistoricalRecords()  # audit trail of the lifecycle fields (publish, retire)
 
     class Meta:
         ordering = ["segment", "-version"]

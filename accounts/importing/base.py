@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
+from accounts.importing import history
 from accounts.importing.parsing import CellError
 
 LOOKUP_CHUNK = 900  # stays below SQLite's historic 999-parameter limit
@@ -222,9 +223,10 @@ class RecordKind(Kind):
         existing = self.find_existing(keyed)
         new = [self.model(**values) for key, values in keyed.items() if key not in existing]
         old = [self.model(pk=existing[key], **values) for key, values in keyed.items() if key in existing]
-        self.model.objects.bulk_create(new, batch_size=500)
+        reason = f"import {self.run.source_name}"
+        history.bulk_create(self.model, new, reason=reason)
         if old and self.update_fields:
-            self.model.objects.bulk_update(old, self.update_fields, batch_size=500)
+            history.bulk_update(self.model, old, self.update_fields, reason=reason)
         self.result.created += len(new)
         self.result.updated += len(old)
         for obj in new + old:

@@ -1,0 +1,9 @@
+"""App configs of the project package."""
+
+from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+
+
+class AdminConfig(DjangoAdminConfig):
+    """django.contrib.admin with csplatform's admin site (optional staff two-factor)."""
+
+    default_site = "csplatform.admin_site.CsplatformAdminSite"
