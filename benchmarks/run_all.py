@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/run_all.py [--quick] [--only NAME …]
 
-Full (about 20 minutes on 2 cores): 1 M usage events for the import, 400 k/4 M events for
-the KPI engine, 10 vs 1,000 customers for the pages, 1,200 survey submits, 1 k vs 10 k
+Full (10–20 minutes on 2 cores): 1 M usage events for the import, 400 k events and 10×
+for the KPI engine, 10 vs 1,000 customers for the pages, 1,200 survey submits, 1 k vs 10 k
 customers for the nightly snapshots. --quick (about 5 minutes) shrinks every size, so
 its figures show the shape, not the production numbers. Each benchmark writes
 benchmarks/results/<name>.json; not part of the test suite. Needs PostgreSQL on

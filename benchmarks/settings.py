@@ -5,6 +5,7 @@ pages' rate limit, so the load generator measures the view rather than the limit
 """
 
 import os
+import warnings
 
 os.environ.setdefault("SECRET_KEY", "benchmark-only-secret-key-not-for-production-0123456789")
 os.environ.setdefault("EMAIL_URL", "memorymail://")
@@ -19,3 +20,4 @@ SECURE_HSTS_SECONDS = 0
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 CSPLATFORM_SURVEY_RATELIMIT = "1000000/m"
 ROOT_URLCONF = "benchmarks.urls"
+warnings.filterwarnings("ignore", "No directory at")  # WhiteNoise: static files are not collected here
