@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.importing import KINDS
 from accounts.importing.jobs import import_job_run
+from accounts.importing.uploads import validate_import_size
 from accounts.models import ImportJob
 from metrics.services import import_and_refresh
 
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 
 class ImportUploadForm(forms.Form):
     kind = forms.ChoiceField(choices=[(kind, kind.replace("_", " ")) for kind in KINDS])
-    file = forms.FileField(label="CSV file")
+    file = forms.FileField(label="CSV file", validators=[validate_import_size])
     skip_errors = forms.BooleanField(required=False, help_text="Import the good rows and list the bad ones.")
     dry_run = forms.BooleanField(required=False, help_text="Check the file and count, but write nothing.")
 

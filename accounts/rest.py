@@ -7,8 +7,11 @@
 - `PortfolioViewSet` wires those to `accounts.permissions.RolePermission`.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
+from django.template.defaultfilters import filesizeformat
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, serializers, status, viewsets
 from rest_framework.exceptions import APIException, NotFound, ValidationError
@@ -27,6 +30,11 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
 def exception_handler(exc, context):
     """DRF's handler, plus Django's ValidationError and the database's refusals as 400 JSON."""
     if isinstance(exc, DjangoValidationError):
@@ -35,6 +43,9 @@ def exception_handler(exc, context):
         exc = Conflict(f"the change conflicts with stored data ({exc})")
     elif isinstance(exc, DataError):
         exc = Conflict(f"a value does not fit the database ({exc})")
+    elif isinstance(exc, RequestDataTooBig):
+        limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE).replace("\xa0", " ")
+        exc = PayloadTooLarge(f"the request body is larger than {limit}; send the data in smaller requests")
     elif isinstance(exc, OverflowError):
         # e.g. a filter's 0001-01-01T00:00+01:00, which has no UTC equivalent to query with
         exc = Conflict("a value is out of the range that can be stored or compared")

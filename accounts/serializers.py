@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 from accounts.importing import KINDS
 from accounts.importing.parsing import CellError
 from accounts.importing.records import record_parse
+from accounts.importing.uploads import validate_import_size
 from accounts.models import Contact, CostEntry, Customer, ImportJob, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.permissions import request_role
 from accounts.roles import ADMIN
@@ -392,6 +393,9 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 class ImportUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=list(KINDS))
-    file = serializers.FileField(help_text="A CSV file as spec/import.md describes.")
+    file = serializers.FileField(
+        help_text="A CSV file as spec/import.md describes, at most CSPLATFORM_MAX_IMPORT_BYTES.",
+        validators=[validate_import_size],
+    )
     skip_errors = serializers.BooleanField(default=False)
     dry_run = serializers.BooleanField(default=False)

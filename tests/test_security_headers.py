@@ -93,8 +93,9 @@ def test_deploy_settings_are_strict_without_debug():
     assert settings.X_FRAME_OPTIONS == "DENY" and settings.SECURE_CONTENT_TYPE_NOSNIFF
 
 
-def test_check_deploy_reports_no_warning(settings):
+def test_check_deploy_reports_no_warning(settings, monkeypatch):
     settings.SECURE_SSL_REDIRECT = True  # as in production; the test client speaks plain HTTP
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)  # set by the browser tests' conftest
     call_command("check", "--deploy", "--fail-level", "WARNING")
 
 

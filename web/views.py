@@ -5,7 +5,6 @@ requests get the partial named after `#`, other requests the full page, so every
 works without JavaScript.
 """
 
-import csv
 from decimal import Decimal
 
 from django.contrib import messages
@@ -26,6 +25,7 @@ from accounts.models import Customer, Task
 from accounts.roles import role_of, sees_all_customers
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
+from web.csvexport import csv_response
 from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm
 from web.templatetags.web_tags import KPI_LABELS, format_kpi
 
@@ -38,28 +38,6 @@ def _partial(request, page: str, fragment: str) -> str:
     if request.htmx and not request.htmx.history_restore_request:
         return f"{page}#{fragment}"
     return page
-
-
-def _csv_cell(value):
-    """Neutralise text that a spreadsheet would run as a formula (CSV injection)."""
-    if value is None:
-        return ""
-    if isinstance(value, (int, float, Decimal)):
-        return value
-    text = str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def _csv_response(filename: str, header, rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow([_csv_cell(h) for h in header])
-    for row in rows:
-        writer.writerow([_csv_cell(c) for c in row])
-    return response
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -111,7 +89,7 @@ def portfolio_export(request):
         "customer", "external_id", "segment", "owner", "health_score", "health_band", "mrr", "mrr_30_days_before",
         "mrr_change", "renewal_on", "last_activity_on", "open_tickets", "latest_nps", "open_tasks",
     ]  # fmt: skip
-    return _csv_response(
+    return csv_response(
         "portfolio.csv",
         header,
         (
@@ -349,7 +327,7 @@ def report_export(request):
          before[key].value, current[key].reason, period.start, period.end, scope.label]  # fmt: skip
         for key in KPI_KEYS
     ]
-    return _csv_response(f"kpis-{period.start}-{period.end}-{scope.label.replace(':', '-')}.csv", header, rows)
+    return csv_response(f"kpis-{period.start}-{period.end}-{scope.label.replace(':', '-')}.csv", header, rows)
 
 
 # --- Profile ----------------------------------------------------------------------------
