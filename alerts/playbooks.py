@@ -55,7 +55,7 @@ def _do(step: PlaybookStep, run: PlaybookRun, now: datetime.datetime) -> str:
 def playbook_advance(run_id: int, *, now=None) -> PlaybookRun:
     """Do the run's steps from its next one until a wait or the end (a resumed wait counts as done)."""
     now = now or timezone.now()
-    run = PlaybookRun.objects.select_for_update().select_related("playbook", "customer__owner").get(pk=run_id)
+    run = PlaybookRun.objects.select_for_update(of=("self",)).select_related("playbook", "customer__owner").get(pk=run_id)
     if run.status in (PlaybookRun.Status.DONE, PlaybookRun.Status.FAILED):
         return run
     if run.status == PlaybookRun.Status.WAITING and run.resume_at > now:
