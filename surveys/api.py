@@ -2,7 +2,10 @@
 read-only, the surveys themselves."""
 
 import django_filters as df
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from accounts.api import ImportKindViewSet
 from accounts.filters import CustomerRefFilterSet, DateTimeRangeFilter, FilterSet, IdFilter
@@ -13,6 +16,7 @@ from accounts.rest import PagePagination, StrictFilterBackend, StrictOrderingFil
 from accounts.serializers import ImportRulesSerializer, id_of, visible_customers
 from surveys.models import Survey, SurveyResponse, SurveyType
 from surveys.selectors import responses_for_user
+from surveys.tasks import survey_send
 
 
 class SurveyResponseSerializer(ImportRulesSerializer):
@@ -76,8 +80,8 @@ class SurveyFilter(FilterSet):
         fields = ("survey_type", "status", "target", "target_segment")
 
 
-class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
-    """Surveys, read-only for every role; they are set up in the web app and admin."""
+class SurveyViewSet(viewsets.ModelViewSet):
+    """Surveys: every role reads them; admins set them up and send them (`send`)."""
 
     serializer_class = SurveySerializer
     queryset = Survey.objects.all()
@@ -87,3 +91,13 @@ class SurveyViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = SurveyFilter
     search_fields = ("name",)
     ordering_fields = ("created_at", "name", "id")
+
+    @extend_schema(request=None, responses={202: inline_serializer("SurveySendQueued", {"queued": serializers.BooleanField()})})
+    @action(detail=True, methods=["post"])
+    def send(self, request, pk=None):
+        """Queue the invitations of an active survey to its target (fatigue rules apply)."""
+        survey = self.get_object()
+        if survey.status != Survey.Status.ACTIVE:
+            return Response({"status": ["only an active survey can be sent"]}, status=400)
+        survey_send.delay_on_commit(survey.pk)
+        return Response({"queued": True}, status=202)

@@ -46,8 +46,14 @@ IMPORTS = {
     "retrieve": expect(401, 403, 403, 403, 200),
     "create": expect(401, 403, 403, 403, 202),
 }
-# Surveys are set up in the web app: every role reads them through the API.
-SURVEYS = {"list": PORTFOLIO["list"], "retrieve": expect(401, 200, 200, 200, 200)}
+# Surveys: every role reads them; admins set them up.
+SURVEYS = {
+    "list": PORTFOLIO["list"],
+    "retrieve": expect(401, 200, 200, 200, 200),
+    "create": expect(401, 403, 403, 403, 201),
+    "update": expect(401, 403, 403, 403, 200),
+    "delete": expect(401, 403, 403, 403, 204),
+}
 RULES = {
     "customers": CUSTOMERS,
     "contacts": PORTFOLIO,
@@ -79,6 +85,7 @@ def new_record(resource, customer_id):
         "notes": {"customer": customer_id, "body": "Renewal looks safe."},
         "costs": {"month": "2024-05", "category": "sales", "amount": "10"},
         "leads": {"external_id": "L-NEW", "created_at": "2024-02-01T10:00:00Z"},
+        "surveys": {"name": "Q3 NPS", "survey_type": "nps", "question_en": "Recommend us?", "question_de": "Empfehlen?"},
     }[resource]
 
 
@@ -92,6 +99,7 @@ CHANGES = {
     "notes": {"body": "Renamed"},
     "costs": {"amount": "11"},
     "leads": {"source": "ads"},
+    "surveys": {"name": "Renamed"},
 }
 
 CASES = [

@@ -375,3 +375,26 @@ def test_datetime_filters_take_any_offset_python_reads(db, client, admin_user):
     assert response.status_code == 200
     response = client.get("/api/v1/tickets/", {"opened_at_before": "9999-12-31T23:00:00-05:00"})
     assert response.status_code == 200
+
+
+def test_an_admin_sends_an_active_survey_through_the_api(db, admin_user, csm, django_capture_on_commit_callbacks):
+    from surveys.models import Survey, SurveyInvitation
+
+    customer = CustomerFactory(owner=csm, segment="SMB")
+    ContactFactory(customer=customer, email="ann@example.com")
+    api = client_for(admin_user)
+    created = api.post(
+        "/api/v1/surveys/",
+        {"name": "NPS", "survey_type": "nps", "question_en": "Recommend us?", "question_de": "Empfehlen?",
+         "target": "segment", "target_segment": "SMB"},
+        format="json",
+    )  # fmt: skip
+    assert created.status_code == 201 and created.json()["status"] == "draft"
+    survey_url = f"/api/v1/surveys/{created.json()['id']}/"
+    assert api.post(survey_url + "send/").json() == {"status": ["only an active survey can be sent"]}
+    api.patch(survey_url, {"status": "active"}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert api.post(survey_url + "send/").status_code == 202
+    assert SurveyInvitation.objects.filter(survey_id=created.json()["id"], contact__email="ann@example.com").count() == 1
+    assert client_for(csm).post(survey_url + "send/").status_code == 403
+    assert Survey.objects.count() == 1
