@@ -80,7 +80,11 @@ def scope_for(user, data) -> Scope:
     return Scope()
 
 
-def _parse(serializer_class, request):
+def _parse(serializer_class, request, also=()):
+    """Validate the query string; an unknown parameter is a 400 naming it, like a bad one."""
+    unknown = set(request.query_params) - set(serializer_class().fields) - set(also)
+    if unknown:
+        raise serializers.ValidationError({name: ["unknown parameter"] for name in sorted(unknown)})
     query = serializer_class(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data
@@ -152,7 +156,7 @@ def kpi_rows_view(request, key):
     """The rows behind one KPI: the churned customers, the detractors, the tickets …"""
     if key not in KPI_KEYS:
         raise Http404("Unknown KPI key.")
-    data = _parse(KpiQuery, request)
+    data = _parse(KpiQuery, request, also=("limit", "offset"))
     scope = scope_for(request.user, data)
     rows = kpi_rows.rows_for(key, scope, Period(data["start"], data["end"]))
     paginator = RowsPagination()

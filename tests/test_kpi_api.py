@@ -134,3 +134,11 @@ def test_rows_of_unknown_key_is_404(example, client, admin_user):
 def test_rows_respect_the_csm_portfolio(example, client, outsider):
     client.force_login(outsider)
     assert client.get(URL + "nps/rows/", {**FEB, "customer": example["A"].pk}).status_code == 404
+
+
+def test_unknown_parameters_are_400_naming_them(example, client, admin_user):
+    client.force_login(admin_user)
+    response = client.get(URL, {**FEB, "scope": "company"})
+    assert response.status_code == 400 and response.json() == {"scope": ["unknown parameter"]}
+    assert client.get(URL + "nps/rows/", {**FEB, "limit": 5}).status_code == 200
+    assert client.get(URL + "series/", {**FEB, "interval": "month", "limit": 5}).status_code == 400
