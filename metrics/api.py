@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.models import Customer
+from accounts.rest import StrictFilterBackend
 from accounts.roles import is_admin, sees_all_customers
 from metrics import rows as kpi_rows
 from metrics.models import KpiSnapshot
@@ -84,7 +85,7 @@ def _parse(serializer_class, request, also=()):
     """Validate the query string; an unknown parameter is a 400 naming it, like a bad one."""
     unknown = set(request.query_params) - set(serializer_class().fields) - set(also)
     if unknown:
-        raise serializers.ValidationError({name: ["unknown parameter"] for name in sorted(unknown)})
+        raise serializers.ValidationError({name: ["unknown query parameter"] for name in sorted(unknown)})
     query = serializer_class(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data
@@ -235,6 +236,7 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = KpiSnapshotSerializer
     filterset_class = KpiSnapshotFilter
+    filter_backends = [StrictFilterBackend]
     pagination_class = SnapshotCursor
     search_fields = []
     ordering_fields = []

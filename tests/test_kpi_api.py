@@ -139,6 +139,7 @@ def test_rows_respect_the_csm_portfolio(example, client, outsider):
 def test_unknown_parameters_are_400_naming_them(example, client, admin_user):
     client.force_login(admin_user)
     response = client.get(URL, {**FEB, "scope": "company"})
-    assert response.status_code == 400 and response.json() == {"scope": ["unknown parameter"]}
+    assert response.status_code == 400 and response.json() == {"scope": ["unknown query parameter"]}
     assert client.get(URL + "nps/rows/", {**FEB, "limit": 5}).status_code == 200
     assert client.get(URL + "series/", {**FEB, "interval": "month", "limit": 5}).status_code == 400
+    assert client.get("/api/v1/kpi-snapshots/", {"metrc": "mrr"}).json() == {"metrc": ["unknown query parameter"]}
