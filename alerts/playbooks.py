@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Customer, Task
 from alerts import webhooks
 from alerts.models import Alert, Playbook, PlaybookRun, PlaybookStep
+from metrics.periods import day_start
 
 Kind = PlaybookStep.Kind
 
@@ -83,8 +84,9 @@ def runs_due(now) -> list[int]:
     )
 
 
-def runs_for_customer(customer_id: int, limit: int = 10) -> list[PlaybookRun]:
-    """Return the customer's latest playbook runs with their playbooks' steps."""
-    return list(
-        PlaybookRun.objects.filter(customer_id=customer_id).select_related("playbook").prefetch_related("playbook__steps")[:limit]
-    )
+def runs_for_customer(customer_id: int, limit: int = 10, before: datetime.date | None = None) -> list[PlaybookRun]:
+    """Return the customer's latest playbook runs (started before day `before`) with their playbooks' steps."""
+    runs = PlaybookRun.objects.filter(customer_id=customer_id)
+    if before is not None:
+        runs = runs.filter(started_at__lt=day_start(before))
+    return list(runs.select_related("playbook").prefetch_related("playbook__steps")[:limit])

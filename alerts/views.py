@@ -31,6 +31,7 @@ from metrics.health_snapshots import band_changes_for_user, health_history
 from metrics.health_versions import PublishError, csm_rating_add, default_model, model_publish
 from metrics.models import HealthModel
 from web.charts import Series, line_chart
+from web.forms import as_of_for
 
 BANDS = [
     ("healthy", gettext_lazy("Healthy"), "s1"),
@@ -162,7 +163,8 @@ def _visible_customer(request, pk) -> Customer:
 
 
 def _account_context(request, customer, **forms):
-    day = timezone.localdate()
+    as_of = as_of_for(request, timezone.localdate())  # a past view: the history up to that day, read-only
+    day = as_of.day
     history = health_history(customer.pk, day)
     chart = line_chart(
         _("Health score by day"), [date_format(h.day, "d M") for h in history], [Series(_("score"), [h.score for h in history])]
@@ -171,7 +173,8 @@ def _account_context(request, customer, **forms):
         "customer": customer,
         "history": history,
         "history_svg": chart,
-        "runs": playbooks.runs_for_customer(customer.pk),
+        "runs": playbooks.runs_for_customer(customer.pk, before=as_of.day if as_of.past else None),
+        "as_of": as_of,
         "playbook_form": forms.get("playbook_form") or PlaybookStartForm(),
         "rating_form": forms.get("rating_form") or CsmRatingForm(),
     }

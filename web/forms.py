@@ -1,6 +1,7 @@
 """Forms of the CSM screens: portfolio filters, report period and scope, notes and tasks."""
 
 import datetime
+from dataclasses import dataclass
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -38,6 +39,64 @@ RENEWAL_CHOICES = [
     ("180", _("Renews within 180 days")),
     ("365", _("Renews within a year")),
 ]
+
+
+class AsOfForm(forms.Form):
+    """`?as_of=YYYY-MM-DD`: the one parser of the day a past view shows (today or earlier)."""
+
+    as_of = forms.DateField(
+        label=_("As of"), required=False, input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter the date as YYYY-MM-DD, e.g. 2024-03-01.")},
+    )  # fmt: skip
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["as_of"].widget.attrs["max"] = today.isoformat()
+
+    def clean_as_of(self):
+        day = self.cleaned_data.get("as_of")
+        if day and day > self.today:
+            raise forms.ValidationError(
+                _("%(day)s is in the future: pick today or an earlier day."), params={"day": day.isoformat()}
+            )
+        return day
+
+
+@dataclass(frozen=True)
+class AsOf:
+    """The day a page shows: a valid past `as_of`, otherwise today (with the form's error, if any)."""
+
+    day: datetime.date
+    today: datetime.date
+    form: AsOfForm
+
+    @property
+    def past(self) -> bool:
+        return self.day < self.today
+
+    @property
+    def param(self) -> str:
+        """The value links carry on: the past day, or "" for today's view."""
+        return self.day.isoformat() if self.past else ""
+
+    @property
+    def query(self) -> str:
+        """"?as_of=…" to append to a URL without other parameters, or ""."""
+        return f"?as_of={self.param}" if self.past else ""
+
+    @property
+    def error(self) -> str:
+        return " ".join(self.form.errors.get("as_of", []))
+
+
+def as_of_for(request, today: datetime.date | None = None) -> AsOf:
+    """Parse the request's `as_of`; a bad or future date falls back to today and keeps its error."""
+    today = today or selectors.today()
+    form = AsOfForm({"as_of": request.GET.get("as_of", "")}, today=today)
+    day = form.cleaned_data.get("as_of") if form.is_valid() else None
+    return AsOf(day=day or today, today=today, form=form)
 
 
 class PortfolioFilterForm(forms.Form):
@@ -89,9 +148,10 @@ class ReportForm(forms.Form):
     )
     scope = forms.ChoiceField(label=_("Scope"), required=False)
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, at: datetime.date | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        self.at = at  # the default period is the last full month before this day (default today)
         self.fields["scope"].choices = [
             (group, choices) if group else choices[0] for group, choices in selectors.report_scope_choices(user)
         ]
@@ -118,7 +178,7 @@ class ReportForm(forms.Form):
         elif month:
             data["period"] = Period(month, add_months(month, 1))
         else:
-            data["period"] = selectors.default_report_period()
+            data["period"] = selectors.default_report_period(self.at)
         try:
             data["scope_obj"] = selectors.report_scope_for(self.user, data.get("scope") or "company")
         except ValueError:

@@ -11,16 +11,17 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, Note, Subscription, Task, Ticket
 from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
-from metrics.health import health_for_customers
-from metrics.models import UserDayActivity
-from metrics.periods import Period, add_months, reporting_tz
+from metrics.health import Component, Health, health_for_customers
+from metrics.health_snapshots import scores_on
+from metrics.models import HealthScore, UserDayActivity
+from metrics.periods import Period, add_months, day_start, reporting_tz
 from metrics.rows import rows_for
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
 from surveys.models import SurveyResponse
@@ -242,6 +243,8 @@ class TimelineEntry:
     title: str
     body: str = ""
     obj: object = None
+    done: bool = False  # a task completed by then
+    open: bool = False  # a ticket still open then
 
 
 @dataclass
@@ -262,6 +265,9 @@ class Account:
     responses: list
     tasks: list
     notes: list
+    past: bool = False  # a read-only view of the customer as of `at`, before today
+    open_tickets: int = 0
+    health_source: str = "computed"  # or "snapshot": the stored daily score of a published version
     extra: dict = field(default_factory=dict)
 
 
@@ -271,25 +277,69 @@ def last_months(at: datetime.date, months: int = CHART_MONTHS) -> list[Period]:
     return [Period(add_months(first, i), add_months(first, i + 1)) for i in range(months)]
 
 
-def account_tasks(customer):
-    return list(customer.tasks.select_related("assignee").order_by("completed_at", "due_on", "-created_at")[:50])
+def _until(at: datetime.date | None) -> datetime.datetime | None:
+    """The instant a past view ends (the start of day `at`), or None for today's view: everything."""
+    return day_start(at) if at is not None else None
 
 
-def account_notes(customer):
-    return list(customer.notes.select_related("author")[:50])
+def _flag(condition: Q) -> Case:
+    """A boolean annotation: whether a row meets `condition`."""
+    return Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
-def account_timeline(customer, limit: int = 40) -> list[TimelineEntry]:
-    """Notes, tasks, tickets and survey responses, newest first."""
+def account_tickets(customer, at: datetime.date | None = None):
+    """Tickets opened before `at`, each with `open_then`: unresolved at the start of `at` (half-open)."""
+    tickets = customer.tickets.all()
+    still_open = Q(resolved_at__isnull=True)
+    if at is not None:
+        tickets = tickets.filter(opened_at__lt=_until(at))
+        still_open |= Q(resolved_at__gte=_until(at))
+    return tickets.annotate(open_then=_flag(still_open))
+
+
+def account_tasks(customer, at: datetime.date | None = None):
+    """Tasks (created before `at`), each with `done_then`: completed by the start of `at`."""
+    tasks = customer.tasks.select_related("assignee")
+    done = Q(completed_at__isnull=False)
+    if at is not None:
+        tasks = tasks.filter(created_at__lt=_until(at))
+        done &= Q(completed_at__lt=_until(at))
+    tasks = tasks.annotate(done_then=_flag(done))
+    return list(tasks.order_by("done_then", "completed_at", "due_on", "-created_at")[:50])
+
+
+def account_notes(customer, at: datetime.date | None = None):
+    notes = customer.notes.select_related("author")
+    if at is not None:
+        notes = notes.filter(created_at__lt=_until(at))
+    return list(notes[:50])
+
+
+def account_responses(customer, at: datetime.date | None = None):
+    """Survey responses before `at`, latest first."""
+    responses = customer.survey_responses.select_related("contact")
+    if at is not None:
+        responses = responses.filter(responded_at__lt=_until(at))
+    return responses.order_by("-responded_at", "-pk")
+
+
+def account_timeline(customer, limit: int = 40, at: datetime.date | None = None) -> list[TimelineEntry]:
+    """Notes, tasks, tickets and survey responses (before `at`, as they were then), newest first."""
     entries = []
-    for note in customer.notes.select_related("author")[:limit]:
+    for note in account_notes(customer, at)[:limit]:
         author = (note.author.get_full_name() or note.author.get_username()) if note.author else ""
         entries.append(TimelineEntry(note.created_at, "note", author, note.body, note))
-    for task in customer.tasks.select_related("assignee").order_by("-created_at")[:limit]:
-        entries.append(TimelineEntry(task.completed_at or task.created_at, "task", task.title, task.details, task))
-    for ticket in customer.tickets.all()[:limit]:
-        entries.append(TimelineEntry(ticket.opened_at, "ticket", ticket.subject or ticket.external_id, "", ticket))
-    for response in customer.survey_responses.select_related("contact")[:limit]:
+    tasks = customer.tasks.select_related("assignee").order_by("-created_at")
+    if at is not None:
+        tasks = tasks.filter(created_at__lt=_until(at))
+    for task in tasks[:limit]:
+        done = task.completed_at is not None and (at is None or task.completed_at < _until(at))
+        when = task.completed_at if done else task.created_at
+        entries.append(TimelineEntry(when, "task", task.title, task.details, task, done=done))
+    for ticket in account_tickets(customer, at)[:limit]:
+        entries.append(TimelineEntry(ticket.opened_at, "ticket", ticket.subject or ticket.external_id, "", ticket,
+                                     open=ticket.open_then))  # fmt: skip
+    for response in account_responses(customer, at)[:limit]:
         entries.append(
             TimelineEntry(
                 response.responded_at, "response", response.get_survey_type_display(), response.comment, response
@@ -299,9 +349,35 @@ def account_timeline(customer, limit: int = 40) -> list[TimelineEntry]:
     return entries[:limit]
 
 
+def health_from_snapshot(row: HealthScore) -> Health:
+    """A stored daily score shaped like a computed one (components with their inputs)."""
+
+    def dec(value):
+        return None if value in (None, "") else Decimal(str(value))
+
+    components = {
+        name: Component(dec(c.get("score")), dec(c.get("weight")) or Decimal(0), c.get("inputs") or {})
+        for name, c in (row.components or {}).items()
+    }
+    return Health(row.customer_id, row.day, row.score, row.band or None, components)
+
+
+def account_health(customer: Customer, at: datetime.date, past: bool) -> tuple[Health, str]:
+    """The health at the start of `at`: in a past view the stored snapshot when there is one, else computed."""
+    if past:
+        row = scores_on([customer.pk], at).get(customer.pk)
+        if row is not None:
+            return health_from_snapshot(row), "snapshot"
+    return health_for_customers([customer.pk], at)[customer.pk], "computed"
+
+
 def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
-    """Gather the account page; the query count does not grow with the customer's history."""
-    at = at or today()
+    """Gather the account page as of the start of `at` (default today); the query count does not
+    grow with the customer's history. A day before today is a past view: only what had happened by then."""
+    current = today()
+    at = at or current
+    past = at < current
+    until = at if past else None
     scope = Scope(customer_id=customer.pk)
     kpi_period = Period(at - datetime.timedelta(days=30), at)
     subscriptions = list(customer.subscriptions.order_by("-started_at", "plan"))
@@ -312,10 +388,12 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     month_starts = [m.start for m in months] + [at]
     mrr_series = [(day, mrr_by_customer(scope, day).get(customer.pk, Decimal(0))) for day in month_starts]
     activity_series = [(m, compute_kpis(scope, m, ["mau", "events_per_active_user"])) for m in months]
+    health, health_source = account_health(customer, at, past)
+    tickets = list(account_tickets(customer, until).select_related("contact")[:25])
     return Account(
         customer=customer,
         at=at,
-        health=health_for_customers([customer.pk], at)[customer.pk],
+        health=health,
         mrr=mrr_series[-1][1],
         renewal_on=renewals[0] if renewals else None,
         customer_since=customer.created_on or first_paid,
@@ -324,11 +402,14 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
         kpi_period=kpi_period,
         mrr_series=mrr_series,
         activity_series=activity_series,
-        subscriptions=subscriptions,
-        tickets=list(customer.tickets.select_related("contact")[:25]),
-        responses=list(customer.survey_responses.select_related("contact")[:25]),
-        tasks=account_tasks(customer),
-        notes=account_notes(customer),
+        subscriptions=[s for s in subscriptions if s.started_at <= at],  # rows that had started by then
+        tickets=tickets,
+        responses=list(account_responses(customer, until)[:25]),
+        tasks=account_tasks(customer, until),
+        notes=account_notes(customer, until),
+        past=past,
+        open_tickets=account_tickets(customer, until).filter(open_then=True).count(),
+        health_source=health_source,
     )
 
 

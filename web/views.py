@@ -26,7 +26,7 @@ from accounts.roles import role_of, sees_all_customers
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
-from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm
+from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm, as_of_for
 from web.templatetags.web_tags import KPI_LABELS, format_kpi
 
 PAGE_SIZE = 25
@@ -121,20 +121,23 @@ def _changeable_customer(request, pk) -> Customer:
     return customer
 
 
-def _account_context(request, customer, **forms):
-    account = selectors.account_360(customer)
+def _account_context(request, customer, as_of=None, **forms):
+    as_of = as_of or as_of_for(request)
+    account = selectors.account_360(customer, as_of.day)
+    last_label = date_format(as_of.day, "j M y") if as_of.past else _("today")
     return {
         "account": account,
-        "account_mrr_labels": [date_format(d, "M y") for d, _v in account.mrr_series[:-1]] + [_("today")],
+        "as_of": as_of,
+        "account_mrr_labels": [date_format(d, "M y") for d, _v in account.mrr_series[:-1]] + [last_label],
         "account_mrr_values": [v for _d, v in account.mrr_series],
         "account_activity_labels": [date_format(p.start, "M y") for p, _k in account.activity_series],
         "account_mau_values": [k["mau"].value for _p, k in account.activity_series],
         "customer": customer,
-        "can_change": selectors.can_change_customer(request.user, customer),
+        "can_change": selectors.can_change_customer(request.user, customer) and not as_of.past,
         "note_form": forms.get("note_form") or NoteForm(),
         "task_form": forms.get("task_form") or TaskForm(),
-        "timeline": selectors.account_timeline(customer),
-        "today": selectors.today(),
+        "timeline": selectors.account_timeline(customer, at=as_of.day if as_of.past else None),
+        "today": as_of.day,
     }
 
 
@@ -149,9 +152,11 @@ def account(request, pk):
 @require_GET
 def account_timeline(request, pk):
     customer = _customer(request, pk)
+    as_of = as_of_for(request)
     if not request.htmx:
-        return redirect("web:account", pk=pk)
-    context = {"customer": customer, "timeline": selectors.account_timeline(customer)}
+        return redirect(reverse("web:account", args=[pk]) + as_of.query)
+    timeline = selectors.account_timeline(customer, at=as_of.day if as_of.past else None)
+    context = {"customer": customer, "timeline": timeline, "as_of": as_of}
     return render(request, "web/account.html#timeline", context)
 
 
@@ -246,11 +251,13 @@ def tasks(request):
 # --- Reports ----------------------------------------------------------------------------
 
 
-def _report_form(request):
-    if request.GET:
-        return ReportForm(request.GET, user=request.user)
-    month = selectors.default_report_period().start.strftime("%Y-%m")
-    return ReportForm({"scope": _default_scope(request.user), "month": month}, user=request.user)
+def _report_form(request, as_of):
+    """The report form of the request; without a period or scope, the last full month before the as-of day."""
+    if any(key != "as_of" for key in request.GET):
+        return ReportForm(request.GET, user=request.user, at=as_of.day)
+    month = selectors.default_report_period(as_of.day).start.strftime("%Y-%m")
+    data = {"scope": _default_scope(request.user), "month": month}
+    return ReportForm(data, user=request.user, at=as_of.day)
 
 
 def _default_scope(user) -> str:
@@ -260,8 +267,9 @@ def _default_scope(user) -> str:
 @login_required
 @require_GET
 def reports(request):
-    form = _report_form(request)
-    context = {"form": form}
+    as_of = as_of_for(request)
+    form = _report_form(request, as_of)
+    context = {"form": form, "as_of": as_of}
     if form.is_valid():
         report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
         context.update(report_context(report))
@@ -287,7 +295,8 @@ def report_context(report) -> dict:
 def report_rows(request, key):
     if key not in KPI_KEYS:
         raise Http404(_("Unknown KPI."))
-    form = ReportForm(request.GET, user=request.user)
+    as_of = as_of_for(request)
+    form = ReportForm(request.GET, user=request.user, at=as_of.day)
     if not form.is_valid():
         raise Http404(_("Choose a period and a scope you may see."))
     period, scope = form.cleaned_data["period"], form.cleaned_data["scope_obj"]
@@ -307,6 +316,7 @@ def report_rows(request, key):
         "rows": rows[:500],
         "total": len(rows),
         "hidden": hidden,
+        "as_of": as_of,
     }
     return render(request, _partial(request, "web/report_rows.html", "rows-table"), context)
 
@@ -314,7 +324,9 @@ def report_rows(request, key):
 @login_required
 @require_GET
 def report_export(request):
-    form = ReportForm(request.GET or {"scope": _default_scope(request.user)}, user=request.user)
+    as_of = as_of_for(request)
+    data = request.GET if any(key != "as_of" for key in request.GET) else {"scope": _default_scope(request.user)}
+    form = ReportForm(data, user=request.user, at=as_of.day)
     if not form.is_valid():
         raise Http404(_("Choose a period and a scope you may see."))
     period, scope = form.cleaned_data["period"], form.cleaned_data["scope_obj"]
