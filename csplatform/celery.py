@@ -59,6 +59,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(day_of_week="mon", hour=6, minute=30),
         "options": {"expires": 12 * HOUR},
     },
+    # Survey emails whose worker died between claim and send: their lease has run out, send them.
+    "survey-stalled-sends": {
+        "task": "surveys.stalled_sends_resume",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 600},
+    },
     # Late data: imports mark the days they touched; recompute those snapshots within the hour.
     "kpi-snapshots-stale": {
         "task": "metrics.snapshots_stale",

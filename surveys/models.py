@@ -102,7 +102,11 @@ class SurveyInvitation(models.Model):
     token = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+    # An email is claimed (`*sending_at`, a lease) before it goes out and confirmed (`*sent_at`)
+    # after: a worker that dies in between leaves a lease that expires, and the email is retried.
+    sending_at = models.DateTimeField(null=True, blank=True, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
+    reminder_sending_at = models.DateTimeField(null=True, blank=True, editable=False)
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     opened_at = models.DateTimeField(null=True, blank=True)
 

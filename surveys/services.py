@@ -131,14 +131,32 @@ def ticket_resolved(*, ticket_id: int, now: datetime.datetime | None = None) -> 
     return invitations
 
 
+def _lease_field(field: str) -> str:
+    return field.replace("sent_at", "sending_at")
+
+
 def claim(*, invitation_id: int, field: str, now: datetime.datetime) -> bool:
-    """Mark an email as sent if nobody has yet (UPDATE … WHERE field IS NULL); True if we own it."""
-    return bool(SurveyInvitation.objects.filter(pk=invitation_id, **{f"{field}__isnull": True}).update(**{field: now}))
+    """Take the lease on an unsent email (a conditional UPDATE); True if this worker may send it.
+
+    Nobody else holds it unless their lease is younger than CSPLATFORM_SURVEY_SEND_LEASE_SECONDS:
+    a worker killed after claiming blocks the email only until its lease runs out.
+    """
+    lease = _lease_field(field)
+    expired = now - datetime.timedelta(seconds=settings.CSPLATFORM_SURVEY_SEND_LEASE_SECONDS)
+    free = Q(**{f"{lease}__isnull": True}) | Q(**{f"{lease}__lte": expired})
+    return bool(
+        SurveyInvitation.objects.filter(free, pk=invitation_id, **{f"{field}__isnull": True}).update(**{lease: now})
+    )
+
+
+def confirm(*, invitation_id: int, field: str, now: datetime.datetime) -> None:
+    """Record that the email went out."""
+    SurveyInvitation.objects.filter(pk=invitation_id).update(**{field: now})
 
 
 def unclaim(*, invitation_id: int, field: str, now: datetime.datetime) -> None:
     """Give a claim back after the email failed, so a retry may send it."""
-    SurveyInvitation.objects.filter(pk=invitation_id, **{field: now}).update(**{field: None})
+    SurveyInvitation.objects.filter(pk=invitation_id, **{_lease_field(field): now}).update(**{_lease_field(field): None})
 
 
 def invitation_email_send(*, invitation_id: int, reminder: bool = False, now: datetime.datetime | None = None) -> bool:
@@ -146,6 +164,8 @@ def invitation_email_send(*, invitation_id: int, reminder: bool = False, now: da
 
     The row is claimed first, so a retried or duplicated task never sends twice; when the
     mail server refuses, the claim is given back and the error raised for the task to retry.
+    A worker killed between claim and send leaves a lease that expires, after which
+    `stalled_sends` finds the email again: none is lost.
     """
     from surveys.emails import invitation_message
 
@@ -163,7 +183,20 @@ def invitation_email_send(*, invitation_id: int, reminder: bool = False, now: da
     except Exception:
         unclaim(invitation_id=invitation_id, field=field, now=now)
         raise
+    confirm(invitation_id=invitation_id, field=field, now=now)
     return True
+
+
+def stalled_sends(*, now: datetime.datetime | None = None) -> list[tuple[int, bool]]:
+    """Return (invitation id, is reminder) of emails claimed by a worker that never confirmed them."""
+    now = now or timezone.now()
+    expired = now - datetime.timedelta(seconds=settings.CSPLATFORM_SURVEY_SEND_LEASE_SECONDS)
+    open_invitations = SurveyInvitation.objects.filter(expires_at__gt=now)
+    first = open_invitations.filter(sent_at__isnull=True, sending_at__lte=expired).values_list("pk", flat=True)
+    second = open_invitations.filter(reminder_sent_at__isnull=True, reminder_sending_at__lte=expired).values_list(
+        "pk", flat=True
+    )
+    return [(pk, False) for pk in first] + [(pk, True) for pk in second]
 
 
 def reminders_due(*, now: datetime.datetime | None = None):

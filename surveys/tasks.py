@@ -4,13 +4,15 @@ import logging
 import smtplib
 
 from celery import shared_task
+from django.db import OperationalError
 
 from surveys import services
 from surveys.models import Survey
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError)
+# A database outage is transient too; the claim makes a retried send safe.
+TRANSIENT = (smtplib.SMTPException, ConnectionError, TimeoutError, OperationalError)
 
 
 @shared_task(name="surveys.survey_send")
@@ -41,6 +43,15 @@ def reminders_send_due() -> int:
     for invitation_id in ids:
         reminder_send.delay(invitation_id)
     return len(ids)
+
+
+@shared_task(name="surveys.stalled_sends_resume")
+def stalled_sends_resume() -> int:
+    """Queue again the emails whose worker died after claiming them (run from beat)."""
+    stalled = services.stalled_sends()
+    for invitation_id, reminder in stalled:
+        (reminder_send if reminder else invitation_send).delay(invitation_id)
+    return len(stalled)
 
 
 @shared_task(name="surveys.ticket_resolved")

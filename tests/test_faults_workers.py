@@ -126,19 +126,18 @@ def test_a_sender_killed_between_two_emails_loses_none_and_sends_none_twice(invi
     assert not SurveyInvitation.objects.filter(sent_at__isnull=True).exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="claim-before-send is at-most-once: an invitation claimed by a worker killed before "
-    "its send stays claimed and is never sent (needs a claim lease in surveys.services)",
-)
-def test_a_sender_killed_between_claim_and_send_still_sends_that_email_once(invitations, tmp_path):
+def test_a_sender_killed_between_claim_and_send_still_sends_that_email_once(invitations, tmp_path, settings):
     hung = invitations[1]
     child = _emails_child(invitations, tmp_path, "--hang-after-claim", str(hung.pk))
     assert kill_after(child, lines=2)[-1] == f"claimed {hung.pk}"
 
     mail.outbox = []
-    for invitation in invitations:
+    for invitation in invitations:  # within the dead worker's lease: the claimed email waits
         survey_tasks.invitation_send.delay(invitation.pk)
+    assert hung.contact.email not in [m.to[0] for m in mail.outbox]
+    settings.CSPLATFORM_SURVEY_SEND_LEASE_SECONDS = 0  # the lease has run out
+    assert survey_tasks.stalled_sends_resume.delay().get() == 1
+    assert survey_tasks.stalled_sends_resume.delay().get() == 0
 
     sent = _recipients_in(tmp_path) + [m.to[0] for m in mail.outbox]
     assert sent.count(hung.contact.email) == 1, "the email claimed by the killed worker was lost"

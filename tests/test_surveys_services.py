@@ -350,3 +350,21 @@ def test_resolving_a_ticket_through_the_api_invites_its_contact(admin_user, djan
     assert SurveyInvitation.objects.filter(contact=contact, ticket=ticket).count() == 1
     api.patch(f"/api/v1/tickets/{ticket.pk}/", {"subject": "resolved, edited"}, format="json")
     assert SurveyInvitation.objects.count() == 1  # only the transition to resolved invites
+
+
+def test_a_claim_is_a_lease_that_a_dead_worker_cannot_hold_forever(settings):
+    settings.CSPLATFORM_SURVEY_SEND_LEASE_SECONDS = 600
+    invitation = InvitationFactory(sent_at=None, created_at=NOW, expires_at=NOW + 365 * DAY)
+    assert services.claim(invitation_id=invitation.pk, field="sent_at", now=NOW)  # the worker that then dies
+    later = NOW + datetime.timedelta(minutes=5)
+    assert not services.claim(invitation_id=invitation.pk, field="sent_at", now=later)
+    assert services.stalled_sends(now=later) == []
+    expired = NOW + datetime.timedelta(minutes=11)
+    assert services.stalled_sends(now=expired) == [(invitation.pk, False)]
+    mail.outbox = []
+    assert services.invitation_email_send(invitation_id=invitation.pk, now=expired)
+    assert len(mail.outbox) == 1
+    invitation.refresh_from_db()
+    assert invitation.sent_at == expired
+    assert not services.invitation_email_send(invitation_id=invitation.pk, now=expired + DAY)
+    assert services.stalled_sends(now=expired + DAY) == []
