@@ -393,3 +393,19 @@ def test_pages_have_no_inline_scripts_or_style_attributes(client, csm, portfolio
         assert " style=" not in html and "<style" not in html, url
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
         assert 'hx-headers=\'{"X-CSRFToken":' in html, url
+
+
+def test_portfolio_hides_former_customers_unless_asked(client, csm):
+    current = CustomerFactory(owner=csm, name="Current Co")
+    SubscriptionFactory(customer=current, started_at=datetime.date(2020, 1, 1), ended_at=None)
+    former = CustomerFactory(owner=csm, name="Former Co")
+    SubscriptionFactory(customer=former, started_at=datetime.date(2020, 1, 1), ended_at=datetime.date(2021, 1, 1))
+    prospect = CustomerFactory(owner=csm, name="Prospect Co")  # no subscription yet: still to be looked after
+    client.force_login(csm)
+
+    def names(**params):
+        return {r.customer.name for r in client.get(reverse("web:portfolio"), params).context["rows"]}
+
+    assert names() == {current.name, prospect.name}
+    assert names(status="former") == {former.name}
+    assert names(status="all") == {current.name, former.name, prospect.name}

@@ -32,6 +32,11 @@ BAND_CHOICES = [
     ("healthy", _("Healthy")),
     ("none", _("No data")),
 ]
+STATUS_CHOICES = [
+    ("", _("Current customers")),
+    ("former", _("Former customers")),
+    ("all", _("All customers")),
+]
 RENEWAL_CHOICES = [
     ("", _("Any renewal")),
     ("30", _("Renews within 30 days")),
@@ -102,6 +107,7 @@ def as_of_for(request, today: datetime.date | None = None) -> AsOf:
 class PortfolioFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     segment = forms.ChoiceField(label=_("Segment"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=STATUS_CHOICES)
     band = forms.ChoiceField(label=_("Health"), required=False, choices=BAND_CHOICES)
     renewal = forms.ChoiceField(label=_("Renewal"), required=False, choices=RENEWAL_CHOICES)
     csm = forms.ChoiceField(label=_("CSM"), required=False)
@@ -128,6 +134,7 @@ class PortfolioFilterForm(forms.Form):
         return selectors.PortfolioFilters(
             q=(data.get("q") or "").strip(),
             segment=data.get("segment") or "",
+            status=data.get("status") or "",
             band=data.get("band") or "",
             renewal_days=int(renewal) if renewal else None,
             csm=data.get("csm") or "",

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -75,6 +75,7 @@ def changeable_customers(user):
 class PortfolioFilters:
     q: str = ""
     segment: str = ""
+    status: str = ""  # "": all but former customers, "former" (churned: no row active now), "all"
     band: str = ""
     renewal_days: int | None = None
     csm: str = ""  # a username, or "" for everyone the user may see
@@ -167,6 +168,12 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
         latest_nps=Subquery(latest_nps),
         open_tasks=Coalesce(Subquery(open_tasks, output_field=IntegerField()), 0),
     )
+    if filters.status != "all":
+        # Former customers: they had subscriptions and none is active now (churned, not reactivated).
+        subscribed = Exists(Subscription.objects.filter(customer=OuterRef("pk"), started_at__lte=at))
+        current = Exists(Subscription.objects.active_at(at).filter(customer=OuterRef("pk")))
+        former = Q(subscribed) & ~Q(current)
+        customers = customers.filter(former if filters.status == "former" else ~former)
     if filters.renewal_days is not None:
         customers = customers.filter(
             renewal_on__gte=at, renewal_on__lt=at + datetime.timedelta(days=filters.renewal_days)
