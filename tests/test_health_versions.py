@@ -152,3 +152,19 @@ def test_editing_a_model_in_admin_adds_a_new_draft_version(client, admin_user):
     assert v1.weights["frequency"] == 25 and v1.status == "published"
     v2 = HealthModel.objects.get(version=2)
     assert (v2.status, v2.weights["frequency"], v2.target_active_days, v2.based_on) == ("draft", 50, 10, v1)
+
+
+def test_health_snapshots_command_backfills_scored_days(db, capsys):
+    from django.core.management import call_command
+
+    from metrics.models import HealthScore
+    from tests.factories import CustomerFactory
+
+    CustomerFactory.create_batch(2)
+    call_command("health_snapshots", "--start", "2024-01-01", "--end", "2024-01-15", "--every", "7")
+    assert "wrote 4 health scores for 2 days" in capsys.readouterr().out
+    assert sorted(set(HealthScore.objects.values_list("day", flat=True))) == [
+        datetime.date(2024, 1, 1), datetime.date(2024, 1, 8),
+    ]  # fmt: skip
+    call_command("health_snapshots", "--start", "2024-01-01", "--end", "2024-01-15", "--every", "7")
+    assert HealthScore.objects.count() == 4  # upserts: a re-run adds nothing
