@@ -20,8 +20,9 @@ def test_login_shows_the_portfolio(page, demo, shot):
     page.get_by_label("Password").fill("pw-Secret-123")
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="My customers")).to_be_visible()
-    expect(page.locator("#portfolio-table tbody tr")).to_have_count(8)
+    expect(page.locator("#portfolio-table tbody tr")).to_have_count(7)  # her 8 but Rheinpfalz, which churned
     expect(page.locator("#portfolio-table")).not_to_contain_text("Tallinn Textiles")  # David's customer
+    expect(page.locator("#portfolio-table")).not_to_contain_text("Rheinpfalz Medien")
     shot(page, "portfolio")
 
 
@@ -40,6 +41,8 @@ def test_portfolio_filter_swaps_the_table_without_a_reload(page, demo, shot, log
     expect(rows.first).to_contain_text("Alpenblick Hotels AG")
     assert page.evaluate("window.__still_here") is True
     page.get_by_label("Search").fill("")
+    expect(rows).to_have_count(1)  # Alpenblick; Rheinpfalz churned: a former customer
+    page.get_by_label("Status").select_option("all")
     expect(rows).to_have_count(2)  # Alpenblick and Rheinpfalz
     expect(page).not_to_have_url(re.compile(r"q=alpen"))
     page.get_by_role("link", name=re.compile("^MRR")).click()  # sort by MRR, highest first
