@@ -12,14 +12,14 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Sum
 
-from accounts.models import Customer, Subscription
+from accounts.models import Customer
 from metrics import backtest_stats as stats
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS, health_for_customers
 from metrics.health_versions import definition_of
 from metrics.models import BacktestRun, HealthModel
 from metrics.periods import add_months
+from metrics.selectors import Scope, mrr_by_customer
 
 HORIZON_DAYS = 90
 BANDS = ("healthy", "neutral", "at_risk")
@@ -35,8 +35,7 @@ def backtest_dates(today: datetime.date, months: int = 12) -> list[datetime.date
 
 def mrr_at(day: datetime.date) -> dict[int, Decimal]:
     """Return {customer: MRR} of every customer paying at the start of `day` (one query)."""
-    rows = Subscription.objects.active_at(day).paying().values("customer_id").annotate(m=Sum("mrr")).order_by()
-    return {row["customer_id"]: row["m"] for row in rows}
+    return mrr_by_customer(Scope(), day)
 
 
 def observations(model: HealthModel, dates: list[datetime.date]) -> list[dict]:

@@ -16,10 +16,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Q
 
-from accounts.models import Contact, Subscription, Ticket
+from accounts.models import Contact, Ticket
 from metrics import kpis
 from metrics.models import CsmRating, CustomerDayFeature, UserDayActivity
 from metrics.periods import day_start
+from metrics.selectors import Scope, mrr_by_customer
 from surveys.models import SurveyResponse
 
 WINDOW_DAYS = 30
@@ -83,14 +84,6 @@ def _pct(numerator, denominator) -> Decimal | None:
     return HUNDRED * Decimal(numerator) / Decimal(denominator)
 
 
-def _mrr_at(ids, day) -> dict[int, Decimal]:
-    totals = defaultdict(Decimal)
-    rows = Subscription.objects.active_at(day).paying().filter(customer_id__in=ids).values_list("customer_id", "mrr")
-    for customer_id, mrr in rows:  # one row per active subscription
-        totals[customer_id] += mrr
-    return totals
-
-
 def _latest_nps(ids, start_at, end_at) -> dict[int, list[int]]:
     """Return {customer: [latest NPS score of each contact]} for responses in [start_at, end_at)."""
     responses = (
@@ -148,8 +141,8 @@ def health_for_customers(ids, at: datetime.date, definition: Definition | None =
         .values("customer_id")
         .annotate(total=Count("pk"), first=Count("pk", filter=Q(contacts_count=1)))
     }
-    mrr_now = _mrr_at(ids, at)
-    mrr_before = _mrr_at(ids, at - datetime.timedelta(days=GROWTH_DAYS))
+    mrr_now = mrr_by_customer(Scope(), at, ids)
+    mrr_before = mrr_by_customer(Scope(), at - datetime.timedelta(days=GROWTH_DAYS), ids)
     w = {name: Decimal(str(definition.weights.get(name, 0))) for name in (*DEFAULT_WEIGHTS, *OPTIONAL_COMPONENTS)}
     target = Decimal(definition.target_active_days)
     ratings = _csm_ratings(ids, at) if w["csm_rating"] > 0 else {}
