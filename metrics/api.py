@@ -1,32 +1,28 @@
 """KPI endpoints of the REST API: figures, series, the rows behind a figure, snapshots."""
 
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.http import Http404
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from django.db.models import Q
-from django_filters import rest_framework as filters
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.pagination import CursorPagination, LimitOffsetPagination
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts.models import Customer
+from accounts.permissions import RolePermission
 from accounts.rest import StrictFilterBackend
-from accounts.roles import is_admin, sees_all_customers
+from accounts.roles import sees_all_customers
 from metrics import rows as kpi_rows
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
 from metrics.presenters import kpis_json, number
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
 from metrics.tasks import fan_out
-
-
-class IsRoleAdmin(BasePermission):
-    def has_permission(self, request, view):
-        return is_admin(request.user)
 
 
 class KpiQuery(serializers.Serializer):
@@ -247,7 +243,7 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
         return snapshots_visible_to(self.request.user)
 
     @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("Queued", {"tasks": serializers.IntegerField()})})
-    @action(detail=False, methods=["post"], permission_classes=[IsAuthenticated, IsRoleAdmin])
+    @action(detail=False, methods=["post"], permission_classes=[RolePermission])  # a write: admins only
     def recompute(self, request):
         query = RecomputeRequest(data=request.data)
         query.is_valid(raise_exception=True)

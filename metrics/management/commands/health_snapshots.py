@@ -7,21 +7,15 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from metrics.health_snapshots import health_snapshot_write
-
-
-def _date(value):
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+from metrics.management.commands._dates import iso_date
 
 
 class Command(BaseCommand):
     help = "Score every customer with its published health model on each day (or every --every days)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--start", required=True, type=_date)
-        parser.add_argument("--end", required=True, type=_date, help="Exclusive.")
+        parser.add_argument("--start", required=True, type=iso_date)
+        parser.add_argument("--end", required=True, type=iso_date, help="Exclusive.")
         parser.add_argument("--every", type=int, default=1, help="Days between scored days (default 1).")
 
     def handle(self, *args, start, end, every, **options):

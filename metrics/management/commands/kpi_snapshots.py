@@ -1,30 +1,23 @@
 """Backfill KPI snapshots: python manage.py kpi_snapshots --start 2024-01-01 --end 2025-01-01."""
 
-import datetime
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from metrics import snapshots
+from metrics.management.commands._dates import iso_date
 from metrics.periods import INTERVALS, Period, split
 from metrics.selectors import Scope
 from metrics.tasks import fan_out
-
-
-def _date(value):
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from None
 
 
 class Command(BaseCommand):
     help = "Compute and store KPI snapshots for every interval of [start, end) and every scope."
 
     def add_arguments(self, parser):
-        parser.add_argument("--start", required=True, type=_date)
-        parser.add_argument("--end", required=True, type=_date)
+        parser.add_argument("--start", required=True, type=iso_date)
+        parser.add_argument("--end", required=True, type=iso_date)
         parser.add_argument("--interval", choices=INTERVALS, default="month")
         parser.add_argument("--no-customers", action="store_true", help="Only company, segment and CSM scopes.")
         parser.add_argument("--queue", action="store_true", help="Send the work to Celery workers instead.")
