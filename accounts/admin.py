@@ -1,6 +1,6 @@
 """Django admin for customers and everything that belongs to them.
 
-The ImportJob admin (CSV upload) lives in accounts/admin_imports.py.
+The ImportJob admin (CSV upload) lives in importing/admin.py.
 """
 
 from decimal import Decimal
@@ -11,10 +11,10 @@ from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.admin_history import AuditHistoryAdmin
-from accounts.admin_paginators import LargeTableAdmin
 from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.roles import ROLES
+from lib.admin_history import AuditHistoryAdmin
+from lib.admin_paginators import LargeTableAdmin
 
 admin.site.site_header = "csplatform"
 admin.site.site_title = "csplatform"
@@ -235,6 +235,3 @@ class TaskAdmin(TeamMemberChoicesMixin, admin.ModelAdmin):
     @admin.display(boolean=True)
     def overdue(self, obj):
         return obj.is_overdue()
-
-
-from accounts import admin_imports  # noqa: F401

@@ -1,4 +1,4 @@
-"""Accounts endpoints of the REST API: customers and their records, costs, leads, imports, tokens.
+"""Accounts endpoints of the REST API: customers and their records, costs, leads, notes, tasks, tokens.
 
 Each viewset names the selector that scopes its rows to the user (accounts.selectors);
 roles per action are declared here and enforced by accounts.permissions.
@@ -12,7 +12,6 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -30,18 +29,13 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.importing.parsing import CellError
-from accounts.importing.records import events_record, record_touched
-from accounts.models import CostEntry, ImportJob, Lead
+from accounts.models import CostEntry, Lead
 from accounts.permissions import RolePermission
-from accounts.rest import PagePagination, PortfolioViewSet, SelectorMixin, StrictFilterBackend, TimeCursorPagination
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
     ContactSerializer,
     CostSerializer,
     CustomerSerializer,
-    ImportJobSerializer,
-    ImportUploadSerializer,
     LeadSerializer,
     NoteSerializer,
     SubscriptionSerializer,
@@ -53,12 +47,35 @@ from accounts.serializers import (
     cell_text,
     id_of,
 )
-from accounts.tasks import import_run
+from importing.parsing import CellError
+from importing.records import events_record, record_touched
+from lib.rest import (
+    PagePagination,
+    SelectorMixin,
+    StrictFilterBackend,
+    StrictOrderingFilter,
+    StrictSearchFilter,
+    TimeCursorPagination,
+)
 
 MAX_EVENTS_PER_REQUEST = 5_000
 
 
 _EVENT_FIELDS = {"customer_external_id": "customer"}
+
+
+class PortfolioViewSet(SelectorMixin, viewsets.ModelViewSet):
+    """CRUD on records tied to customers: every role reads (a CSM their portfolio), admins and CSMs write.
+
+    Subclasses set `selector` or, for data that is not per customer, `queryset`; they may
+    narrow roles with `action_roles`.
+    """
+
+    permission_classes = [RolePermission]
+    pagination_class = PagePagination
+    filter_backends = [StrictFilterBackend, StrictSearchFilter, StrictOrderingFilter]
+    write_roles = (ADMIN, CSM)
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
 
 def refresh_after_write(result):
@@ -265,36 +282,6 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
                     errors[i][name] = [exc.message]
             rows.append(row)
         return rows, errors
-
-
-class ImportJobViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
-):
-    """CSV imports (admins only): upload a file, then follow the job until it is done or failed."""
-
-    serializer_class = ImportJobSerializer
-    permission_classes = [RolePermission]
-    read_roles = write_roles = (ADMIN,)
-    parser_classes = [MultiPartParser, FormParser]
-    pagination_class = PagePagination
-    filter_backends = [StrictFilterBackend]
-    queryset = ImportJob.objects.select_related("created_by")
-
-    @extend_schema(request=ImportUploadSerializer, responses={202: ImportJobSerializer})
-    def create(self, request):
-        upload = ImportUploadSerializer(data=request.data)
-        upload.is_valid(raise_exception=True)
-        data = upload.validated_data
-        job = ImportJob.objects.create(
-            kind=data["kind"],
-            file=data["file"],
-            original_name=data["file"].name[:255],
-            skip_errors=data["skip_errors"],
-            dry_run=data["dry_run"],
-            created_by=request.user,
-        )
-        import_run.delay_on_commit(job.pk)
-        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 TOKEN = inline_serializer("Token", {"token": serializers.CharField()})

@@ -9,8 +9,8 @@ import datetime
 
 from django.contrib import admin
 
-from accounts.admin_history import AuditHistoryAdmin
-from accounts.admin_paginators import LargeTableAdmin
+from lib.admin_history import AuditHistoryAdmin
+from lib.admin_paginators import LargeTableAdmin
 from metrics import health_versions
 from metrics.models import (
     CsmRating,

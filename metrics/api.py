@@ -15,8 +15,8 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.models import Customer
 from accounts.permissions import RolePermission
-from accounts.rest import StrictFilterBackend
 from accounts.roles import sees_all_customers
+from lib.rest import StrictFilterBackend
 from metrics import rows as kpi_rows
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split

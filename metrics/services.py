@@ -1,10 +1,10 @@
 """Writes with side effects in metrics: imports that keep rollups fresh, snapshots."""
 
-from accounts.importing import import_file
+from importing.runner import import_file
 
 
 def import_and_refresh(kind, source, **options):
-    """Import a CSV through accounts.importing, then refresh the rollups and stale marks it touches."""
+    """Import a CSV through importing.runner, then refresh the rollups and stale marks it touches."""
     result = import_file(kind, source, **options)
     if result.committed and not result.dry_run:
         from metrics.rollups import refresh_after_import

@@ -12,9 +12,11 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from accounts.importing.base import RecordKind, Row, chunks, max_length
-from accounts.importing.lookups import ContactIds, CustomerIds
-from accounts.importing.parsing import (
+from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket
+from accounts.roles import CSM
+from importing.base import RecordKind, Row, chunks, max_length
+from importing.lookups import ContactIds, CustomerIds
+from importing.parsing import (
     CellError,
     as_utc_start,
     parse_bool,
@@ -27,8 +29,6 @@ from accounts.importing.parsing import (
     parse_month,
     to_reporting_currency,
 )
-from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket
-from accounts.roles import CSM
 
 MONEY_LIMIT = Decimal(10) ** 12  # MONEY fields hold 12 digits before the point
 INT_LIMIT = 2**31 - 1  # PositiveIntegerField on PostgreSQL

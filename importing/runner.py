@@ -13,9 +13,9 @@ import os
 
 from django.db import transaction
 
-from accounts.importing.base import ImportResult, Kind, Run
-from accounts.importing.events import UsageEvents
-from accounts.importing.kinds import Contacts, Costs, Customers, Leads, Subscriptions, SurveyResponses, Tickets
+from importing.base import ImportResult, Kind, Run
+from importing.events import UsageEvents
+from importing.kinds import Contacts, Costs, Customers, Leads, Subscriptions, SurveyResponses, Tickets
 
 KINDS: dict[str, type[Kind]] = {
     kind.name: kind

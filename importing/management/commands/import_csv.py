@@ -5,7 +5,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from accounts.importing import KINDS
+from importing.runner import KINDS
 from metrics.services import import_and_refresh
 
 

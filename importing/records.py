@@ -10,10 +10,10 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from accounts.importing.base import ImportResult, RecordKind, Row, Run
-from accounts.importing.events import UsageEvents
-from accounts.importing.parsing import CellError, parse_datetime
-from accounts.importing.runner import KINDS
+from importing.base import ImportResult, RecordKind, Row, Run
+from importing.events import UsageEvents
+from importing.parsing import CellError, parse_datetime
+from importing.runner import KINDS
 
 SOURCE_NAME = "api"
 

@@ -10,10 +10,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from accounts.importing import KINDS
-from accounts.importing.jobs import import_job_run
-from accounts.importing.uploads import validate_import_size
-from accounts.models import ImportJob
+from importing.jobs import import_job_run
+from importing.models import ImportJob
+from importing.runner import KINDS
+from importing.uploads import validate_import_size
 from metrics.services import import_and_refresh
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]
 
     def get_urls(self):
-        upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="accounts_importjob_upload")
+        upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="importing_importjob_upload")
         return [upload, *super().get_urls()]
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -65,14 +65,14 @@ class ImportJobAdmin(admin.ModelAdmin):
                 created_by=request.user,
             )
             self._run(request, job)
-            return redirect(reverse("admin:accounts_importjob_change", args=[job.pk]))
+            return redirect(reverse("admin:importing_importjob_change", args=[job.pk]))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "form": form,
             "title": "Import CSV",
         }
-        return TemplateResponse(request, "admin/accounts/importjob/upload.html", context)
+        return TemplateResponse(request, "admin/importing/importjob/upload.html", context)
 
     def _run(self, request, job):
         try:

@@ -21,10 +21,10 @@ import datetime
 from django.db import connection
 from django.db.models.constants import OnConflict
 
-from accounts.importing.base import Kind, Row, max_length
-from accounts.importing.lookups import ContactIds, CustomerIds
-from accounts.importing.parsing import parse_datetime
 from accounts.models import Contact, UsageEvent
+from importing.base import Kind, Row, max_length
+from importing.lookups import ContactIds, CustomerIds
+from importing.parsing import parse_datetime
 
 COLUMNS = ("customer_id", "contact_id", "event_type", "occurred_at", "session_id")
 CELLS = ("customer_external_id", "user_external_id", "event_type", "occurred_at", "session_id")
@@ -64,7 +64,7 @@ class UsageEvents(Kind):
         self.checker = EventRowChecker(self.customers)
         self.staged = None
         if connection.vendor == "postgresql":
-            from accounts.importing.events_pg import StagedEvents
+            from importing.events_pg import StagedEvents
 
             self.staged = StagedEvents(self)
         else:

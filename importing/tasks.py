@@ -1,10 +1,11 @@
-"""Celery tasks of accounts: running an uploaded CSV import. Arguments are ids, never objects."""
+"""Celery tasks of importing: running an uploaded CSV import. Arguments are ids, never objects."""
 
 from celery import shared_task
 
-from accounts.importing.jobs import import_job_run
+from importing.jobs import import_job_run
 
 
+# The name predates the move out of accounts; kept so jobs queued before an upgrade still run.
 @shared_task(name="accounts.import_run")
 def import_run(job_id: int) -> None:
     """Run the queued ImportJob `job_id` and refresh the rollups it touched.

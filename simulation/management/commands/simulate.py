@@ -9,8 +9,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from accounts.simulation import KINDS, Simulation, SimulationConfig, write_kind
-from accounts.simulation.loading import csm_users_ensure, demo_data_flush
+from simulation import KINDS, Simulation, SimulationConfig, write_kind
+from simulation.loading import csm_users_ensure, demo_data_flush
 
 
 def _month_start(text):

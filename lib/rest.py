@@ -1,10 +1,11 @@
-"""REST plumbing shared by every app's api.py: errors, pagination, strict query parameters, the base viewset.
+"""REST plumbing shared by every app's api.py: errors, pagination, strict query parameters.
 
 - `exception_handler` keeps the error contract of spec/api.md: JSON `{"detail": …}` or
   `{"field": [...]}`, and a 400 instead of a 500 for data the database refuses.
 - `StrictFilterBackend`, `StrictOrderingFilter`, `StrictSearchFilter` and the paginations
   answer a bad or unknown query parameter with a 400 that names it.
-- `PortfolioViewSet` wires those to `accounts.permissions.RolePermission`.
+- `SelectorMixin` takes a view's rows from a selector; `accounts.api.PortfolioViewSet`
+  wires all of it to the roles.
 """
 
 from django.conf import settings
@@ -13,13 +14,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.template.defaultfilters import filesizeformat
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters, serializers, status, viewsets
+from rest_framework import filters, serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
-
-from accounts.permissions import RolePermission
-from accounts.roles import ADMIN, CSM
 
 # Query parameters every list understands besides its filters.
 COMMON_PARAMS = {"format", "page", "page_size", "cursor", "search", "ordering"}
@@ -137,16 +135,3 @@ class SelectorMixin:
             return self.get_serializer_class().Meta.model.objects.none()
         return self.selector(self.request.user)
 
-
-class PortfolioViewSet(SelectorMixin, viewsets.ModelViewSet):
-    """CRUD on records tied to customers: every role reads (a CSM their portfolio), admins and CSMs write.
-
-    Subclasses set `selector` or, for data that is not per customer, `queryset`; they may
-    narrow roles with `action_roles`.
-    """
-
-    permission_classes = [RolePermission]
-    pagination_class = PagePagination
-    filter_backends = [StrictFilterBackend, StrictSearchFilter, StrictOrderingFilter]
-    write_roles = (ADMIN, CSM)
-    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]

@@ -18,8 +18,8 @@ Churn in short (see `drivers`): each paying month ends with a churn draw of prob
 are observable, and a customer's latent health (drawn at sign-up) moves all three.
 """
 
-from accounts.simulation.csvfiles import write_kind
-from accounts.simulation.world import COLUMNS, KINDS, Simulation, SimulationConfig
+from simulation.csvfiles import write_kind
+from simulation.world import COLUMNS, KINDS, Simulation, SimulationConfig
 
 # `loading` (the database side) is left out on purpose: generation works without Django.
 __all__ = ["COLUMNS", "KINDS", "Simulation", "SimulationConfig", "write_kind"]

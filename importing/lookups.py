@@ -4,8 +4,8 @@ Each batch asks for the ids it mentions in one query per chunk, never one per ro
 answers (including "not there") are remembered for the rest of the file.
 """
 
-from accounts.importing.base import Row, chunks, max_length
 from accounts.models import Contact, Customer
+from importing.base import Row, chunks, max_length
 
 
 class CustomerIds:

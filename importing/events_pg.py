@@ -26,8 +26,8 @@ import re
 
 from django.db import connection
 
-from accounts.importing.events import CELLS, COLUMNS
 from accounts.models import Contact, UsageEvent
+from importing.events import CELLS, COLUMNS
 
 STAGE = "csp_usage_stage"
 STAGE_COLUMNS = ("line", "customer_id", "user_id", "event_type", "occurred_at", "session_id")

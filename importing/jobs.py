@@ -11,8 +11,8 @@ import os
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
-from accounts.importing.base import ImportResult
-from accounts.models import ImportJob
+from importing.base import ImportResult
+from importing.models import ImportJob
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from django.db import models
 
-from accounts.importing import history
-from accounts.importing.parsing import CellError
+from importing import history
+from importing.parsing import CellError
 
 LOOKUP_CHUNK = 900  # stays below SQLite's historic 999-parameter limit
 MAX_ERRORS = 10_000  # kept in memory; more are only counted (flat memory on a bad 2 GB file)
