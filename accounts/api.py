@@ -2,8 +2,11 @@
 
 Each viewset names the selector that scopes its rows to the user (accounts.selectors);
 roles per action are declared here and enforced by accounts.permissions.
-Writes are checked by the import's rules (accounts.serializers) and then mark what they
-touched for the KPI rollups and snapshots, as an import does.
+Writes are checked by the import's rules (accounts.serializers, importing.records) and
+announced as an import's (`importing.signals.import_finished`), so metrics refreshes its
+rollups and snapshots; a resolved ticket sends `accounts.signals.ticket_resolved`.
+Being an interface, this module and accounts.serializers may use importing, the layer
+above accounts (docs/architecture.md).
 """
 
 import copy
@@ -17,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import selectors
+from accounts import selectors, signals
 from accounts.filters import (
     ContactFilter,
     CostFilter,
@@ -29,7 +32,7 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.models import CostEntry, Lead
+from accounts.models import CostEntry, Lead, Ticket
 from accounts.permissions import RolePermission
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
@@ -48,7 +51,7 @@ from accounts.serializers import (
     id_of,
 )
 from importing.parsing import CellError
-from importing.records import events_record, record_touched
+from importing.records import events_record, record_written
 from lib.rest import (
     PagePagination,
     SelectorMixin,
@@ -78,29 +81,22 @@ class PortfolioViewSet(SelectorMixin, viewsets.ModelViewSet):
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
 
-def refresh_after_write(result):
-    """Refresh the usage rollups and stale marks of what an API write touched, as after an import."""
-    from metrics.rollups import refresh_after_import  # interfaces may reach up to metrics
-
-    refresh_after_import(result)
-
-
 class ImportKindViewSet(PortfolioViewSet):
-    """A viewset over records an import kind also writes: every write refreshes what it touched."""
+    """A viewset over records an import kind also writes: every write is announced as an import's."""
 
     import_kind: str
 
     def perform_create(self, serializer):
-        refresh_after_write(record_touched(self.import_kind, serializer.save()))
+        record_written(self.import_kind, serializer.save())
 
     def perform_update(self, serializer):
         before = copy.copy(serializer.instance)  # the old dates are stale too
-        refresh_after_write(record_touched(self.import_kind, before, serializer.save()))
+        record_written(self.import_kind, before, serializer.save())
 
     def perform_destroy(self, instance):
-        touched = record_touched(self.import_kind, instance)
+        deleted = copy.copy(instance)  # as it was: delete() clears its id
         instance.delete()
-        refresh_after_write(touched)
+        record_written(self.import_kind, deleted)
 
 
 class CustomerViewSet(ImportKindViewSet):
@@ -136,7 +132,7 @@ class SubscriptionViewSet(ImportKindViewSet):
 
 
 class TicketViewSet(ImportKindViewSet):
-    """Tickets; resolving one invites its contact to the transactional CSAT survey."""
+    """Tickets; resolving one sends `ticket_resolved` (surveys then invites its contact to the CSAT survey)."""
 
     import_kind = "tickets"
     serializer_class = TicketSerializer
@@ -147,19 +143,17 @@ class TicketViewSet(ImportKindViewSet):
 
     def perform_create(self, serializer):
         super().perform_create(serializer)
-        _invite_if_resolved(None, serializer.instance)
+        _announce_if_resolved(None, serializer.instance)
 
     def perform_update(self, serializer):
         was_resolved = serializer.instance.resolved_at
         super().perform_update(serializer)
-        _invite_if_resolved(was_resolved, serializer.instance)
+        _announce_if_resolved(was_resolved, serializer.instance)
 
 
-def _invite_if_resolved(was_resolved, ticket):
+def _announce_if_resolved(was_resolved, ticket):
     if was_resolved is None and ticket.resolved_at is not None:
-        from surveys.tasks import ticket_resolved  # interfaces may reach up to surveys
-
-        ticket_resolved.delay_on_commit(ticket.pk)
+        signals.ticket_resolved.send(sender=Ticket, ticket=ticket)
 
 
 class CostViewSet(ImportKindViewSet):
@@ -249,7 +243,6 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
                 errors[error.line].setdefault(_EVENT_FIELDS.get(error.column, error.column), []).append(error.message)
         if any(errors):
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        refresh_after_write(result)
         body = {"received": len(events), "created": result.created, "duplicates": result.updated}
         return Response(body, status=status.HTTP_201_CREATED)
 

@@ -13,14 +13,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from accounts.roles import sees_all_customers
+
 MONEY = {"max_digits": 18, "decimal_places": 6}
 
 
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Return the customers `user` may see: all for admins and managers, else their portfolio."""
-        from accounts.roles import sees_all_customers
-
         if sees_all_customers(user):
             return self
         return self.filter(Q(owner=user) | Q(assigned_users=user)).distinct()

@@ -64,7 +64,7 @@ class UsageEvents(Kind):
         self.checker = EventRowChecker(self.customers)
         self.staged = None
         if connection.vendor == "postgresql":
-            from importing.events_pg import StagedEvents
+            from importing.events_pg import StagedEvents  # here: events_pg imports this module's CELLS
 
             self.staged = StagedEvents(self)
         else:

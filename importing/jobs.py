@@ -1,8 +1,7 @@
 """Running an ImportJob record: claim it, import its file, store progress, counts and errors.
 
-The admin upload runs a job at once; the REST API will run it from a Celery task. The
-caller passes the `runner` (e.g. `metrics.services.import_and_refresh`) so that
-accounts does not depend on metrics.
+The admin upload runs a job at once; the REST API runs it from a Celery task. The import
+itself is `import_and_announce`, which tells the apps above (metrics) what it wrote.
 """
 
 import logging
@@ -13,13 +12,14 @@ from django.utils import timezone
 
 from importing.base import ImportResult
 from importing.models import ImportJob
+from importing.services import import_and_announce
 
 log = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 1_000
 
 
-def import_job_run(job_id: int, runner) -> ImportResult | None:
+def import_job_run(job_id: int, runner=import_and_announce) -> ImportResult | None:
     """Run the queued ImportJob `job_id` with `runner(kind, source, **options)`; None if it was not queued.
 
     The job ends `done`, or `failed` when a file with errors was refused (without

@@ -3,7 +3,9 @@
 `record_parse(kind, cells)` runs a record kind's `parse` on one row given as
 `{column: text}`, so a JSON write and a CSV line are checked by the same code and their
 problems worded the same way. `events_record(rows)` sends a batch of usage events through
-the importer's usage-event kind, all or nothing.
+the importer's usage-event kind, all or nothing. Writes are announced like an import's
+(`importing.signals.import_finished`): `record_written` after a save or delete,
+`events_record` by itself.
 """
 
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from importing.base import ImportResult, RecordKind, Row, Run
 from importing.events import UsageEvents
 from importing.parsing import CellError, parse_datetime
 from importing.runner import KINDS
+from importing.signals import announce
 
 SOURCE_NAME = "api"
 
@@ -63,6 +66,11 @@ def record_touched(kind: str, *objs) -> ImportResult:
     return handler.result
 
 
+def record_written(kind: str, *objs) -> None:
+    """Announce the records of `kind` saved or deleted outside an import (their customers and instants, as an import's)."""
+    announce(record_touched(kind, *objs))
+
+
 def events_record(rows: list[dict[str, str]]) -> ImportResult:
     """Store usage events given as CSV cells, all or none; errors name the row's index as its `line`.
 
@@ -89,4 +97,6 @@ def events_record(rows: list[dict[str, str]]) -> ImportResult:
         if not run.result.committed:
             transaction.set_rollback(True)
             run.result.created = run.result.updated = 0
+    if run.result.committed:
+        announce(run.result)
     return run.result

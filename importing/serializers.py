@@ -24,10 +24,15 @@ class ImportJobSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=list(KINDS))
+    kind = serializers.ChoiceField(choices=())  # every registered kind, filled in per instance
     file = serializers.FileField(
         help_text="A CSV file as spec/import.md describes, at most CSPLATFORM_MAX_IMPORT_BYTES.",
         validators=[validate_import_size],
     )
     skip_errors = serializers.BooleanField(default=False)
     dry_run = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per instance: apps above importing register their kinds once every app is loaded.
+        self.fields["kind"].choices = list(KINDS)

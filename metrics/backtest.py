@@ -12,7 +12,6 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
-
 from accounts.models import Customer
 from metrics import backtest_stats as stats
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS, health_for_customers

@@ -3,7 +3,7 @@
 `Simulation(SimulationConfig(...))` builds the company in memory (pure and deterministic
 for a seed); `Simulation.rows(kind)` yields its CSV rows in spec/import.md's columns;
 `write_kind` streams them to a file; `manage.py simulate` writes every kind and imports
-it through `metrics.services.import_and_refresh`, the path real files take.
+it through `importing.services.import_and_announce`, the path real files take.
 
 Modules: `catalog` (segments, plans, prices, countries, event types), `texts` (names,
 ticket subjects, German and English comments), `drivers` (the behaviour model: how latent

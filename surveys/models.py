@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Contact, Customer, Task, Ticket
+from surveys.tokens import sign
 
 
 class SurveyType(models.TextChoices):
@@ -130,8 +131,6 @@ class SurveyInvitation(models.Model):
         return f"{self.survey} → {self.contact}"
 
     def get_absolute_url(self):
-        from surveys.tokens import sign
-
         return reverse("surveys:answer", args=[sign(self.token)])
 
 

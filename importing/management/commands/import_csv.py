@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from importing.runner import KINDS
-from metrics.services import import_and_refresh
+from importing.services import import_and_announce
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             bar.update(rows_done - bar.n)
 
         try:
-            result = import_and_refresh(
+            result = import_and_announce(
                 kind, file, skip_errors=skip_errors, dry_run=dry_run, ignore_unknown=ignore_unknown, progress=progress
             )
         except OSError as exc:

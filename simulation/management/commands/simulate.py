@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from importing.services import import_and_announce
 from simulation import KINDS, Simulation, SimulationConfig, write_kind
 from simulation.loading import csm_users_ensure, demo_data_flush
 
@@ -38,8 +39,6 @@ class Command(BaseCommand):
         parser.add_argument("--flush", action="store_true", help="delete all customers, leads and costs first")
 
     def handle(self, *args, **options):
-        from metrics.services import import_and_refresh  # metrics builds on accounts: import where used
-
         started = time.monotonic()
         csms = tuple(name for item in options["csm"] for name in item.split(",") if name)
         try:
@@ -68,7 +67,7 @@ class Command(BaseCommand):
             path, rows_written[kind] = write_kind(simulation, kind, out)
             line = f"{kind:<17} {rows_written[kind]:>8} rows"
             if not options["no_import"]:
-                result = import_and_refresh(kind, path)
+                result = import_and_announce(kind, path)
                 if result.error_count or not result.committed:
                     for error in result.errors[:10]:
                         self.stderr.write(f"{path}: {error}")
