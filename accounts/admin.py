@@ -108,8 +108,7 @@ class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
     def get_queryset(self, request):
         """Annotate today's MRR (active paying subscriptions) in the same query as the customers."""
         mrr = (
-            Subscription.objects.active_at(timezone.localdate())
-            .paying()
+            Subscription.objects.paying_at(timezone.localdate())
             .filter(customer=OuterRef("pk"))
             .order_by()
             .values("customer")

@@ -6,6 +6,8 @@ own notes and tasks. Field meanings follow spec/import.md.
 """
 
 import datetime
+from collections import defaultdict
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -92,6 +94,17 @@ class SubscriptionQuerySet(models.QuerySet):
     def paying(self):
         """Non-trial rows with a positive MRR."""
         return self.filter(is_trial=False, mrr__gt=0)
+
+    def paying_at(self, day):
+        """Rows paying at the start of `day` (a date, or an OuterRef to one): active then and paying."""
+        return self.active_at(day).paying()
+
+    def mrr_by_customer(self) -> dict[int, Decimal]:
+        """Return {customer id: Σ MRR} of these rows; with `paying_at(day)`, the paying MRR on that day."""
+        mrr = defaultdict(Decimal)
+        for customer_id, value in self.values_list("customer_id", "mrr"):  # a row per subscription, not per event
+            mrr[customer_id] += value
+        return dict(mrr)
 
 
 class Subscription(models.Model):

@@ -11,7 +11,6 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Customer
 from accounts.roles import is_admin, sees_all_customers
 from alerts import charts, playbooks, services
 from alerts.dryrun import dry_run
@@ -32,18 +30,13 @@ from metrics.health_versions import PublishError, csm_rating_add, default_model,
 from metrics.models import HealthModel
 from web.charts import Series, line_chart
 from web.forms import as_of_for
+from web.pages import customer_or_404, template_for
 
 BANDS = [
     ("healthy", gettext_lazy("Healthy"), "s1"),
     ("neutral", gettext_lazy("Neutral"), "s3"),
     ("at_risk", gettext_lazy("At risk"), "s4"),
 ]
-
-
-def _partial(request, page: str, fragment: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{page}#{fragment}"
-    return page
 
 
 def _require(allowed: bool):
@@ -115,7 +108,7 @@ def rules(request):
         rule = form.save()
         messages.success(request, _("Rule “%(name)s” added, disabled: dry-run it, then enable it.") % {"name": rule.name})
         return redirect("alerts:rule", pk=rule.pk)
-    return render(request, _partial(request, "alerts/rules.html", "rule-list"), _rules_context(form))
+    return render(request, template_for(request, "alerts/rules.html", "rule-list"), _rules_context(form))
 
 
 @login_required
@@ -135,7 +128,7 @@ def rule(request, pk):
         weeks_svg = line_chart(_("Customers matching per week"), labels, [Series(_("matching"), [w["fired"] for w in result["weeks"]]),
                                                                          Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2")])  # fmt: skip
     context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg}
-    return render(request, _partial(request, "alerts/rule.html", "dry-run"), context)
+    return render(request, template_for(request, "alerts/rule.html", "dry-run"), context)
 
 
 @login_required
@@ -153,13 +146,6 @@ def rule_toggle(request, pk):
 
 
 # --- The account's health section --------------------------------------------------------
-
-
-def _visible_customer(request, pk) -> Customer:
-    try:
-        return Customer.objects.visible_to(request.user).get(pk=pk)
-    except Customer.DoesNotExist:
-        raise Http404(_("No such customer.")) from None
 
 
 def _account_context(request, customer, **forms):
@@ -183,13 +169,13 @@ def _account_context(request, customer, **forms):
 @login_required
 @require_GET
 def account_health(request, pk):
-    customer = _visible_customer(request, pk)
-    return render(request, _partial(request, "alerts/account_health.html", "account-health"), _account_context(request, customer))
+    customer = customer_or_404(request, pk)
+    return render(request, template_for(request, "alerts/account_health.html", "account-health"), _account_context(request, customer))
 
 
 def _account_action(request, pk, form_class, form_key, act):
     """Validate `form_class`, `act(customer, data)`, then re-render the section (HTMX) or redirect."""
-    customer = _visible_customer(request, pk)
+    customer = customer_or_404(request, pk)
     form = form_class(request.POST)
     if form.is_valid():
         act(customer, form.cleaned_data)

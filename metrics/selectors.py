@@ -108,14 +108,10 @@ def definition_version() -> str:
 
 def mrr_by_customer(scope: Scope, day: datetime.date, customer_ids=None) -> dict[int, Decimal]:
     """Return {customer id: MRR} of the customers paying at the start of `day` (optionally only `customer_ids`)."""
-    subscriptions = scope.restrict(Subscription.objects.active_at(day).paying())
+    subscriptions = scope.restrict(Subscription.objects.paying_at(day))
     if customer_ids is not None:
         subscriptions = subscriptions.filter(customer_id__in=customer_ids)
-    rows = subscriptions.values_list("customer_id", "mrr")
-    mrr = defaultdict(Decimal)
-    for customer_id, value in rows:  # one row per active subscription, not per event
-        mrr[customer_id] += value
-    return dict(mrr)
+    return subscriptions.mrr_by_customer()
 
 
 def customers_paid_before(scope: Scope, day: datetime.date) -> set[int]:

@@ -7,6 +7,8 @@ plan's churn at its renewal date), so every row ends strictly after it starts.
 
 import datetime
 
+from surveys.scales import NPS, low_max
+
 from . import catalog, drivers
 from .activity import answer_surveys, open_tickets, plan_usage
 from .dates import add_months, days_between
@@ -167,7 +169,7 @@ class Lifecycle:
         )
         return {
             "low_usage": drivers.low_usage(user_days, len(self.customer.contacts), fraction),
-            "detractor": latest is not None and latest.score <= 6,
+            "detractor": latest is not None and latest.score <= low_max(NPS),
             "unresolved": unresolved,
         }
 

@@ -5,7 +5,8 @@ from importing.base import chunks, max_length
 from importing.kinds import CustomerRefKind
 from importing.lookups import ContactIds
 from importing.parsing import CellError, parse_datetime, parse_int
-from surveys.models import SCALES, SurveyResponse
+from surveys.models import SurveyResponse
+from surveys.scales import SCALES
 
 
 class SurveyResponses(CustomerRefKind):

@@ -12,7 +12,8 @@ from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
 
 from accounts.models import Customer, Subscription
-from surveys.models import BANDS, SurveyInvitation, SurveyResponse, SurveyType
+from surveys.models import SurveyInvitation, SurveyResponse, SurveyType
+from surveys.scales import BANDS
 
 SENTIMENT_CUTOFF = 0.05  # |sentiment| below this is "neutral"
 
@@ -77,8 +78,8 @@ def mrr_at_response():
     """Return a subquery: the MRR the response's customer paid on the day of the response."""
     day = OuterRef("responded_on")  # annotated by the caller: TruncDate of a bare OuterRef has no type
     rows = (
-        Subscription.objects.filter(customer=OuterRef("customer"), started_at__lte=day, is_trial=False, mrr__gt=0)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=day))
+        Subscription.objects.paying_at(day)
+        .filter(customer=OuterRef("customer"))
         .values("customer")
         .annotate(total=Sum("mrr"))
         .values("total")

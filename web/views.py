@@ -27,17 +27,11 @@ from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
 from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm, as_of_for
+from web.pages import customer_or_404, template_for
 from web.templatetags.web_tags import KPI_LABELS, format_kpi
 
 PAGE_SIZE = 25
 HIDDEN_COLUMNS = {"id", "customer_id", "contact_id"}
-
-
-def _partial(request, page: str, fragment: str) -> str:
-    """The fragment for HTMX requests (but not history restores), the whole page otherwise."""
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{page}#{fragment}"
-    return page
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -78,7 +72,7 @@ def portfolio(request):
         "mrr_total": sum((r.mrr for r in rows), Decimal(0)),
         "is_manager": sees_all_customers(request.user),
     }
-    return render(request, _partial(request, "web/portfolio.html", "portfolio-table"), context)
+    return render(request, template_for(request, "web/portfolio.html", "portfolio-table"), context)
 
 
 @login_required
@@ -107,15 +101,8 @@ def portfolio_export(request):
 # --- Account 360 ------------------------------------------------------------------------
 
 
-def _customer(request, pk) -> Customer:
-    try:
-        return selectors.customer_for_user(request.user, pk)
-    except Customer.DoesNotExist:
-        raise Http404(_("No such customer.")) from None
-
-
 def _changeable_customer(request, pk) -> Customer:
-    customer = _customer(request, pk)
+    customer = customer_or_404(request, pk)
     if not selectors.can_change_customer(request.user, customer):
         raise Http404(_("No such customer."))
     return customer
@@ -144,14 +131,14 @@ def _account_context(request, customer, as_of=None, **forms):
 @login_required
 @require_GET
 def account(request, pk):
-    customer = _customer(request, pk)
+    customer = customer_or_404(request, pk)
     return render(request, "web/account.html", _account_context(request, customer))
 
 
 @login_required
 @require_GET
 def account_timeline(request, pk):
-    customer = _customer(request, pk)
+    customer = customer_or_404(request, pk)
     as_of = as_of_for(request)
     if not request.htmx:
         return redirect(reverse("web:account", args=[pk]) + as_of.query)
@@ -184,7 +171,7 @@ def note_create(request, pk):
     return render(request, "web/account.html", _account_context(request, customer, note_form=form), status=400)
 
 
-def _tasks_partial(request, customer, form=None):
+def _taskstemplate_for(request, customer, form=None):
     context = {
         "customer": customer,
         "account": {"tasks": selectors.account_tasks(customer)},
@@ -208,9 +195,9 @@ def task_create(request, pk):
         if not request.htmx:
             messages.success(request, _("Task added."))
             return redirect("web:account", pk=pk)
-        return _tasks_partial(request, customer)
+        return _taskstemplate_for(request, customer)
     if request.htmx:
-        return _tasks_partial(request, customer, form)
+        return _taskstemplate_for(request, customer, form)
     return render(request, "web/account.html", _account_context(request, customer, task_form=form), status=400)
 
 
@@ -226,7 +213,7 @@ def task_complete(request, pk):
         task.save(update_fields=["completed_at"])
     if request.htmx:
         if request.POST.get("view") == "account":
-            return _tasks_partial(request, task.customer)
+            return _taskstemplate_for(request, task.customer)
         return render(
             request, "web/tasks.html#task-row", {"task": task, "today": selectors.today(), "just_done": True}
         )
@@ -245,7 +232,7 @@ def tasks(request):
         show = "open"
     context = {"tasks": list(selectors.tasks_for_user(request.user, show)[:200]), "show": show,
                "today": selectors.today()}  # fmt: skip
-    return render(request, _partial(request, "web/tasks.html", "task-list"), context)
+    return render(request, template_for(request, "web/tasks.html", "task-list"), context)
 
 
 # --- Reports ----------------------------------------------------------------------------
@@ -274,7 +261,7 @@ def reports(request):
         report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
         context.update(report_context(report))
     status = 200 if form.is_valid() else 400
-    return render(request, _partial(request, "web/reports.html", "report-body"), context, status=status)
+    return render(request, template_for(request, "web/reports.html", "report-body"), context, status=status)
 
 
 def report_context(report) -> dict:
@@ -318,7 +305,7 @@ def report_rows(request, key):
         "hidden": hidden,
         "as_of": as_of,
     }
-    return render(request, _partial(request, "web/report_rows.html", "rows-table"), context)
+    return render(request, template_for(request, "web/report_rows.html", "rows-table"), context)
 
 
 @login_required
@@ -349,7 +336,7 @@ def report_export(request):
 def profile(request):
     token = Token.objects.filter(user=request.user).first()
     context = {"token": token, "role": role_of(request.user)}
-    return render(request, _partial(request, "web/profile.html", "api-token"), context)
+    return render(request, template_for(request, "web/profile.html", "api-token"), context)
 
 
 @login_required

@@ -466,10 +466,10 @@ def cell(row, column):
     return format_html("<td{}>{}</td>", mark_safe(css), text)
 
 
+MOODS = {"high": "good", "mid": "mid", "low": "bad"}
+
+
 @register.filter
 def mood(response):
-    """good, mid or bad for a survey answer, by its scale (NPS promoters, satisfied, easy)."""
-    good, mid = {"nps": (9, 7), "csat": (4, 3), "ces": (5, 4)}.get(response.survey_type, (99, 99))
-    if response.score >= good:
-        return "good"
-    return "mid" if response.score >= mid else "bad"
+    """good, mid or bad for a survey answer: its band (promoter, satisfied, easy … detractor)."""
+    return MOODS[response.band]
