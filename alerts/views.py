@@ -16,27 +16,24 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.roles import is_admin, sees_all_customers
-from alerts import charts, playbooks, services
+from alerts import playbooks, services
 from alerts.dryrun import dry_run
 from alerts.forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
 from alerts.models import AlertRule
+from metrics import kpis
 from metrics.backtest import backtest_dates, backtest_run
 from metrics.health_snapshots import band_changes_for_user, health_history
 from metrics.health_versions import PublishError, csm_rating_add, default_model, model_publish
 from metrics.models import HealthModel
-from web.charts import Series, line_chart
+from web import charts
 from web.forms import as_of_for
+from web.kpi_display import BAND_LABELS
 from web.pages import customer_or_404, template_for
 
-BANDS = [
-    ("healthy", gettext_lazy("Healthy"), "s1"),
-    ("neutral", gettext_lazy("Neutral"), "s3"),
-    ("at_risk", gettext_lazy("At risk"), "s4"),
-]
+BANDS = [(band, BAND_LABELS[band], css) for band, css in zip(kpis.HEALTH_BANDS, ("s1", "s3", "s4"), strict=True)]
 
 
 def _require(allowed: bool):
@@ -125,8 +122,11 @@ def rule(request, pk):
     weeks_svg = None
     if result:
         labels = [date_format(datetime.date.fromisoformat(w["day"]), "d M") for w in result["weeks"]]
-        weeks_svg = line_chart(_("Customers matching per week"), labels, [Series(_("matching"), [w["fired"] for w in result["weeks"]]),
-                                                                         Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2")])  # fmt: skip
+        series = [
+            charts.Series(_("matching"), [w["fired"] for w in result["weeks"]]),
+            charts.Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2"),
+        ]
+        weeks_svg = charts.line_chart(_("Customers matching per week"), labels, series)
     context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg}
     return render(request, template_for(request, "alerts/rule.html", "dry-run"), context)
 
@@ -152,8 +152,10 @@ def _account_context(request, customer, **forms):
     as_of = as_of_for(request, timezone.localdate())  # a past view: the history up to that day, read-only
     day = as_of.day
     history = health_history(customer.pk, day)
-    chart = line_chart(
-        _("Health score by day"), [date_format(h.day, "d M") for h in history], [Series(_("score"), [h.score for h in history])]
+    chart = charts.line_chart(
+        _("Health score by day"),
+        [date_format(h.day, "d M") for h in history],
+        [charts.Series(_("score"), [h.score for h in history])],
     )
     return {
         "customer": customer,

@@ -101,10 +101,6 @@ class Row:
         self.index = index
         self.errors: list[tuple[str, str]] = []
 
-    def has(self, column) -> bool:
-        """Whether the file has this column at all (a missing column leaves stored values alone)."""
-        return column in self.index
-
     def error(self, column, message):
         self.errors.append((column, message))
 

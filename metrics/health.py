@@ -58,14 +58,14 @@ class Health:
     components: dict[str, Component]
 
 
-def weights() -> dict[str, Decimal]:
-    configured = getattr(settings, "CSPLATFORM_HEALTH_WEIGHTS", None) or DEFAULT_WEIGHTS
-    return {name: Decimal(str(configured.get(name, 0))) for name in DEFAULT_WEIGHTS}
-
-
 def default_definition() -> Definition:
-    """The definition the settings give (CSPLATFORM_HEALTH_WEIGHTS, CSPLATFORM_KEY_FEATURES)."""
-    return Definition(weights(), TARGET_ACTIVE_DAYS, tuple(settings.CSPLATFORM_KEY_FEATURES))
+    """The spec's default model (version 1): DEFAULT_WEIGHTS, 12 target days, CSPLATFORM_KEY_FEATURES.
+
+    Weights are changed by a new version of the health model (admin, then backtest and
+    publish), not by a setting, so every change is backtested before it scores anyone.
+    """
+    weights = {name: Decimal(weight) for name, weight in DEFAULT_WEIGHTS.items()}
+    return Definition(weights, TARGET_ACTIVE_DAYS, tuple(settings.CSPLATFORM_KEY_FEATURES))
 
 
 def _csm_ratings(ids, at) -> dict[int, tuple[int, str]]:

@@ -291,6 +291,8 @@ def feature_adoption(customers_by_feature: Mapping[str, int], active_customers: 
 
 HEALTHY_MIN = Decimal(70)
 NEUTRAL_MIN = Decimal(40)
+HEALTHY, NEUTRAL, AT_RISK = "healthy", "neutral", "at_risk"
+HEALTH_BANDS = (HEALTHY, NEUTRAL, AT_RISK)  # best first
 
 
 def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
@@ -362,10 +364,11 @@ def health_score(components: Mapping[str, tuple[Decimal | None, Decimal]]) -> De
 
 
 def health_band(score: Decimal | None) -> str | None:
+    """Return the band of a health score (healthy from 70, neutral from 40, else at risk); None without one."""
     if score is None:
         return None
     if score >= HEALTHY_MIN:
-        return "healthy"
+        return HEALTHY
     if score >= NEUTRAL_MIN:
-        return "neutral"
-    return "at_risk"
+        return NEUTRAL
+    return AT_RISK

@@ -1,6 +1,6 @@
 """Inputs of the KPI formulas, read from the database with aggregates.
 
-Each `*_inputs` function answers one group of KPIs for a scope and period with a few
+Each `*_kpis` function answers one group of KPIs for a scope and period with a few
 aggregate queries (usage from the rollups, never the raw events); `compute_kpis` feeds
 them to the pure formulas in `metrics.kpis`.
 """

@@ -16,8 +16,9 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Customer, Note, Subscription, Task, Ticket
+from accounts.models import Customer, Subscription, Task, Ticket
 from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
+from metrics import kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import scores_on
 from metrics.models import HealthScore, UserDayActivity
@@ -27,7 +28,6 @@ from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
-BANDS = ("healthy", "neutral", "at_risk")
 
 
 def today() -> datetime.date:
@@ -227,7 +227,7 @@ def portfolio_segments(user) -> list[str]:
 
 
 def band_counts(rows) -> dict[str, int]:
-    counts = {band: 0 for band in BANDS}
+    counts = {band: 0 for band in kpis.HEALTH_BANDS}
     for row in rows:
         if row.band in counts:
             counts[row.band] += 1
@@ -430,10 +430,6 @@ def tasks_for_user(user, show: str = "open"):
     elif show == "done":
         tasks = tasks.filter(completed_at__isnull=False).order_by("-completed_at")
     return tasks
-
-
-def note_list(customer):
-    return Note.objects.filter(customer=customer).select_related("author")
 
 
 # --- Reports ----------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
 from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm, as_of_for
+from web.kpi_display import KPI_LABELS, format_kpi
 from web.pages import customer_or_404, template_for
-from web.templatetags.web_tags import KPI_LABELS, format_kpi
 
 PAGE_SIZE = 25
 HIDDEN_COLUMNS = {"id", "customer_id", "contact_id"}
