@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 
 from accounts.models import CostEntry, Customer, Lead, Subscription, Ticket
+from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import Period
@@ -182,19 +183,13 @@ def revenue_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
 
 def trial_cohort(scope: Scope, period: Period):
     """Customers whose first trial started in the period, with `converted` per the spec."""
-    first_trial = (
-        Subscription.objects.filter(customer=OuterRef("pk"), is_trial=True)
-        .order_by()
-        .values("customer")
-        .annotate(first=Min("started_at"))
-        .values("first")
-    )
+    first_trial = aggregate_of(Subscription.objects.filter(is_trial=True), Min("started_at"))
     paid_after = Subscription.objects.paying().filter(
         customer=OuterRef("pk"), started_at__gte=OuterRef("first_trial"), started_at__lt=period.end
     )
     return (
         scope.customers()
-        .annotate(first_trial=Subquery(first_trial))
+        .annotate(first_trial=first_trial)
         .filter(first_trial__gte=period.start, first_trial__lt=period.end)
         .annotate(converted=Exists(paid_after))
     )

@@ -2,6 +2,8 @@
 survey comments in German and English, each comment matching the sentiment of its score.
 """
 
+from surveys import scales
+
 COMPANY_STEMS = (
     "Adler", "Alpen", "Berg", "Blau", "Bright", "Cedar", "Delta", "Donau", "Edel", "Elb",
     "Falken", "Fjord", "Granit", "Green", "Hafen", "Harbor", "Iris", "Isar", "Kiefer", "Lumen",
@@ -86,16 +88,14 @@ COMMENTS = {
     ),
 }
 
-# Scores at or below `negative` read as negative, at or above `positive` as positive.
-SENTIMENT_BANDS = {"nps": (6, 9), "csat": (2, 4), "ces": (3, 6)}
+# The survey bands, but a comment on CES reads positive only from 6: (highest negative, lowest positive).
+SENTIMENT_BANDS = {**scales.BANDS, scales.CES: (3, 6)}
+SENTIMENTS = {"low": "negative", "mid": "neutral", "high": "positive"}
 
 
 def sentiment(survey_type: str, score: int) -> str:
     """Return "negative", "neutral" or "positive" for a score on the type's scale."""
-    negative, positive = SENTIMENT_BANDS[survey_type]
-    if score <= negative:
-        return "negative"
-    return "positive" if score >= positive else "neutral"
+    return SENTIMENTS[scales.band(survey_type, score, SENTIMENT_BANDS)]
 
 
 def ascii_slug(text: str) -> str:

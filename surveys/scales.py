@@ -15,9 +15,9 @@ SCALES = {NPS: (0, 10), CSAT: (1, 5), CES: (1, 7)}
 BANDS = {NPS: (6, 9), CSAT: (2, 4), CES: (3, 5)}
 
 
-def band(survey_type: str, score: int) -> str:
-    """Return "low", "mid" or "high" for `score` on the scale of `survey_type`."""
-    low, high = BANDS[survey_type]
+def band(survey_type: str, score: int, bands=BANDS) -> str:
+    """Return "low", "mid" or "high" for `score` on the scale of `survey_type` (cut-offs: `bands`)."""
+    low, high = bands[survey_type]
     if score <= low:
         return "low"
     return "high" if score >= high else "mid"

@@ -147,31 +147,42 @@ def account_timeline(request, pk):
     return render(request, "web/account.html#timeline", context)
 
 
+def _account_form_post(request, pk, form_class, form_key, user_field, saved_message, partial):
+    """Add a note or task to an account: save the form with its customer and the user in `user_field`,
+    then answer with the section (`partial`, HTMX) or the page (a redirect, or the page with the form's errors)."""
+    customer = _changeable_customer(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        obj = form.save(commit=False)
+        obj.customer = customer
+        setattr(obj, user_field, request.user)
+        obj.save()
+        if not request.htmx:
+            messages.success(request, saved_message)
+            return redirect("web:account", pk=pk)
+        form = None
+    if request.htmx:
+        return partial(request, customer, form)
+    return render(request, "web/account.html", _account_context(request, customer, **{form_key: form}), status=400)
+
+
+def _activity_partial(request, customer, form=None):
+    context = {
+        "customer": customer,
+        "note_form": form or NoteForm(),
+        "can_change": True,
+        "timeline": selectors.account_timeline(customer),
+    }
+    return render(request, "web/account.html#activity", context)
+
+
 @login_required
 @require_POST
 def note_create(request, pk):
-    customer = _changeable_customer(request, pk)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        note = form.save(commit=False)
-        note.customer, note.author = customer, request.user
-        note.save()
-        if not request.htmx:
-            messages.success(request, _("Note added."))
-            return redirect("web:account", pk=pk)
-        form = NoteForm()
-    if request.htmx:
-        context = {
-            "customer": customer,
-            "note_form": form,
-            "can_change": True,
-            "timeline": selectors.account_timeline(customer),
-        }
-        return render(request, "web/account.html#activity", context)
-    return render(request, "web/account.html", _account_context(request, customer, note_form=form), status=400)
+    return _account_form_post(request, pk, NoteForm, "note_form", "author", _("Note added."), _activity_partial)
 
 
-def _taskstemplate_for(request, customer, form=None):
+def _tasks_partial(request, customer, form=None):
     context = {
         "customer": customer,
         "account": {"tasks": selectors.account_tasks(customer)},
@@ -186,19 +197,7 @@ def _taskstemplate_for(request, customer, form=None):
 @login_required
 @require_POST
 def task_create(request, pk):
-    customer = _changeable_customer(request, pk)
-    form = TaskForm(request.POST)
-    if form.is_valid():
-        task = form.save(commit=False)
-        task.customer, task.assignee = customer, request.user
-        task.save()
-        if not request.htmx:
-            messages.success(request, _("Task added."))
-            return redirect("web:account", pk=pk)
-        return _taskstemplate_for(request, customer)
-    if request.htmx:
-        return _taskstemplate_for(request, customer, form)
-    return render(request, "web/account.html", _account_context(request, customer, task_form=form), status=400)
+    return _account_form_post(request, pk, TaskForm, "task_form", "assignee", _("Task added."), _tasks_partial)
 
 
 @login_required
@@ -213,7 +212,7 @@ def task_complete(request, pk):
         task.save(update_fields=["completed_at"])
     if request.htmx:
         if request.POST.get("view") == "account":
-            return _taskstemplate_for(request, task.customer)
+            return _tasks_partial(request, task.customer)
         return render(
             request, "web/tasks.html#task-row", {"task": task, "today": selectors.today(), "just_done": True}
         )
