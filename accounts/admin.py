@@ -1,20 +1,21 @@
 """Django admin for customers and everything that belongs to them.
 
-The ImportJob admin (CSV upload) lives in accounts/admin_imports.py.
+The ImportJob admin (CSV upload) lives in importing/admin.py.
 """
 
 from decimal import Decimal
 
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.admin_history import AuditHistoryAdmin
-from accounts.admin_paginators import LargeTableAdmin
 from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.roles import ROLES
+from lib.admin_history import AuditHistoryAdmin
+from lib.admin_paginators import LargeTableAdmin
+from lib.subqueries import aggregate_of
 
 admin.site.site_header = "csplatform"
 admin.site.site_title = "csplatform"
@@ -107,17 +108,9 @@ class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
 
     def get_queryset(self, request):
         """Annotate today's MRR (active paying subscriptions) in the same query as the customers."""
-        mrr = (
-            Subscription.objects.active_at(timezone.localdate())
-            .paying()
-            .filter(customer=OuterRef("pk"))
-            .order_by()
-            .values("customer")
-            .annotate(total=Sum("mrr"))
-            .values("total")
-        )
         money = DecimalField(**MONEY)
-        total = Coalesce(Subquery(mrr, output_field=money), Value(Decimal(0)), output_field=money)
+        mrr = aggregate_of(Subscription.objects.paying_at(timezone.localdate()), Sum("mrr"), output_field=money)
+        total = Coalesce(mrr, Value(Decimal(0)), output_field=money)
         return super().get_queryset(request).annotate(current_mrr_total=total)
 
     @admin.display(description="current MRR", ordering="current_mrr_total")
@@ -235,6 +228,3 @@ class TaskAdmin(TeamMemberChoicesMixin, admin.ModelAdmin):
     @admin.display(boolean=True)
     def overdue(self, obj):
         return obj.is_overdue()
-
-
-from accounts import admin_imports  # noqa: F401

@@ -1,9 +1,12 @@
-"""Accounts endpoints of the REST API: customers and their records, costs, leads, imports, tokens.
+"""Accounts endpoints of the REST API: customers and their records, costs, leads, notes, tasks, tokens.
 
 Each viewset names the selector that scopes its rows to the user (accounts.selectors);
 roles per action are declared here and enforced by accounts.permissions.
-Writes are checked by the import's rules (accounts.serializers) and then mark what they
-touched for the KPI rollups and snapshots, as an import does.
+Writes are checked by the import's rules (accounts.serializers, importing.records) and
+announced as an import's (`importing.signals.import_finished`), so metrics refreshes its
+rollups and snapshots; a resolved ticket sends `accounts.signals.ticket_resolved`.
+Being an interface, this module and accounts.serializers may use importing, the layer
+above accounts (docs/architecture.md).
 """
 
 import copy
@@ -12,13 +15,12 @@ from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts import selectors
+from accounts import selectors, signals
 from accounts.filters import (
     ContactFilter,
     CostFilter,
@@ -30,18 +32,13 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.importing.parsing import CellError
-from accounts.importing.records import events_record, record_touched
-from accounts.models import CostEntry, ImportJob, Lead
+from accounts.models import CostEntry, Lead, Ticket
 from accounts.permissions import RolePermission
-from accounts.rest import PagePagination, PortfolioViewSet, SelectorMixin, StrictFilterBackend, TimeCursorPagination
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
     ContactSerializer,
     CostSerializer,
     CustomerSerializer,
-    ImportJobSerializer,
-    ImportUploadSerializer,
     LeadSerializer,
     NoteSerializer,
     SubscriptionSerializer,
@@ -53,7 +50,16 @@ from accounts.serializers import (
     cell_text,
     id_of,
 )
-from accounts.tasks import import_run
+from importing.parsing import CellError
+from importing.records import events_record, record_written
+from lib.rest import (
+    PagePagination,
+    SelectorMixin,
+    StrictFilterBackend,
+    StrictOrderingFilter,
+    StrictSearchFilter,
+    TimeCursorPagination,
+)
 
 MAX_EVENTS_PER_REQUEST = 5_000
 
@@ -61,29 +67,36 @@ MAX_EVENTS_PER_REQUEST = 5_000
 _EVENT_FIELDS = {"customer_external_id": "customer"}
 
 
-def refresh_after_write(result):
-    """Refresh the usage rollups and stale marks of what an API write touched, as after an import."""
-    from metrics.rollups import refresh_after_import  # interfaces may reach up to metrics
+class PortfolioViewSet(SelectorMixin, viewsets.ModelViewSet):
+    """CRUD on records tied to customers: every role reads (a CSM their portfolio), admins and CSMs write.
 
-    refresh_after_import(result)
+    Subclasses set `selector` or, for data that is not per customer, `queryset`; they may
+    narrow roles with `action_roles`.
+    """
+
+    permission_classes = [RolePermission]
+    pagination_class = PagePagination
+    filter_backends = [StrictFilterBackend, StrictSearchFilter, StrictOrderingFilter]
+    write_roles = (ADMIN, CSM)
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
 
 class ImportKindViewSet(PortfolioViewSet):
-    """A viewset over records an import kind also writes: every write refreshes what it touched."""
+    """A viewset over records an import kind also writes: every write is announced as an import's."""
 
     import_kind: str
 
     def perform_create(self, serializer):
-        refresh_after_write(record_touched(self.import_kind, serializer.save()))
+        record_written(self.import_kind, serializer.save())
 
     def perform_update(self, serializer):
         before = copy.copy(serializer.instance)  # the old dates are stale too
-        refresh_after_write(record_touched(self.import_kind, before, serializer.save()))
+        record_written(self.import_kind, before, serializer.save())
 
     def perform_destroy(self, instance):
-        touched = record_touched(self.import_kind, instance)
+        deleted = copy.copy(instance)  # as it was: delete() clears its id
         instance.delete()
-        refresh_after_write(touched)
+        record_written(self.import_kind, deleted)
 
 
 class CustomerViewSet(ImportKindViewSet):
@@ -119,7 +132,7 @@ class SubscriptionViewSet(ImportKindViewSet):
 
 
 class TicketViewSet(ImportKindViewSet):
-    """Tickets; resolving one invites its contact to the transactional CSAT survey."""
+    """Tickets; resolving one sends `ticket_resolved` (surveys then invites its contact to the CSAT survey)."""
 
     import_kind = "tickets"
     serializer_class = TicketSerializer
@@ -130,19 +143,17 @@ class TicketViewSet(ImportKindViewSet):
 
     def perform_create(self, serializer):
         super().perform_create(serializer)
-        _invite_if_resolved(None, serializer.instance)
+        _announce_if_resolved(None, serializer.instance)
 
     def perform_update(self, serializer):
         was_resolved = serializer.instance.resolved_at
         super().perform_update(serializer)
-        _invite_if_resolved(was_resolved, serializer.instance)
+        _announce_if_resolved(was_resolved, serializer.instance)
 
 
-def _invite_if_resolved(was_resolved, ticket):
+def _announce_if_resolved(was_resolved, ticket):
     if was_resolved is None and ticket.resolved_at is not None:
-        from surveys.tasks import ticket_resolved  # interfaces may reach up to surveys
-
-        ticket_resolved.delay_on_commit(ticket.pk)
+        signals.ticket_resolved.send(sender=Ticket, ticket=ticket)
 
 
 class CostViewSet(ImportKindViewSet):
@@ -232,7 +243,6 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
                 errors[error.line].setdefault(_EVENT_FIELDS.get(error.column, error.column), []).append(error.message)
         if any(errors):
             return Response(errors, status=status.HTTP_400_BAD_REQUEST)
-        refresh_after_write(result)
         body = {"received": len(events), "created": result.created, "duplicates": result.updated}
         return Response(body, status=status.HTTP_201_CREATED)
 
@@ -265,36 +275,6 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
                     errors[i][name] = [exc.message]
             rows.append(row)
         return rows, errors
-
-
-class ImportJobViewSet(
-    mixins.CreateModelMixin, mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet
-):
-    """CSV imports (admins only): upload a file, then follow the job until it is done or failed."""
-
-    serializer_class = ImportJobSerializer
-    permission_classes = [RolePermission]
-    read_roles = write_roles = (ADMIN,)
-    parser_classes = [MultiPartParser, FormParser]
-    pagination_class = PagePagination
-    filter_backends = [StrictFilterBackend]
-    queryset = ImportJob.objects.select_related("created_by")
-
-    @extend_schema(request=ImportUploadSerializer, responses={202: ImportJobSerializer})
-    def create(self, request):
-        upload = ImportUploadSerializer(data=request.data)
-        upload.is_valid(raise_exception=True)
-        data = upload.validated_data
-        job = ImportJob.objects.create(
-            kind=data["kind"],
-            file=data["file"],
-            original_name=data["file"].name[:255],
-            skip_errors=data["skip_errors"],
-            dry_run=data["dry_run"],
-            created_by=request.user,
-        )
-        import_run.delay_on_commit(job.pk)
-        return Response(self.get_serializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
 TOKEN = inline_serializer("Token", {"token": serializers.CharField()})

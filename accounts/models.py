@@ -6,6 +6,8 @@ own notes and tasks. Field meanings follow spec/import.md.
 """
 
 import datetime
+from collections import defaultdict
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -13,14 +15,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from accounts.roles import sees_all_customers
+
 MONEY = {"max_digits": 18, "decimal_places": 6}
 
 
 class CustomerQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Return the customers `user` may see: all for admins and managers, else their portfolio."""
-        from accounts.roles import sees_all_customers
-
         if sees_all_customers(user):
             return self
         return self.filter(Q(owner=user) | Q(assigned_users=user)).distinct()
@@ -92,6 +94,17 @@ class SubscriptionQuerySet(models.QuerySet):
     def paying(self):
         """Non-trial rows with a positive MRR."""
         return self.filter(is_trial=False, mrr__gt=0)
+
+    def paying_at(self, day):
+        """Rows paying at the start of `day` (a date, or an OuterRef to one): active then and paying."""
+        return self.active_at(day).paying()
+
+    def mrr_by_customer(self) -> dict[int, Decimal]:
+        """Return {customer id: Σ MRR} of these rows; with `paying_at(day)`, the paying MRR on that day."""
+        mrr = defaultdict(Decimal)
+        for customer_id, value in self.values_list("customer_id", "mrr"):  # a row per subscription, not per event
+            mrr[customer_id] += value
+        return dict(mrr)
 
 
 class Subscription(models.Model):
@@ -306,34 +319,3 @@ class Task(models.Model):
         today = today or timezone.localdate()
         return self.is_open and self.due_on is not None and self.due_on < today
 
-
-class ImportJob(models.Model):
-    """One CSV import: its file, progress and every error, line by line."""
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-
-    kind = models.CharField(max_length=30)
-    file = models.FileField(upload_to="imports/%Y/%m/")
-    original_name = models.CharField(max_length=255, blank=True)
-    skip_errors = models.BooleanField(default=False)
-    dry_run = models.BooleanField(default=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    rows_total = models.PositiveIntegerField(default=0)
-    rows_done = models.PositiveIntegerField(default=0)
-    rows_failed = models.PositiveIntegerField(default=0)
-    rows_created = models.PositiveIntegerField(default=0)
-    rows_updated = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-
-    def __str__(self):
-        return f"{self.kind} import #{self.pk} ({self.status})"

@@ -1,7 +1,7 @@
 """JSON shapes of accounts records; writes are checked by the CSV import's own rules (spec/import.md).
 
 `ImportRulesSerializer` turns a request body into the cells of its import kind's row and
-runs that kind's `parse` (accounts.importing.records), so the API accepts exactly what a
+runs that kind's `parse` (importing.records), so the API accepts exactly what a
 file may hold and words problems the same way, under the API's field names. Fields the
 import does not know (a ticket's contact, a customer's parent) are checked by their DRF
 fields. Customers are named by id; one outside the user's portfolio does not exist.
@@ -14,13 +14,11 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from accounts.importing import KINDS
-from accounts.importing.parsing import CellError
-from accounts.importing.records import record_parse
-from accounts.importing.uploads import validate_import_size
-from accounts.models import Contact, CostEntry, Customer, ImportJob, Lead, Note, Subscription, Task, Ticket, UsageEvent
+from accounts.models import Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.permissions import request_role
 from accounts.roles import ADMIN
+from importing.parsing import CellError
+from importing.records import record_parse
 
 
 def cell_text(value) -> str:
@@ -373,29 +371,3 @@ class UsageEventBatchResultSerializer(serializers.Serializer):
     received = serializers.IntegerField()
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField(help_text="Events already stored; left as they were.")
-
-
-class ImportJobSerializer(serializers.ModelSerializer):
-    created = serializers.IntegerField(source="rows_created", read_only=True)
-    updated = serializers.IntegerField(source="rows_updated", read_only=True)
-    errors = serializers.ListField(
-        child=serializers.DictField(), read_only=True, help_text='[{"line", "column", "message"}]'
-    )
-
-    class Meta:
-        model = ImportJob
-        fields = (
-            "id", "kind", "status", "original_name", "skip_errors", "dry_run", "rows_total", "rows_done",
-            "rows_failed", "created", "updated", "errors", "created_at", "finished_at",
-        )  # fmt: skip
-        read_only_fields = fields
-
-
-class ImportUploadSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=list(KINDS))
-    file = serializers.FileField(
-        help_text="A CSV file as spec/import.md describes, at most CSPLATFORM_MAX_IMPORT_BYTES.",
-        validators=[validate_import_size],
-    )
-    skip_errors = serializers.BooleanField(default=False)
-    dry_run = serializers.BooleanField(default=False)

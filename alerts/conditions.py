@@ -18,9 +18,9 @@ from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import UserDayActivity
 from metrics.periods import day_start
 from surveys.models import SurveyResponse
+from surveys.scales import NPS, low_max
 
 WEEK = datetime.timedelta(days=7)
-DETRACTOR_MAX = 6
 
 
 def published_scores(ids, day: datetime.date) -> dict[int, tuple]:
@@ -78,8 +78,7 @@ def _usage(threshold, day, ids):
 
 def _renewal(threshold, day, ids):
     rows = (
-        Subscription.objects.active_at(day)
-        .paying()
+        Subscription.objects.paying_at(day)
         .filter(customer_id__in=ids, ended_at__lte=day + datetime.timedelta(days=threshold))
         .values("customer_id")
         .annotate(on=Min("ended_at"))
@@ -89,7 +88,7 @@ def _renewal(threshold, day, ids):
 
 def _detractor(day, ids):
     rows = SurveyResponse.objects.filter(
-        customer_id__in=ids, survey_type="nps", score__lte=DETRACTOR_MAX,
+        customer_id__in=ids, survey_type=NPS, score__lte=low_max(NPS),
         responded_at__gte=day_start(day - WEEK), responded_at__lt=day_start(day),
     ).order_by("responded_at").values_list("customer_id", "score", "comment")  # fmt: skip
     return {cid: {"score": score, "comment": comment[:300]} for cid, score, comment in rows}

@@ -53,8 +53,7 @@ def digest_for(user, day: datetime.date) -> Digest:
         Task.objects.filter(assignee=user, completed_at__isnull=True, due_on__lt=day).select_related("customer").order_by("due_on")
     )
     renewals = (
-        Subscription.objects.active_at(day)
-        .paying()
+        Subscription.objects.paying_at(day)
         .filter(customer_id__in=list(customers), ended_at__lt=day + datetime.timedelta(days=RENEWAL_DAYS))
         .values("customer_id")
         .annotate(on=Min("ended_at"))

@@ -10,9 +10,9 @@ matched the week before keeps its open alert, so only a new match makes a task.
 import datetime
 from collections import Counter, defaultdict
 
-from accounts.models import Customer
+from accounts.models import Customer, Subscription
 from alerts.conditions import ScoreCache, matches
-from metrics.backtest import HORIZON_DAYS, mrr_at
+from metrics.backtest import HORIZON_DAYS
 
 
 def dry_run(kind: str, threshold: int, end: datetime.date, weeks: int = 26) -> dict:
@@ -23,7 +23,7 @@ def dry_run(kind: str, threshold: int, end: datetime.date, weeks: int = 26) -> d
 
     def paying(day):
         if day not in paying_cache:
-            paying_cache[day] = mrr_at(day)
+            paying_cache[day] = Subscription.objects.paying_at(day).mrr_by_customer()
         return paying_cache[day]
 
     per_week, first_fired, new_tasks, previous = [], {}, [], set()

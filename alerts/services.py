@@ -10,11 +10,10 @@ import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.models import Customer, Task
+from accounts.models import Customer, Subscription, Task
 from alerts import webhooks
 from alerts.conditions import matches
 from alerts.models import Alert, AlertRule
-from metrics.backtest import mrr_at
 
 TASK_DUE_DAYS = 3
 
@@ -76,7 +75,7 @@ def alert_data(alert: Alert) -> dict:
 
 def rule_evaluate(rule: AlertRule, day: datetime.date) -> list[Alert]:
     """Fire `rule` for the customers paying at `day` that match it and have no open alert for it."""
-    paying = mrr_at(day)
+    paying = Subscription.objects.paying_at(day).mrr_by_customer()
     found = matches(rule.kind, rule.threshold, day, sorted(paying))
     already = set(Alert.objects.filter(rule=rule, closed_at__isnull=True).values_list("customer_id", flat=True))
     customers = Customer.objects.select_related("owner").in_bulk([cid for cid in found if cid not in already])

@@ -11,39 +11,29 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.models import Customer
 from accounts.roles import is_admin, sees_all_customers
-from alerts import charts, playbooks, services
+from alerts import playbooks, services
 from alerts.dryrun import dry_run
 from alerts.forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
 from alerts.models import AlertRule
+from metrics import kpis
 from metrics.backtest import backtest_dates, backtest_run
 from metrics.health_snapshots import band_changes_for_user, health_history
 from metrics.health_versions import PublishError, csm_rating_add, default_model, model_publish
 from metrics.models import HealthModel
-from web.charts import Series, line_chart
+from web import charts
 from web.forms import as_of_for
+from web.kpi_display import BAND_LABELS
+from web.pages import customer_or_404, template_for
 
-BANDS = [
-    ("healthy", gettext_lazy("Healthy"), "s1"),
-    ("neutral", gettext_lazy("Neutral"), "s3"),
-    ("at_risk", gettext_lazy("At risk"), "s4"),
-]
-
-
-def _partial(request, page: str, fragment: str) -> str:
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{page}#{fragment}"
-    return page
+BANDS = [(band, BAND_LABELS[band], css) for band, css in zip(kpis.HEALTH_BANDS, ("s1", "s3", "s4"), strict=True)]
 
 
 def _require(allowed: bool):
@@ -115,7 +105,7 @@ def rules(request):
         rule = form.save()
         messages.success(request, _("Rule “%(name)s” added, disabled: dry-run it, then enable it.") % {"name": rule.name})
         return redirect("alerts:rule", pk=rule.pk)
-    return render(request, _partial(request, "alerts/rules.html", "rule-list"), _rules_context(form))
+    return render(request, template_for(request, "alerts/rules.html", "rule-list"), _rules_context(form))
 
 
 @login_required
@@ -132,10 +122,13 @@ def rule(request, pk):
     weeks_svg = None
     if result:
         labels = [date_format(datetime.date.fromisoformat(w["day"]), "d M") for w in result["weeks"]]
-        weeks_svg = line_chart(_("Customers matching per week"), labels, [Series(_("matching"), [w["fired"] for w in result["weeks"]]),
-                                                                         Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2")])  # fmt: skip
+        series = [
+            charts.Series(_("matching"), [w["fired"] for w in result["weeks"]]),
+            charts.Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2"),
+        ]
+        weeks_svg = charts.line_chart(_("Customers matching per week"), labels, series)
     context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg}
-    return render(request, _partial(request, "alerts/rule.html", "dry-run"), context)
+    return render(request, template_for(request, "alerts/rule.html", "dry-run"), context)
 
 
 @login_required
@@ -155,19 +148,14 @@ def rule_toggle(request, pk):
 # --- The account's health section --------------------------------------------------------
 
 
-def _visible_customer(request, pk) -> Customer:
-    try:
-        return Customer.objects.visible_to(request.user).get(pk=pk)
-    except Customer.DoesNotExist:
-        raise Http404(_("No such customer.")) from None
-
-
 def _account_context(request, customer, **forms):
     as_of = as_of_for(request, timezone.localdate())  # a past view: the history up to that day, read-only
     day = as_of.day
     history = health_history(customer.pk, day)
-    chart = line_chart(
-        _("Health score by day"), [date_format(h.day, "d M") for h in history], [Series(_("score"), [h.score for h in history])]
+    chart = charts.line_chart(
+        _("Health score by day"),
+        [date_format(h.day, "d M") for h in history],
+        [charts.Series(_("score"), [h.score for h in history])],
     )
     return {
         "customer": customer,
@@ -183,13 +171,13 @@ def _account_context(request, customer, **forms):
 @login_required
 @require_GET
 def account_health(request, pk):
-    customer = _visible_customer(request, pk)
-    return render(request, _partial(request, "alerts/account_health.html", "account-health"), _account_context(request, customer))
+    customer = customer_or_404(request, pk)
+    return render(request, template_for(request, "alerts/account_health.html", "account-health"), _account_context(request, customer))
 
 
 def _account_action(request, pk, form_class, form_key, act):
     """Validate `form_class`, `act(customer, data)`, then re-render the section (HTMX) or redirect."""
-    customer = _visible_customer(request, pk)
+    customer = customer_or_404(request, pk)
     form = form_class(request.POST)
     if form.is_valid():
         act(customer, form.cleaned_data)

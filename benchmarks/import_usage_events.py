@@ -131,8 +131,8 @@ def part_import(csv_path: str, database_url: str, customers: int, fresh: bool) -
     setup_django(database_url)
     from django.db import connection
 
-    from accounts.importing import import_file
     from accounts.models import Contact, Customer, UsageEvent
+    from importing.runner import import_file
 
     if fresh:
         if connection.vendor == "postgresql":  # a new SQLite file is already empty

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import DefaultRouter
 
 from accounts import api as accounts_api
+from importing import api as importing_api
 from metrics import api as metrics_api
 from surveys import api as surveys_api
 
@@ -26,7 +27,7 @@ router.register("costs", accounts_api.CostViewSet, basename="cost")
 router.register("leads", accounts_api.LeadViewSet, basename="lead")
 router.register("tasks", accounts_api.TaskViewSet, basename="task")
 router.register("notes", accounts_api.NoteViewSet, basename="note")
-router.register("imports", accounts_api.ImportJobViewSet, basename="import")
+router.register("imports", importing_api.ImportJobViewSet, basename="import")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

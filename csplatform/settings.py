@@ -46,10 +46,12 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "simple_history",
     "accounts",
+    "importing",
     "surveys",
     "metrics",
     "web",
     "alerts",
+    "simulation",
 ]
 
 MIDDLEWARE = [
@@ -233,9 +235,9 @@ REST_FRAMEWORK = {
         "user": env("API_THROTTLE_USER", default="1200/minute"),
         "auth": env("API_THROTTLE_AUTH", default="10/minute"),  # password attempts at /api/v1/auth/token/
     },
-    "EXCEPTION_HANDLER": "accounts.rest.exception_handler",
+    "EXCEPTION_HANDLER": "lib.rest.exception_handler",
     "DEFAULT_PARSER_CLASSES": [
-        "accounts.parsers.UnicodeJSONParser",
+        "lib.parsers.UnicodeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

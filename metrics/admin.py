@@ -1,4 +1,4 @@
-"""Django admin for KPI snapshots, stale periods and the usage rollups.
+"""Django admin for KPI snapshots, stale periods, the usage rollups and the health model.
 
 Snapshots and rollups are computed by the KPI engine, so their admin is view-only
 (deleting stays possible, for a forced recompute). Stale ranges can be added by hand
@@ -9,8 +9,8 @@ import datetime
 
 from django.contrib import admin
 
-from accounts.admin_history import AuditHistoryAdmin
-from accounts.admin_paginators import LargeTableAdmin
+from lib.admin_history import AuditHistoryAdmin
+from lib.admin_paginators import LargeTableAdmin
 from metrics import health_versions
 from metrics.models import (
     CsmRating,

@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -15,9 +16,11 @@ from rest_framework.routers import SimpleRouter
 
 from accounts.models import Customer
 from accounts.permissions import RolePermission
-from accounts.rest import StrictFilterBackend
 from accounts.roles import sees_all_customers
+from lib.rest import StrictFilterBackend
 from metrics import rows as kpi_rows
+from metrics.health import health_for_customers, health_json
+from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
 from metrics.presenters import kpis_json, number
@@ -279,11 +282,6 @@ class HealthQuery(serializers.Serializer):
 @permission_classes([IsAuthenticated])
 def customer_health(request, pk):
     """Return a customer's health score with each component's score, weight and inputs."""
-    from django.utils import timezone
-
-    from metrics.health import health_for_customers, health_json
-    from metrics.health_versions import definition_of, models_for_customers
-
     query = _parse(HealthQuery, request)
     customer = Customer.objects.visible_to(request.user).filter(pk=pk).values_list("pk", "segment").first()
     if customer is None:

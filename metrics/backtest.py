@@ -12,9 +12,9 @@ import random
 from collections import defaultdict
 from decimal import Decimal
 
-
 from accounts.models import Customer
 from metrics import backtest_stats as stats
+from metrics import kpis
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS, health_for_customers
 from metrics.health_versions import definition_of
 from metrics.models import BacktestRun, HealthModel
@@ -22,7 +22,6 @@ from metrics.periods import add_months
 from metrics.selectors import Scope, mrr_by_customer
 
 HORIZON_DAYS = 90
-BANDS = ("healthy", "neutral", "at_risk")
 ROC_POINTS = 60
 LISTED = 50
 
@@ -89,7 +88,7 @@ def summarize(rows: list[dict], *, seed: int = 0) -> dict:
         if any(name in r["components"] for r in rows):
             components[name] = _auc(rows, lambda r, n=name: r["components"].get(n))
     bands = {}
-    for band in BANDS:
+    for band in kpis.HEALTH_BANDS:
         in_band = [r for r in scored if r["band"] == band]
         churned = sum(r["churned"] for r in in_band)
         contracted = sum(r["contracted"] for r in in_band)
@@ -104,7 +103,7 @@ def summarize(rows: list[dict], *, seed: int = 0) -> dict:
     for r in scored:
         per_date[r["day"]].append(r)
     healthy_churned = sorted(
-        (r for r in scored if r["band"] == "healthy" and r["churned"]), key=lambda r: (r["day"], -r["score"])
+        (r for r in scored if r["band"] == kpis.HEALTHY and r["churned"]), key=lambda r: (r["day"], -r["score"])
     )
     names = dict(Customer.objects.filter(pk__in={r["customer_id"] for r in healthy_churned[:LISTED]}).values_list("pk", "name"))
     return {

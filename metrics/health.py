@@ -1,4 +1,5 @@
-"""Health score of spec/kpis.md: inputs per customer from aggregates, scores from pure maths.
+"""Health score of spec/kpis.md: this module gathers each component's inputs per customer
+from aggregates; the component formulas and the weighted score are pure, in `metrics.kpis`.
 
 `health_for_customers(ids, at, definition)` scores many customers with a fixed number of
 queries (the portfolio page scores a whole portfolio at once, the backtest every paying
@@ -28,7 +29,6 @@ SENTIMENT_DAYS = 180
 GROWTH_DAYS = 90
 TARGET_ACTIVE_DAYS = Decimal(12)
 DEFAULT_WEIGHTS = {"frequency": 25, "breadth": 20, "depth": 20, "sentiment": 15, "support": 10, "growth": 10}
-HUNDRED = Decimal(100)
 OPTIONAL_COMPONENTS = ("csm_rating",)
 
 
@@ -58,14 +58,14 @@ class Health:
     components: dict[str, Component]
 
 
-def weights() -> dict[str, Decimal]:
-    configured = getattr(settings, "CSPLATFORM_HEALTH_WEIGHTS", None) or DEFAULT_WEIGHTS
-    return {name: Decimal(str(configured.get(name, 0))) for name in DEFAULT_WEIGHTS}
-
-
 def default_definition() -> Definition:
-    """The definition the settings give (CSPLATFORM_HEALTH_WEIGHTS, CSPLATFORM_KEY_FEATURES)."""
-    return Definition(weights(), TARGET_ACTIVE_DAYS, tuple(settings.CSPLATFORM_KEY_FEATURES))
+    """The spec's default model (version 1): DEFAULT_WEIGHTS, 12 target days, CSPLATFORM_KEY_FEATURES.
+
+    Weights are changed by a new version of the health model (admin, then backtest and
+    publish), not by a setting, so every change is backtested before it scores anyone.
+    """
+    weights = {name: Decimal(weight) for name, weight in DEFAULT_WEIGHTS.items()}
+    return Definition(weights, TARGET_ACTIVE_DAYS, tuple(settings.CSPLATFORM_KEY_FEATURES))
 
 
 def _csm_ratings(ids, at) -> dict[int, tuple[int, str]]:
@@ -76,12 +76,6 @@ def _csm_ratings(ids, at) -> dict[int, tuple[int, str]]:
         .values_list("customer_id", "rating", "comment")
     )
     return {customer_id: (rating, comment) for customer_id, rating, comment in rows}  # the latest wins
-
-
-def _pct(numerator, denominator) -> Decimal | None:
-    if not denominator:
-        return None
-    return HUNDRED * Decimal(numerator) / Decimal(denominator)
 
 
 def _latest_nps(ids, start_at, end_at) -> dict[int, list[int]]:
@@ -149,44 +143,39 @@ def health_for_customers(ids, at: datetime.date, definition: Definition | None =
     results = {}
     for customer_id in ids:  # one pass over customers, all inputs already aggregated
         act = activity.get(customer_id, {"user_days": 0, "users": 0})
-        frequency = _pct(act["user_days"], act["users"])
-        if frequency is not None:
-            frequency = min(HUNDRED, frequency / target)
         scores = nps_scores.get(customer_id, [])
-        sentiment = Decimal(10) * Decimal(sum(scores)) / len(scores) if scores else None
         tix = tickets.get(customer_id, {"total": 0, "first": 0})
         before, now = mrr_before.get(customer_id, kpis.ZERO), mrr_now.get(customer_id, kpis.ZERO)
-        growth = None
-        if before > 0:
-            growth = 50 + 50 * kpis.clamp((now - before) / before, Decimal(-1), Decimal(1))
         components = {
             "frequency": Component(
-                frequency,
+                kpis.health_frequency(act["user_days"], act["users"], target),
                 w["frequency"],
                 {"active_user_days": act["user_days"], "active_users": act["users"], "target_days": int(target)},
             ),
             "breadth": Component(
-                _pct(act["users"], contacts.get(customer_id, 0)),
+                kpis.health_breadth(act["users"], contacts.get(customer_id, 0)),
                 w["breadth"],
                 {"active_users": act["users"], "known_users": contacts.get(customer_id, 0)},
             ),
             "depth": Component(
-                _pct(used.get(customer_id, 0), len(key_features)),
+                kpis.health_depth(used.get(customer_id, 0), len(key_features)),
                 w["depth"],
                 {"key_features_used": used.get(customer_id, 0), "key_features": len(key_features)},
             ),
-            "sentiment": Component(sentiment, w["sentiment"], {"latest_nps_per_contact": scores}),
+            "sentiment": Component(kpis.health_sentiment(scores), w["sentiment"], {"latest_nps_per_contact": scores}),
             "support": Component(
-                _pct(tix["first"], tix["total"]),
+                kpis.health_support(tix["first"], tix["total"]),
                 w["support"],
                 {"first_contact": tix["first"], "resolved_with_count": tix["total"]},
             ),
-            "growth": Component(growth, w["growth"], {"mrr": str(now), "mrr_90_days_before": str(before)}),
+            "growth": Component(
+                kpis.health_growth(now, before), w["growth"], {"mrr": str(now), "mrr_90_days_before": str(before)}
+            ),
         }
         if w["csm_rating"] > 0:
             rating, comment = ratings.get(customer_id, (None, ""))
             components["csm_rating"] = Component(
-                None if rating is None else Decimal(25) * (rating - 1), w["csm_rating"], {"rating": rating, "comment": comment}
+                kpis.health_csm_rating(rating), w["csm_rating"], {"rating": rating, "comment": comment}
             )
         score = kpis.health_score({name: (c.score, c.weight) for name, c in components.items()})
         results[customer_id] = Health(customer_id, at, score, kpis.health_band(score), components)

@@ -12,11 +12,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Customer
+from metrics import kpis
 from metrics.health import health_for_customers, health_json
 from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import HealthModel, HealthScore
 
-BAND_RANK = {"at_risk": 0, "neutral": 1, "healthy": 2}
+BAND_RANK = {band: rank for rank, band in enumerate(reversed(kpis.HEALTH_BANDS))}  # at risk 0 … healthy 2
 
 
 def health_snapshot_write(day: datetime.date, customer_ids=None, *, computed_at=None) -> int:

@@ -1,22 +1,25 @@
 """Pure KPI formulas of spec/kpis.md: plain values in, `Kpi` results out.
 
-Standard library only. Every ratio keeps its numerator and denominator; a ratio whose
-denominator is 0 is `None` with a reason, never an error. Arithmetic is `Decimal`;
-rounding happens only when a value is shown (`round_value`).
+Standard library only (and `surveys.scales`, the survey cut-offs, itself standard library
+only; .importlinter keeps Django out). Every ratio keeps its numerator and denominator; a
+ratio whose denominator is 0 is `None` with a reason, never an error. Arithmetic is
+`Decimal`; rounding happens only when a value is shown (`round_value`).
 """
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from surveys import scales
+
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
 
-NPS_PROMOTER_MIN = 9
-NPS_PASSIVE_MIN = 7
-CSAT_SATISFIED_MIN = 4
-CES_EASY_MIN = 5
+NPS_PROMOTER_MIN = scales.high_min(scales.NPS)
+NPS_PASSIVE_MIN = scales.low_max(scales.NPS) + 1
+CSAT_SATISFIED_MIN = scales.high_min(scales.CSAT)
+CES_EASY_MIN = scales.high_min(scales.CES)
 
 
 @dataclass(frozen=True)
@@ -288,10 +291,62 @@ def feature_adoption(customers_by_feature: Mapping[str, int], active_customers: 
 
 HEALTHY_MIN = Decimal(70)
 NEUTRAL_MIN = Decimal(40)
+HEALTHY, NEUTRAL, AT_RISK = "healthy", "neutral", "at_risk"
+HEALTH_BANDS = (HEALTHY, NEUTRAL, AT_RISK)  # best first
 
 
 def clamp(value: Decimal, low: Decimal, high: Decimal) -> Decimal:
     return max(low, min(high, value))
+
+
+def _percent(part, whole) -> Decimal | None:
+    """100 × part / whole, or None when `whole` is 0 (the component has no data)."""
+    if not whole:
+        return None
+    return HUNDRED * Decimal(part) / Decimal(whole)
+
+
+# Each component scores 0–100 from its inputs, or is None without data (then left out).
+
+
+def health_frequency(active_user_days: int, active_users: int, target_days: Decimal) -> Decimal | None:
+    """Active days per active user in the window as a share of the target days, at most 100."""
+    average = _percent(active_user_days, active_users)
+    return None if average is None else min(HUNDRED, average / target_days)
+
+
+def health_breadth(active_users: int, known_users: int) -> Decimal | None:
+    """Share of the customer's known users active in the window."""
+    return _percent(active_users, known_users)
+
+
+def health_depth(key_features_used: int, key_features: int) -> Decimal | None:
+    """Share of the key features the customer used in the window."""
+    return _percent(key_features_used, key_features)
+
+
+def health_sentiment(latest_nps_per_contact: list[int]) -> Decimal | None:
+    """10 × the mean of each contact's latest NPS score (0–10 becomes 0–100)."""
+    if not latest_nps_per_contact:
+        return None
+    return Decimal(10) * Decimal(sum(latest_nps_per_contact)) / len(latest_nps_per_contact)
+
+
+def health_support(first_contact: int, resolved_with_count: int) -> Decimal | None:
+    """Share of the resolved tickets (with a known contact count) solved at first contact."""
+    return _percent(first_contact, resolved_with_count)
+
+
+def health_growth(mrr: Decimal, mrr_before: Decimal) -> Decimal | None:
+    """50 + 50 × the MRR change since `mrr_before`, clamped to ±100 %; None without MRR before."""
+    if mrr_before <= 0:
+        return None
+    return 50 + 50 * clamp((mrr - mrr_before) / mrr_before, Decimal(-1), ONE)
+
+
+def health_csm_rating(rating: int | None) -> Decimal | None:
+    """A CSM's 1–5 rating as 0–100."""
+    return None if rating is None else Decimal(25) * (rating - 1)
 
 
 def health_score(components: Mapping[str, tuple[Decimal | None, Decimal]]) -> Decimal | None:
@@ -309,10 +364,11 @@ def health_score(components: Mapping[str, tuple[Decimal | None, Decimal]]) -> De
 
 
 def health_band(score: Decimal | None) -> str | None:
+    """Return the band of a health score (healthy from 70, neutral from 40, else at risk); None without one."""
     if score is None:
         return None
     if score >= HEALTHY_MIN:
-        return "healthy"
+        return HEALTHY
     if score >= NEUTRAL_MIN:
-        return "neutral"
-    return "at_risk"
+        return NEUTRAL
+    return AT_RISK

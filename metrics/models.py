@@ -1,4 +1,5 @@
-"""KPI snapshots and the usage rollups the KPI engine reads instead of raw events.
+"""KPI snapshots and stale ranges, the usage rollups the KPI engine reads instead of raw
+events, and the health model: its versions, backtests, daily scores and CSM ratings.
 
 The rollups are derived data, rebuilt set-wise after every import: their foreign keys
 carry no database constraint (Django still cascades deletes), which keeps the bulk

@@ -77,20 +77,13 @@ def _refresh_daily(customer_ids, start: datetime.date, end: datetime.date) -> No
     events = UsageEvent.objects.filter(
         customer_id__in=customer_ids, occurred_at__gte=day_start(start), occurred_at__lt=day_start(end)
     ).annotate(day=TruncDate("occurred_at", tzinfo=reporting_tz()))
-    per_user = (
-        events.values("customer_id", "contact_id", "day")
-        .annotate(n=Count("id"))
-        .values_list("customer_id", "contact_id", "day", "n")
-        .order_by()
-    )
-    _insert_select(UserDayActivity, ["customer_id", "contact_id", "day", "events"], per_user)
-    per_feature = (
-        events.values("customer_id", "day", "event_type")
-        .annotate(n=Count("id"))
-        .values_list("customer_id", "day", "event_type", "n")
-        .order_by()
-    )
-    _insert_select(CustomerDayFeature, ["customer_id", "day", "event_type", "events"], per_feature)
+    # Events per user and day, and per customer, day and feature.
+    for model, keys in (
+        (UserDayActivity, ["customer_id", "contact_id", "day"]),
+        (CustomerDayFeature, ["customer_id", "day", "event_type"]),
+    ):
+        counts = events.values(*keys).annotate(n=Count("id")).values_list(*keys, "n").order_by()
+        _insert_select(model, [*keys, "events"], counts)
 
 
 def _refresh_sessions(customer_ids, start_at: datetime.datetime, end_at: datetime.datetime) -> None:

@@ -1,6 +1,6 @@
 """Inputs of the KPI formulas, read from the database with aggregates.
 
-Each `*_inputs` function answers one group of KPIs for a scope and period with a few
+Each `*_kpis` function answers one group of KPIs for a scope and period with a few
 aggregate queries (usage from the rollups, never the raw events); `compute_kpis` feeds
 them to the pure formulas in `metrics.kpis`.
 """
@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 
 from accounts.models import CostEntry, Customer, Lead, Subscription, Ticket
+from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import Period
@@ -108,14 +109,10 @@ def definition_version() -> str:
 
 def mrr_by_customer(scope: Scope, day: datetime.date, customer_ids=None) -> dict[int, Decimal]:
     """Return {customer id: MRR} of the customers paying at the start of `day` (optionally only `customer_ids`)."""
-    subscriptions = scope.restrict(Subscription.objects.active_at(day).paying())
+    subscriptions = scope.restrict(Subscription.objects.paying_at(day))
     if customer_ids is not None:
         subscriptions = subscriptions.filter(customer_id__in=customer_ids)
-    rows = subscriptions.values_list("customer_id", "mrr")
-    mrr = defaultdict(Decimal)
-    for customer_id, value in rows:  # one row per active subscription, not per event
-        mrr[customer_id] += value
-    return dict(mrr)
+    return subscriptions.mrr_by_customer()
 
 
 def customers_paid_before(scope: Scope, day: datetime.date) -> set[int]:
@@ -186,19 +183,13 @@ def revenue_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
 
 def trial_cohort(scope: Scope, period: Period):
     """Customers whose first trial started in the period, with `converted` per the spec."""
-    first_trial = (
-        Subscription.objects.filter(customer=OuterRef("pk"), is_trial=True)
-        .order_by()
-        .values("customer")
-        .annotate(first=Min("started_at"))
-        .values("first")
-    )
+    first_trial = aggregate_of(Subscription.objects.filter(is_trial=True), Min("started_at"))
     paid_after = Subscription.objects.paying().filter(
         customer=OuterRef("pk"), started_at__gte=OuterRef("first_trial"), started_at__lt=period.end
     )
     return (
         scope.customers()
-        .annotate(first_trial=Subquery(first_trial))
+        .annotate(first_trial=first_trial)
         .filter(first_trial__gte=period.start, first_trial__lt=period.end)
         .annotate(converted=Exists(paid_after))
     )

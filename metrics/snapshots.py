@@ -16,6 +16,7 @@ from accounts.models import Customer
 from accounts.roles import CSM
 from metrics.models import KpiSnapshot, StaleRange
 from metrics.periods import Period, add_months
+from metrics.presenters import kpi_json
 from metrics.selectors import Scope, compute_kpis, definition_version
 
 UPDATE_FIELDS = ["value", "numerator", "denominator", "reason", "extra", "computed_at"]
@@ -23,8 +24,6 @@ UPDATE_FIELDS = ["value", "numerator", "denominator", "reason", "extra", "comput
 
 def _json_extra(extra: dict) -> dict:
     """Make a Kpi's extra JSON-safe (nested Kpis become their figures)."""
-    from metrics.presenters import kpi_json
-
     out = {}
     for name, value in extra.items():
         if isinstance(value, dict):

@@ -1,4 +1,4 @@
-"""Celery tasks for KPI snapshots. Arguments are scope labels and ISO dates, never objects."""
+"""Celery tasks for KPI snapshots and daily health scores. Arguments are scope labels, ids and ISO dates, never objects."""
 
 import datetime
 import logging

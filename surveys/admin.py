@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 
 from surveys.models import OptOut, Survey, SurveyInvitation, SurveyResponse, SurveySkip
+from surveys.tasks import survey_send
 
 
 @admin.register(Survey)
@@ -24,8 +25,6 @@ class SurveyAdmin(admin.ModelAdmin):
 
     @admin.action(description="Send invitations (fatigue rules apply)")
     def send_invitations(self, request, queryset):
-        from surveys.tasks import survey_send
-
         for survey in queryset.filter(status=Survey.Status.ACTIVE).exclude(target=Survey.Target.TRANSACTIONAL):
             survey_send.delay(survey.pk)
             self.message_user(request, f"Sending “{survey}” in the background.", messages.SUCCESS)

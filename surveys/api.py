@@ -8,12 +8,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts.api import ImportKindViewSet
-from accounts.filters import CustomerRefFilterSet, DateTimeRangeFilter, FilterSet, IdFilter
-from accounts.importing.parsing import CellError
+from accounts.filters import CustomerRefFilterSet
 from accounts.models import Contact
 from accounts.permissions import RolePermission
-from accounts.rest import PagePagination, StrictFilterBackend, StrictOrderingFilter, StrictSearchFilter
 from accounts.serializers import ImportRulesSerializer, id_of, visible_customers
+from importing.parsing import CellError
+from lib.filters import DateTimeRangeFilter, FilterSet, IdFilter
+from lib.rest import PagePagination, StrictFilterBackend, StrictOrderingFilter, StrictSearchFilter
 from surveys.models import Survey, SurveyResponse, SurveyType
 from surveys.selectors import responses_for_user
 from surveys.tasks import survey_send

@@ -11,27 +11,14 @@ from django.db.models import Q
 from django.urls import reverse
 
 from accounts.models import Contact, Customer, Task, Ticket
+from surveys import scales
+from surveys.tokens import sign
 
 
 class SurveyType(models.TextChoices):
     NPS = "nps", "NPS (0–10)"
     CSAT = "csat", "CSAT (1–5)"
     CES = "ces", "CES (1–7)"
-
-
-SCALES = {SurveyType.NPS: (0, 10), SurveyType.CSAT: (1, 5), SurveyType.CES: (1, 7)}
-
-# Score bands per type: (highest "low" score, lowest "high" score). NPS detractors are
-# 0–6 and promoters 9–10; CSAT and CES follow spec/kpis.md's "satisfied"/"easy" cut-offs.
-BANDS = {SurveyType.NPS: (6, 9), SurveyType.CSAT: (2, 4), SurveyType.CES: (3, 5)}
-
-
-def score_band(survey_type: str, score: int) -> str:
-    """Return "low", "mid" or "high" for `score` on the scale of `survey_type`."""
-    low, high = BANDS[survey_type]
-    if score <= low:
-        return "low"
-    return "high" if score >= high else "mid"
 
 
 class Survey(models.Model):
@@ -74,7 +61,7 @@ class Survey(models.Model):
 
     @property
     def scale(self) -> range:
-        low, high = SCALES[self.survey_type]
+        low, high = scales.SCALES[self.survey_type]
         return range(low, high + 1)
 
     def question(self, language: str) -> str:
@@ -84,7 +71,7 @@ class Survey(models.Model):
         """Return the follow-up question for `score`'s band, falling back to the default."""
         suffix = "de" if language == "de" else "en"
         if score is not None:
-            band = score_band(self.survey_type, score)
+            band = scales.band(self.survey_type, score)
             if band in ("low", "high"):
                 text = getattr(self, f"follow_up_{band}_{suffix}")
                 if text:
@@ -130,8 +117,6 @@ class SurveyInvitation(models.Model):
         return f"{self.survey} → {self.contact}"
 
     def get_absolute_url(self):
-        from surveys.tokens import sign
-
         return reverse("surveys:answer", args=[sign(self.token)])
 
 
@@ -211,14 +196,12 @@ class SurveyResponse(models.Model):
 
     @property
     def band(self) -> str:
-        return score_band(self.survey_type, self.score)
+        return scales.band(self.survey_type, self.score)
 
     @property
     def needs_follow_up(self) -> bool:
-        """Detractors (NPS ≤ 6) and low CSAT (≤ 2) get a follow-up task."""
-        return (self.survey_type == SurveyType.NPS and self.score <= 6) or (
-            self.survey_type == SurveyType.CSAT and self.score <= 2
-        )
+        """Detractors and dissatisfied CSAT answers (the low band of NPS and CSAT) get a follow-up task."""
+        return self.survey_type in (SurveyType.NPS, SurveyType.CSAT) and self.band == "low"
 
 
 class OptOut(Contact):

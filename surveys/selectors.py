@@ -8,11 +8,13 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
 
-from accounts.models import Customer, Subscription
-from surveys.models import BANDS, SurveyInvitation, SurveyResponse, SurveyType
+from accounts.models import MONEY, Customer, Subscription
+from lib.subqueries import aggregate_of
+from surveys.models import SurveyInvitation, SurveyResponse, SurveyType
+from surveys.scales import BANDS
 
 SENTIMENT_CUTOFF = 0.05  # |sentiment| below this is "neutral"
 
@@ -76,14 +78,9 @@ def score_counts(responses) -> dict[int, int]:
 def mrr_at_response():
     """Return a subquery: the MRR the response's customer paid on the day of the response."""
     day = OuterRef("responded_on")  # annotated by the caller: TruncDate of a bare OuterRef has no type
-    rows = (
-        Subscription.objects.filter(customer=OuterRef("customer"), started_at__lte=day, is_trial=False, mrr__gt=0)
-        .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=day))
-        .values("customer")
-        .annotate(total=Sum("mrr"))
-        .values("total")
+    return aggregate_of(
+        Subscription.objects.paying_at(day), Sum("mrr"), outer="customer", output_field=DecimalField(**MONEY)
     )
-    return Subquery(rows, output_field=DecimalField(max_digits=18, decimal_places=6))
 
 
 def revenue_by_score(responses) -> list[tuple[int, object]]:

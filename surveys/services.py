@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Task, Ticket
+from surveys import emails
 from surveys.analysis import analyze
 from surveys.models import SkipReason, Survey, SurveyInvitation, SurveyResponse, SurveySkip
 from surveys.tokens import new_token
@@ -167,8 +168,6 @@ def invitation_email_send(*, invitation_id: int, reminder: bool = False, now: da
     A worker killed between claim and send leaves a lease that expires, after which
     `stalled_sends` finds the email again: none is lost.
     """
-    from surveys.emails import invitation_message
-
     now = now or timezone.now()
     field = "reminder_sent_at" if reminder else "sent_at"
     invitation = SurveyInvitation.objects.select_related("survey", "contact", "customer").filter(pk=invitation_id).first()
@@ -179,7 +178,7 @@ def invitation_email_send(*, invitation_id: int, reminder: bool = False, now: da
     if not claim(invitation_id=invitation_id, field=field, now=now):
         return False
     try:
-        invitation_message(invitation, reminder=reminder).send()
+        emails.invitation_message(invitation, reminder=reminder).send()
     except Exception:
         unclaim(invitation_id=invitation_id, field=field, now=now)
         raise

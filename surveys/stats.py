@@ -10,6 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from surveys import scales
+
 Z_95 = 1.959964
 
 
@@ -28,8 +30,8 @@ def nps_interval(counts: Mapping[int, int], z: float = Z_95) -> Interval | None:
     n = sum(counts.values())
     if n == 0:
         return None
-    p = sum(c for s, c in counts.items() if s >= 9) / n
-    d = sum(c for s, c in counts.items() if s <= 6) / n
+    p = sum(c for s, c in counts.items() if s >= scales.high_min(scales.NPS)) / n
+    d = sum(c for s, c in counts.items() if s <= scales.low_max(scales.NPS)) / n
     se = math.sqrt(max(0.0, p + d - (p - d) ** 2) / n)
     centre = p - d
     return Interval(max(-100.0, 100 * (centre - z * se)), min(100.0, 100 * (centre + z * se)))

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from accounts.models import ImportJob
+from importing.models import ImportJob
 from surveys.models import Survey
 from tests.factories import (
     ContactFactory,

@@ -3,8 +3,8 @@
 import datetime
 import textwrap
 
-from accounts.importing import import_file
 from accounts.models import Contact, Customer
+from importing.runner import import_file
 
 UTC = datetime.UTC
 

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from accounts.admin_paginators import EstimatedCountPaginator
 from accounts.models import UsageEvent
+from lib.admin_paginators import EstimatedCountPaginator
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

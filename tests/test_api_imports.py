@@ -3,8 +3,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Customer, ImportJob
-from accounts.tasks import import_run
+from accounts.models import Customer
+from importing.models import ImportJob
+from importing.tasks import import_run
 from tests.api_support import API, client_for, fresh_throttles, tmp_media  # noqa: F401
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_throttles", "tmp_media")]

@@ -76,7 +76,7 @@ def test_the_admin_upload_records_the_uploading_user(client, admin_user, setting
     settings.MEDIA_ROOT = tmp_path
     client.force_login(admin_user)
     upload = SimpleUploadedFile("crm.csv", b"external_id,name\nA,Alpha\n", "text/csv")
-    client.post(reverse("admin:accounts_importjob_add"), {"kind": "customers", "file": upload})
+    client.post(reverse("admin:importing_importjob_add"), {"kind": "customers", "file": upload})
     latest = Customer.objects.get().history.latest()
     assert (latest.history_user, latest.history_change_reason) == (admin_user, "import crm.csv")
 

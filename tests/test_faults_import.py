@@ -12,9 +12,9 @@ from unittest import mock
 import pytest
 from django.db import OperationalError, connection
 
-from accounts.importing import import_file
-from accounts.importing.events import UsageEvents
 from accounts.models import Contact, Customer, UsageEvent
+from importing.events import UsageEvents
+from importing.runner import import_file
 from tests.faults_support import ROOT, child_env, postgresql_url, wait_until
 
 ROWS = 60_000  # two batches of 50,000 on PostgreSQL: killed while writing the first

@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Customer, ImportJob, Note, Task
+from accounts.models import Customer, Note, Task
+from importing.models import ImportJob
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
@@ -210,7 +211,7 @@ def test_the_admin_upload_refuses_a_file_over_the_limit_with_a_message(client, a
     settings.CSPLATFORM_MAX_IMPORT_BYTES = 100
     client.force_login(admin_user)
     upload = SimpleUploadedFile("big.csv", b"external_id,name\n" + b"A,Alpha\n" * 20, "text/csv")
-    response = client.post(reverse("admin:accounts_importjob_add"), {"kind": "customers", "file": upload})
+    response = client.post(reverse("admin:importing_importjob_add"), {"kind": "customers", "file": upload})
     assert response.status_code == 200
     assert "The file is 177 bytes; an import takes at most 100 bytes." in response.content.decode().replace("\xa0", " ")
     assert not ImportJob.objects.exists() and not Customer.objects.exists()

@@ -5,9 +5,10 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from accounts.importing import import_file
-from accounts.importing.jobs import MAX_STORED_ERRORS, import_job_run
-from accounts.models import Customer, ImportJob
+from accounts.models import Customer
+from importing.jobs import MAX_STORED_ERRORS, import_job_run
+from importing.models import ImportJob
+from importing.runner import import_file
 
 pytestmark = pytest.mark.django_db
 
@@ -21,14 +22,14 @@ def media(settings, tmp_path):
 
 def upload(client, content, **fields):
     data = {"kind": "customers", "file": SimpleUploadedFile("crm.csv", content, "text/csv"), **fields}
-    return client.post(reverse("admin:accounts_importjob_add"), data)
+    return client.post(reverse("admin:importing_importjob_add"), data)
 
 
 def test_admin_upload_shows_every_error_on_the_job_page(client, admin_user):
     client.force_login(admin_user)
     response = upload(client, BAD)
     job = ImportJob.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("admin:accounts_importjob_change", args=[job.pk])
+    assert response.status_code == 302 and response["Location"] == reverse("admin:importing_importjob_change", args=[job.pk])
     assert (job.status, job.original_name, job.created_by, job.rows_failed) == ("failed", "crm.csv", admin_user, 1)
     assert job.errors == [{"line": 3, "column": "country", "message": '"XXX" is not a two-letter country code (e.g. DE, US)'}]
     page = client.get(response["Location"])
@@ -48,8 +49,8 @@ def test_admin_upload_with_skip_errors_imports_the_good_rows(client, admin_user)
 
 def test_the_upload_form_renders_and_needs_a_file(client, admin_user):
     client.force_login(admin_user)
-    assert "Import CSV" in client.get(reverse("admin:accounts_importjob_upload")).content.decode()
-    response = client.post(reverse("admin:accounts_importjob_add"), {"kind": "customers"})
+    assert "Import CSV" in client.get(reverse("admin:importing_importjob_upload")).content.decode()
+    response = client.post(reverse("admin:importing_importjob_add"), {"kind": "customers"})
     assert response.status_code == 200 and not ImportJob.objects.exists()
 
 

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from accounts.importing import import_file
 from accounts.models import Contact, Customer, Ticket, UsageEvent
+from importing.runner import import_file
 from tests.import_support import csv_file, customer, messages, run
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,7 @@ def test_one_bad_row_writes_nothing(tmp_path):
 
 
 def test_a_bad_row_in_a_late_batch_rolls_back_earlier_batches(tmp_path, monkeypatch):
-    from accounts.importing.events import UsageEvents
+    from importing.events import UsageEvents
 
     monkeypatch.setattr(UsageEvents, "batch_size", 3)
     customer("A")
@@ -87,7 +87,7 @@ def test_two_rows_with_the_same_key_name_the_first_line(tmp_path):
 
 
 def test_same_key_across_batches_is_found(tmp_path, monkeypatch):
-    from accounts.importing.kinds import Customers
+    from importing.kinds import Customers
 
     monkeypatch.setattr(Customers, "batch_size", 2)
     result = run("customers", tmp_path, "external_id,name\nA,1\nB,2\nC,3\nA,4\n")
@@ -166,7 +166,7 @@ def test_errors_carry_the_file_name(tmp_path):
 
 
 def test_progress_is_reported_every_batch(tmp_path, monkeypatch):
-    from accounts.importing.kinds import Customers
+    from importing.kinds import Customers
 
     monkeypatch.setattr(Customers, "batch_size", 2)
     seen = []

@@ -10,9 +10,9 @@ import datetime
 import pytest
 from django.db import connection
 
-from accounts.importing.events_pg import _instants_are_plain
-from accounts.importing.parsing import parse_datetime
 from accounts.models import Contact, UsageEvent
+from importing.events_pg import _instants_are_plain
+from importing.parsing import parse_datetime
 from tests.import_support import at, contact, customer, messages, run
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,7 @@ def test_dry_run_counts_new_and_stored_rows_and_writes_nothing(tmp_path):
 
 
 def test_duplicates_within_the_file_and_on_reimport_are_counted_once(tmp_path, monkeypatch):
-    from accounts.importing.events import UsageEvents
+    from importing.events import UsageEvents
 
     monkeypatch.setattr(UsageEvents, "batch_size", 2)  # the duplicate falls into the next batch
     customer("A")
@@ -135,8 +135,8 @@ def test_duplicates_within_the_file_and_on_reimport_are_counted_once(tmp_path, m
 
 
 def test_progress_is_called_after_every_batch(tmp_path, monkeypatch):
-    from accounts.importing import import_file
-    from accounts.importing.events import UsageEvents
+    from importing.events import UsageEvents
+    from importing.runner import import_file
     from tests.import_support import csv_file
 
     monkeypatch.setattr(UsageEvents, "batch_size", 2)
@@ -163,8 +163,8 @@ def test_nul_characters_are_refused_on_postgresql(tmp_path):
 
 @postgresql_only
 def test_postgresql_uses_the_staging_path():
-    from accounts.importing.base import Run
-    from accounts.importing.events import UsageEvents
+    from importing.base import Run
+    from importing.events import UsageEvents
 
     assert UsageEvents(Run("usage_events", "x.csv", False)).staged is not None
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from accounts.importing import import_file
 from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket, UsageEvent
+from importing.runner import import_file
 from surveys.models import SurveyResponse
 from tests.import_support import at
 

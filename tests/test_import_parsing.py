@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.importing.parsing import (
+from importing.parsing import (
     CellError,
     parse_bool,
     parse_country,

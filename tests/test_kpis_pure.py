@@ -117,3 +117,45 @@ def test_round_value_is_half_even():
 def test_health_score_rescales_weights():
     score = kpis.health_score({"a": (Decimal(100), Decimal(25)), "b": (None, Decimal(75))})
     assert score == 100
+
+
+@pytest.mark.parametrize(
+    ("component", "args", "expected"),
+    [
+        # 30 user-days over 5 users = 6 days each, half the target of 12: 50
+        (kpis.health_frequency, (30, 5, Decimal(12)), Decimal(50)),
+        (kpis.health_frequency, (100, 5, Decimal(12)), Decimal(100)),  # 20 days > 12: capped
+        (kpis.health_frequency, (0, 0, Decimal(12)), None),
+        (kpis.health_breadth, (3, 4), Decimal(75)),
+        (kpis.health_breadth, (0, 0), None),
+        (kpis.health_depth, (1, 4), Decimal(25)),
+        (kpis.health_sentiment, ([9, 6, 10],), Decimal("250") / 3),  # 10 × 25 / 3
+        (kpis.health_sentiment, ([],), None),
+        (kpis.health_support, (3, 4), Decimal(75)),
+        (kpis.health_growth, (Decimal(110), Decimal(100)), Decimal(55)),  # +10 %
+        (kpis.health_growth, (Decimal(300), Decimal(100)), Decimal(100)),  # +200 % clamps to +100 %
+        (kpis.health_growth, (Decimal(0), Decimal(100)), Decimal(0)),  # lost it all
+        (kpis.health_growth, (Decimal(50), Decimal(0)), None),  # nothing to compare with
+        (kpis.health_csm_rating, (4,), Decimal(75)),
+        (kpis.health_csm_rating, (None,), None),
+    ],
+)
+def test_health_components_score_0_to_100_or_none_without_data(component, args, expected):
+    assert component(*args) == expected
+
+
+@pytest.mark.parametrize("survey_type", ["nps", "csat", "ces"])
+def test_kpis_count_each_answer_in_the_band_the_survey_pages_show(survey_type):
+    from surveys import scales
+
+    low, high = scales.SCALES[survey_type]
+    for score in range(low, high + 1):
+        band = scales.band(survey_type, score)
+        if survey_type == "nps":
+            extra = kpis.nps({score: 1}).extra
+            assert (extra["promoters"], extra["passives"], extra["detractors"]) == (
+                band == "high", band == "mid", band == "low"
+            )
+        else:
+            share = (kpis.csat if survey_type == "csat" else kpis.ces)({score: 1}).value
+            assert share == (1 if band == "high" else 0)

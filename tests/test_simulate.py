@@ -8,11 +8,10 @@ from collections import Counter, defaultdict
 import pytest
 from django.core.management import call_command
 
-from accounts.importing import KINDS as IMPORT_KINDS
 from accounts.models import Customer, Subscription, Ticket, UsageEvent
-from accounts.simulation import COLUMNS, KINDS, Simulation, SimulationConfig, write_kind
-from accounts.simulation import catalog, texts
-from accounts.simulation.usage import customer_events
+from importing.runner import KINDS as IMPORT_KINDS
+from simulation import COLUMNS, KINDS, Simulation, SimulationConfig, catalog, texts, write_kind
+from simulation.usage import customer_events
 from surveys.models import SurveyResponse
 
 END = datetime.date(2025, 7, 1)

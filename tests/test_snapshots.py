@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from accounts.models import Customer, Subscription
+from importing.services import import_and_announce
 from metrics import snapshots, tasks
 from metrics.models import KpiSnapshot, StaleRange
 from metrics.periods import Period
@@ -73,12 +74,10 @@ def test_late_data_recomputes_the_periods_it_touched(example):
 
 
 def test_import_marks_touched_days_stale(db, tmp_path):
-    from metrics.services import import_and_refresh
-
     Customer.objects.create(external_id="A", name="A")
     path = tmp_path / "subs.csv"
     path.write_text("customer_external_id,plan,started_at,mrr\nA,pro,2024-02-10,100\n")
-    import_and_refresh("subscriptions", str(path))
+    import_and_announce("subscriptions", str(path))
     assert StaleRange.objects.filter(start__lte=D(2024, 2, 10), end__gt=D(2024, 2, 10)).exists()
 
 
@@ -119,9 +118,7 @@ def test_recompute_is_admin_only(example, client, admin_user, manager):
 
 
 def test_cost_import_marks_its_months_stale(db, tmp_path):
-    from metrics.services import import_and_refresh
-
     path = tmp_path / "costs.csv"
     path.write_text("month,category,amount\n2024-02,sales,600\n")
-    import_and_refresh("costs", str(path))
+    import_and_announce("costs", str(path))
     assert StaleRange.objects.filter(start__lte=D(2024, 2, 1), end__gt=D(2024, 2, 1)).exists()

@@ -12,7 +12,9 @@ from django.urls import reverse
 from accounts.models import Customer
 from tests.kpi_example import build_worked_example
 from web import charts
-from web.templatetags.web_tags import format_kpi, kpi_change, money, percent
+from web.formatting import money, percent
+from web.kpi_display import format_kpi
+from web.templatetags.kpi_tags import kpi_change
 
 pytestmark = pytest.mark.django_db
 HX = {"HTTP_HX_REQUEST": "true"}

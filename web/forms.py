@@ -7,8 +7,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Note, Task
+from metrics import kpis
 from metrics.periods import Period, add_months
 from web import selectors
+from web.kpi_display import BAND_LABELS
 
 SORT_CHOICES = [
     ("name", _("Name (A–Z)")),
@@ -27,10 +29,8 @@ SORT_VALUES = {value for value, _label in SORT_CHOICES} | {
 }  # fmt: skip
 BAND_CHOICES = [
     ("", _("Any health")),
-    ("at_risk", _("At risk")),
-    ("neutral", _("Neutral")),
-    ("healthy", _("Healthy")),
-    ("none", _("No data")),
+    *((band, BAND_LABELS[band]) for band in reversed(kpis.HEALTH_BANDS)),  # at risk first
+    ("none", BAND_LABELS[None]),
 ]
 STATUS_CHOICES = [
     ("", _("Current customers")),

@@ -16,8 +16,10 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import Customer, Note, Subscription, Task, Ticket
+from accounts.models import Customer, Subscription, Task, Ticket
 from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
+from lib.subqueries import aggregate_of
+from metrics import kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import scores_on
 from metrics.models import HealthScore, UserDayActivity
@@ -27,7 +29,6 @@ from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
-BANDS = ("healthy", "neutral", "at_risk")
 
 
 def today() -> datetime.date:
@@ -135,38 +136,20 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
         .order_by("ended_at")
         .values("ended_at")[:1]
     )
-    last_activity = (
-        UserDayActivity.objects.filter(customer=OuterRef("pk"), day__lt=at + datetime.timedelta(days=1))
-        .order_by()
-        .values("customer")
-        .annotate(last=Max("day"))
-        .values("last")
-    )
-    open_tickets = (
-        Ticket.objects.filter(customer=OuterRef("pk"), resolved_at__isnull=True)
-        .order_by()
-        .values("customer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    last_activity = aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day"))
+    open_tickets = aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField())
     latest_nps = (
         SurveyResponse.objects.filter(customer=OuterRef("pk"), survey_type="nps")
         .order_by("-responded_at", "-pk")
         .values("score")[:1]
     )
-    open_tasks = (
-        Task.objects.filter(customer=OuterRef("pk"), completed_at__isnull=True)
-        .order_by()
-        .values("customer")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
+    open_tasks = aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField())
     customers = customers.annotate(
         renewal_on=Subquery(renewal),
-        last_activity_on=Subquery(last_activity),
-        open_tickets=Coalesce(Subquery(open_tickets, output_field=IntegerField()), 0),
+        last_activity_on=last_activity,
+        open_tickets=Coalesce(open_tickets, 0),
         latest_nps=Subquery(latest_nps),
-        open_tasks=Coalesce(Subquery(open_tasks, output_field=IntegerField()), 0),
+        open_tasks=Coalesce(open_tasks, 0),
     )
     if filters.status != "all":
         # Former customers: they had subscriptions and none is active now (churned, not reactivated).
@@ -227,7 +210,7 @@ def portfolio_segments(user) -> list[str]:
 
 
 def band_counts(rows) -> dict[str, int]:
-    counts = {band: 0 for band in BANDS}
+    counts = {band: 0 for band in kpis.HEALTH_BANDS}
     for row in rows:
         if row.band in counts:
             counts[row.band] += 1
@@ -430,10 +413,6 @@ def tasks_for_user(user, show: str = "open"):
     elif show == "done":
         tasks = tasks.filter(completed_at__isnull=False).order_by("-completed_at")
     return tasks
-
-
-def note_list(customer):
-    return Note.objects.filter(customer=customer).select_related("author")
 
 
 # --- Reports ----------------------------------------------------------------------------

@@ -27,17 +27,11 @@ from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
 from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm, as_of_for
-from web.templatetags.web_tags import KPI_LABELS, format_kpi
+from web.kpi_display import KPI_LABELS, format_kpi
+from web.pages import customer_or_404, template_for
 
 PAGE_SIZE = 25
 HIDDEN_COLUMNS = {"id", "customer_id", "contact_id"}
-
-
-def _partial(request, page: str, fragment: str) -> str:
-    """The fragment for HTMX requests (but not history restores), the whole page otherwise."""
-    if request.htmx and not request.htmx.history_restore_request:
-        return f"{page}#{fragment}"
-    return page
 
 
 def _safe_next(request, fallback: str) -> str:
@@ -78,7 +72,7 @@ def portfolio(request):
         "mrr_total": sum((r.mrr for r in rows), Decimal(0)),
         "is_manager": sees_all_customers(request.user),
     }
-    return render(request, _partial(request, "web/portfolio.html", "portfolio-table"), context)
+    return render(request, template_for(request, "web/portfolio.html", "portfolio-table"), context)
 
 
 @login_required
@@ -107,15 +101,8 @@ def portfolio_export(request):
 # --- Account 360 ------------------------------------------------------------------------
 
 
-def _customer(request, pk) -> Customer:
-    try:
-        return selectors.customer_for_user(request.user, pk)
-    except Customer.DoesNotExist:
-        raise Http404(_("No such customer.")) from None
-
-
 def _changeable_customer(request, pk) -> Customer:
-    customer = _customer(request, pk)
+    customer = customer_or_404(request, pk)
     if not selectors.can_change_customer(request.user, customer):
         raise Http404(_("No such customer."))
     return customer
@@ -144,14 +131,14 @@ def _account_context(request, customer, as_of=None, **forms):
 @login_required
 @require_GET
 def account(request, pk):
-    customer = _customer(request, pk)
+    customer = customer_or_404(request, pk)
     return render(request, "web/account.html", _account_context(request, customer))
 
 
 @login_required
 @require_GET
 def account_timeline(request, pk):
-    customer = _customer(request, pk)
+    customer = customer_or_404(request, pk)
     as_of = as_of_for(request)
     if not request.htmx:
         return redirect(reverse("web:account", args=[pk]) + as_of.query)
@@ -160,28 +147,39 @@ def account_timeline(request, pk):
     return render(request, "web/account.html#timeline", context)
 
 
+def _account_form_post(request, pk, form_class, form_key, user_field, saved_message, partial):
+    """Add a note or task to an account: save the form with its customer and the user in `user_field`,
+    then answer with the section (`partial`, HTMX) or the page (a redirect, or the page with the form's errors)."""
+    customer = _changeable_customer(request, pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        obj = form.save(commit=False)
+        obj.customer = customer
+        setattr(obj, user_field, request.user)
+        obj.save()
+        if not request.htmx:
+            messages.success(request, saved_message)
+            return redirect("web:account", pk=pk)
+        form = None
+    if request.htmx:
+        return partial(request, customer, form)
+    return render(request, "web/account.html", _account_context(request, customer, **{form_key: form}), status=400)
+
+
+def _activity_partial(request, customer, form=None):
+    context = {
+        "customer": customer,
+        "note_form": form or NoteForm(),
+        "can_change": True,
+        "timeline": selectors.account_timeline(customer),
+    }
+    return render(request, "web/account.html#activity", context)
+
+
 @login_required
 @require_POST
 def note_create(request, pk):
-    customer = _changeable_customer(request, pk)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        note = form.save(commit=False)
-        note.customer, note.author = customer, request.user
-        note.save()
-        if not request.htmx:
-            messages.success(request, _("Note added."))
-            return redirect("web:account", pk=pk)
-        form = NoteForm()
-    if request.htmx:
-        context = {
-            "customer": customer,
-            "note_form": form,
-            "can_change": True,
-            "timeline": selectors.account_timeline(customer),
-        }
-        return render(request, "web/account.html#activity", context)
-    return render(request, "web/account.html", _account_context(request, customer, note_form=form), status=400)
+    return _account_form_post(request, pk, NoteForm, "note_form", "author", _("Note added."), _activity_partial)
 
 
 def _tasks_partial(request, customer, form=None):
@@ -199,19 +197,7 @@ def _tasks_partial(request, customer, form=None):
 @login_required
 @require_POST
 def task_create(request, pk):
-    customer = _changeable_customer(request, pk)
-    form = TaskForm(request.POST)
-    if form.is_valid():
-        task = form.save(commit=False)
-        task.customer, task.assignee = customer, request.user
-        task.save()
-        if not request.htmx:
-            messages.success(request, _("Task added."))
-            return redirect("web:account", pk=pk)
-        return _tasks_partial(request, customer)
-    if request.htmx:
-        return _tasks_partial(request, customer, form)
-    return render(request, "web/account.html", _account_context(request, customer, task_form=form), status=400)
+    return _account_form_post(request, pk, TaskForm, "task_form", "assignee", _("Task added."), _tasks_partial)
 
 
 @login_required
@@ -245,7 +231,7 @@ def tasks(request):
         show = "open"
     context = {"tasks": list(selectors.tasks_for_user(request.user, show)[:200]), "show": show,
                "today": selectors.today()}  # fmt: skip
-    return render(request, _partial(request, "web/tasks.html", "task-list"), context)
+    return render(request, template_for(request, "web/tasks.html", "task-list"), context)
 
 
 # --- Reports ----------------------------------------------------------------------------
@@ -274,7 +260,7 @@ def reports(request):
         report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
         context.update(report_context(report))
     status = 200 if form.is_valid() else 400
-    return render(request, _partial(request, "web/reports.html", "report-body"), context, status=status)
+    return render(request, template_for(request, "web/reports.html", "report-body"), context, status=status)
 
 
 def report_context(report) -> dict:
@@ -318,7 +304,7 @@ def report_rows(request, key):
         "hidden": hidden,
         "as_of": as_of,
     }
-    return render(request, _partial(request, "web/report_rows.html", "rows-table"), context)
+    return render(request, template_for(request, "web/report_rows.html", "rows-table"), context)
 
 
 @login_required
@@ -349,7 +335,7 @@ def report_export(request):
 def profile(request):
     token = Token.objects.filter(user=request.user).first()
     context = {"token": token, "role": role_of(request.user)}
-    return render(request, _partial(request, "web/profile.html", "api-token"), context)
+    return render(request, template_for(request, "web/profile.html", "api-token"), context)
 
 
 @login_required

@@ -7,7 +7,7 @@ MIN_CONFIDENCE = 0.6
 
 @functools.cache
 def _detector():
-    from lingua import Language, LanguageDetectorBuilder
+    from lingua import Language, LanguageDetectorBuilder  # heavy: loaded on first use, not when Django starts
 
     return LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.GERMAN).build()
 

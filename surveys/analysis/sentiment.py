@@ -19,7 +19,7 @@ ALPHA = 0.25
 
 @functools.cache
 def _vader():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer  # heavy: loaded on first use
 
     return SentimentIntensityAnalyzer()
 

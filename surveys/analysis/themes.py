@@ -39,7 +39,7 @@ def theme_of_word(word: str) -> str | None:
 
 def extract_keywords(text: str, language: str) -> list[str]:
     """Return up to five key phrases of `text`, most relevant first."""
-    import yake
+    import yake  # heavy: loaded on first use, not when Django starts
 
     extractor = yake.KeywordExtractor(lan=language, n=2, top=MAX_KEYWORDS, dedupLim=0.7)
     return [phrase for phrase, _score in extractor.extract_keywords(text)]

@@ -15,7 +15,6 @@ from django_ratelimit.decorators import ratelimit
 
 from surveys import services
 from surveys.forms import AnswerForm
-from surveys.services import Outcome
 from surveys.tokens import unsign
 
 CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"

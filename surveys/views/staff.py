@@ -13,10 +13,10 @@ from django.views.decorators.http import require_POST
 from metrics import kpis
 from surveys import selectors, services, stats
 from surveys.forms import ResultFiltersForm, ThemesForm
-from surveys.models import SCALES, SurveyType
+from surveys.models import SurveyType
+from surveys.scales import SCALES, high_min
 
 SCORE_KPI = {SurveyType.NPS: kpis.nps, SurveyType.CSAT: kpis.csat, SurveyType.CES: kpis.ces}
-GOOD_MIN = {SurveyType.CSAT: kpis.CSAT_SATISFIED_MIN, SurveyType.CES: kpis.CES_EASY_MIN}
 
 
 def _filters(form) -> selectors.ResultFilters:
@@ -42,7 +42,7 @@ def score_summary(survey_type: str, counts: dict[int, int]) -> dict:
         interval = stats.nps_interval(counts)
         value = None if kpi.value is None else float(kpi.value)
     else:
-        interval = stats.share_interval(counts, GOOD_MIN[survey_type])
+        interval = stats.share_interval(counts, high_min(survey_type))
         value = None if kpi.value is None else float(kpi.value) * 100
         interval = interval and stats.Interval(interval.low * 100, interval.high * 100)
     return {

@@ -1,0 +1,260 @@
+"""Usage events on PostgreSQL: vet a batch column by column, COPY it to a staging table, write in SQL.
+
+Per batch (tens of thousands of rows) Python does no per-row work beyond stripping the
+cells and writing them as COPY text:
+
+1. `vet` checks whole columns at C speed (set of customer ids, min/max lengths, one
+   `fromisoformat` map, the set of datetime shapes). Only a batch that fails goes row by
+   row, and only its failing rows go to `EventRowChecker`, which words their errors
+   exactly as on SQLite. A row that is fine after all (an ISO form PostgreSQL would not
+   read the same way, e.g. `20240201T0930`) gets its instant rewritten in plain form.
+2. The vetted rows (line number, customer id, user, event type, instant, session) are
+   COPYed into a temporary table; its `occurred_at` is timestamptz, so the text is read
+   by COPY itself, in UTC.
+3. Users unknown so far become contacts with one INSERT … SELECT DISTINCT.
+4. One INSERT … SELECT … ON CONFLICT DO NOTHING writes the events; the unique constraint
+   usage_event_unique de-duplicates against stored rows and within the file.
+
+The runner's transaction still wraps everything, so all-or-nothing, --skip-errors and
+--dry-run behave as for any other kind. Line numbers come from the runner's csv.reader
+(quoted cells spanning lines, blank lines and width errors are handled there, once).
+"""
+
+import datetime
+import operator
+import re
+
+from django.db import connection
+
+from accounts.models import Contact, UsageEvent
+from importing.events import CELLS, COLUMNS
+
+STAGE = "csp_usage_stage"
+STAGE_COLUMNS = ("line", "customer_id", "user_id", "event_type", "occurred_at", "session_id")
+NUL_MESSAGE = "contains a NUL character (a zero byte), which cannot be stored; is this really a text file?"
+
+# Datetime shapes (digits written as 0) that PostgreSQL reads exactly as Python's
+# fromisoformat does once fromisoformat has accepted the value. Other ISO forms
+# (basic format, week dates, a comma, 7+ decimals, odd separators) are left to Python.
+_SHAPE = re.compile(rb"0000-00-00(?:[T ]00:00(?::00(?:\.0{1,6})?)?(?:Z|[+-]00(?::?00)?)?)?")
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0000000000")
+_LARGEST_OFFSET = datetime.timedelta(hours=15, minutes=59)  # PostgreSQL refuses larger ones
+_fromisoformat = datetime.datetime.fromisoformat
+
+
+def _q(name):
+    return connection.ops.quote_name(name)
+
+
+_CONTACT = _q(Contact._meta.db_table)
+_EVENT = _q(UsageEvent._meta.db_table)
+
+# NOT EXISTS skips rows already stored with an index-only probe: a re-import runs about
+# twice as fast as with ON CONFLICT alone, which also draws an id for every duplicate.
+# ON CONFLICT still settles duplicates within the batch and a concurrent import's rows.
+_INSERT = f"""
+INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
+SELECT s.customer_id, k.id, s.event_type, s.occurred_at, s.session_id
+FROM {STAGE} s JOIN {_CONTACT} k ON k.customer_id = s.customer_id AND k.external_id = s.user_id
+WHERE NOT EXISTS (
+    SELECT 1 FROM {_EVENT} e
+    WHERE e.contact_id = k.id AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type
+)
+ON CONFLICT (contact_id, occurred_at, event_type) DO NOTHING
+"""
+
+_TOUCHED = f"SELECT min(occurred_at), max(occurred_at), array_agg(DISTINCT customer_id) FROM {STAGE}"
+
+
+def _new_contacts_sql():
+    """INSERT … SELECT of the stage's users that are not contacts yet, with the model's defaults."""
+    fields = [
+        f for f in Contact._meta.concrete_fields
+        if not f.primary_key and f.name not in ("customer", "external_id") and not f.has_db_default()
+    ]  # fmt: skip
+    columns = ", ".join(["customer_id", "external_id", *(_q(f.column) for f in fields)])
+    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    placeholders = "".join(", %s" for _ in fields)
+    # NOT EXISTS: sequence numbers only for new users; ON CONFLICT: a concurrent import
+    # may create the same user first.
+    sql = f"""
+        INSERT INTO {_CONTACT} ({columns})
+        SELECT n.customer_id, n.user_id{placeholders} FROM (SELECT DISTINCT customer_id, user_id FROM {STAGE}) n
+        WHERE NOT EXISTS (SELECT 1 FROM {_CONTACT} k WHERE k.customer_id = n.customer_id AND k.external_id = n.user_id)
+        ON CONFLICT (customer_id, external_id) DO NOTHING
+    """
+    return sql, defaults
+
+
+class Columns:
+    """A batch as columns of stripped cells, the customer column already turned into ids."""
+
+    def __init__(self, lines, customers, users, event_types, instants, sessions):
+        self.lines, self.customers, self.users = lines, customers, users
+        self.event_types, self.instants, self.sessions = event_types, instants, sessions
+
+    @classmethod
+    def of(cls, batch, index):
+        def column(name):
+            i = index.get(name)
+            return [cells[i].strip() for _, cells in batch] if i is not None else [""] * len(batch)
+
+        return cls(
+            [line for line, _ in batch],
+            column("customer_external_id"),
+            column("user_external_id"),
+            column("event_type"),
+            column("occurred_at"),
+            column("session_id"),
+        )
+
+    def row(self, i):
+        """The i-th row's cells in `events.CELLS` order."""
+        return (self.customers[i], self.users[i], self.event_types[i], self.instants[i], self.sessions[i])
+
+    def keep(self, positions):
+        for name in ("lines", "customers", "users", "event_types", "instants", "sessions"):
+            values = getattr(self, name)
+            setattr(self, name, [values[i] for i in positions])
+
+
+class StagedEvents:
+    """The PostgreSQL `handle` of a `UsageEvents` import (see the module docstring)."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.result = kind.result
+        self.user_length = kind.checker.user_length
+        self.text_length = kind.checker.text_length
+
+    def handle(self, batch, write):
+        columns = Columns.of(batch, self.kind.run.index)
+        self.kind.customers.load(set(columns.customers))
+        if not self.batch_is_clean(columns):
+            self.vet_rows(columns)
+        if not columns.lines:
+            return
+        columns.customers = list(map(self.kind.customers.ids.__getitem__, columns.customers))
+        with connection.cursor() as cursor:
+            self.stage(cursor, copy_text(columns))
+            cursor.execute(_TOUCHED)
+            self.touch(*cursor.fetchone())
+            if write:
+                self.write(cursor, len(columns.lines))
+
+    def batch_is_clean(self, c: Columns) -> bool:
+        """Whether every row passes, checked a column at a time (no Python loop over rows)."""
+        known = self.kind.customers.ids
+        if not known.keys() >= set(c.customers) or "" in known:
+            return False
+        for values, limit in ((c.users, self.user_length), (c.event_types, self.text_length)):
+            if min(map(len, values)) == 0 or max(map(len, values)) > limit:
+                return False
+        if max(map(len, c.sessions)) > self.text_length:
+            return False
+        if any("\x00" in "".join(values) for values in (c.users, c.event_types, c.sessions)):
+            return False
+        return _instants_are_plain(c.instants)
+
+    def vet_rows(self, c: Columns):
+        """Check row by row; report and drop the bad rows, rewrite instants Python alone reads."""
+        known = self.kind.customers.ids
+        kept = []
+        for i, line in enumerate(c.lines):
+            cells = c.row(i)
+            customer, user, event_type, instant, session = cells
+            if any("\x00" in cell for cell in cells):
+                self.report_nul(line, cells)
+                continue
+            fine = (
+                customer in known and customer != ""
+                and 0 < len(user) <= self.user_length and 0 < len(event_type) <= self.text_length
+                and len(session) <= self.text_length and _instants_are_plain([instant])
+            )  # fmt: skip
+            if not fine:
+                occurred_at = self.kind.report(line, cells)
+                if occurred_at is None:
+                    continue
+                c.instants[i] = occurred_at.isoformat()
+            kept.append(i)
+        c.keep(kept)
+
+    def report_nul(self, line, cells):
+        """PostgreSQL text cannot hold a NUL character: refuse the row rather than alter it."""
+        self.result.skipped += 1
+        for column, cell in zip(CELLS, cells, strict=True):
+            if "\x00" in cell:
+                self.kind.run.error(line, column, NUL_MESSAGE)
+
+    def stage(self, cursor, text):
+        """Replace the stage's content by `text`, a batch as `copy_text` writes it."""
+        # Temp tables live as long as the session; ON COMMIT DROP removes this one with the
+        # import's transaction. Created per batch (IF NOT EXISTS): a rolled-back dry run drops it.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (line bigint, customer_id bigint, user_id text, "
+            "event_type text, occurred_at timestamptz, session_id text) ON COMMIT DROP"
+        )
+        cursor.execute(f"TRUNCATE {STAGE}")
+        # Instants without an offset are UTC (Django's sessions are UTC with USE_TZ; this makes sure).
+        cursor.execute("SET LOCAL TIME ZONE 'UTC'")
+        with cursor.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+            copy.write(text)
+
+    def write(self, cursor, rows):
+        """Create the new users, insert the events; count new and already stored rows."""
+        sql, defaults = _new_contacts_sql()
+        cursor.execute(sql, defaults)
+        cursor.execute(_INSERT)
+        # Every staged row has its contact now, so the rest were already stored.
+        self.result.created += cursor.rowcount
+        self.result.updated += rows - cursor.rowcount
+
+    def touch(self, first, last, customer_ids):
+        if customer_ids:
+            self.result.touch(None, first, last)
+            self.result.touched_customer_ids.update(customer_ids)
+
+
+def _instants_are_plain(instants) -> bool:
+    """Whether all `instants` are valid and in a shape PostgreSQL reads exactly like Python."""
+    try:
+        values = list(map(_fromisoformat, instants))
+    except ValueError:
+        return False
+    # Years 1 and 9999 may leave datetime's range once shifted to UTC: Python decides those.
+    if min(instants) < "0002" or max(instants) >= "9999":
+        return False
+    joined = "\n".join(instants).encode().translate(_DIGITS_AS_ZERO)
+    first = joined.split(b"\n", 1)[0]
+    shapes = {first} if joined == b"\n".join([first] * len(instants)) else set(joined.split(b"\n"))
+    if not all(_SHAPE.fullmatch(shape) for shape in shapes):
+        return False
+    if any(b"+" in shape or b"-" in shape[10:] for shape in shapes):
+        offsets = set(map(operator.methodcaller("utcoffset"), values)) - {None}
+        return max(map(abs, offsets), default=datetime.timedelta()) <= _LARGEST_OFFSET
+    return True
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text(c: Columns) -> str:
+    """Return the vetted batch as COPY text rows (line, customer id, user, event type, instant, session).
+
+    The rows are joined without escaping first (fast) and checked as a whole: only a batch
+    with a backslash, a tab or a line break inside a cell is built again escaped.
+    """
+    rows = (c.lines, c.customers, c.users, c.event_types, c.instants, c.sessions)
+    text = "".join(map("{}\t{}\t{}\t{}\t{}\t{}\n".format, *rows))
+    n = len(c.lines)
+    if "\\" not in text and "\r" not in text and text.count("\t") == 5 * n and text.count("\n") == n:
+        return text
+    return "".join(
+        f"{line}\t{customer}\t{_escaped(user)}\t{_escaped(event_type)}\t{instant}\t{_escaped(session)}\n"
+        for line, customer, user, event_type, instant, session in zip(*rows, strict=True)
+    )
+
+
+def _escaped(value: str) -> str:
+    return value.translate(_COPY_ESCAPES)
+

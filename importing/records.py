@@ -1,0 +1,102 @@
+"""Single records judged by the import's own rules: the entry point of the REST API's writes.
+
+`record_parse(kind, cells)` runs a record kind's `parse` on one row given as
+`{column: text}`, so a JSON write and a CSV line are checked by the same code and their
+problems worded the same way. `events_record(rows)` sends a batch of usage events through
+the importer's usage-event kind, all or nothing. Writes are announced like an import's
+(`importing.signals.import_finished`): `record_written` after a save or delete,
+`events_record` by itself.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from importing.base import ImportResult, RecordKind, Row, Run
+from importing.events import UsageEvents
+from importing.parsing import CellError, parse_datetime
+from importing.runner import KINDS
+from importing.signals import announce
+
+SOURCE_NAME = "api"
+
+
+@dataclass
+class ParsedRecord:
+    """The model field values of a record, its problems as (column, message), and who already holds its key."""
+
+    values: dict
+    errors: list[tuple[str, str]]
+    existing_pk: int | None
+    key_column: str
+
+
+def _run(kind: str, columns) -> Run:
+    run = Run(kind, SOURCE_NAME, dry_run=False)
+    run.index = {column: i for i, column in enumerate(columns)}
+    run.width = len(columns)
+    return run
+
+
+def record_parse(kind: str, cells: dict[str, str]) -> ParsedRecord:
+    """Check one record of `kind` (not usage events) given as CSV cells; a missing column is a blank cell."""
+    kind_class = KINDS[kind]
+    if not issubclass(kind_class, RecordKind):
+        raise ValueError(f"{kind} records are not checked one at a time")
+    # Required columns are always there, as the runner's header check guarantees for a file.
+    cells = {**dict.fromkeys(kind_class.required, ""), **cells}
+    columns = [column for column in kind_class.columns() if column in cells]
+    run = _run(kind, columns)
+    handler = kind_class(run)
+    row = Row(1, [cells[column] for column in columns], run.index)
+    handler.prepare([row])
+    values = handler.parse(row)
+    existing = None
+    if not row.errors:
+        key = handler.key(values)
+        existing = handler.find_existing({key: values}).get(key)
+    return ParsedRecord(values, row.errors, existing, handler.key_column)
+
+
+def record_touched(kind: str, *objs) -> ImportResult:
+    """Return an import result saying which customers and instants the written (or deleted) `objs` affect."""
+    handler = KINDS[kind](_run(kind, ()))
+    for obj in objs:
+        handler.touch(obj)
+    return handler.result
+
+
+def record_written(kind: str, *objs) -> None:
+    """Announce the records of `kind` saved or deleted outside an import (their customers and instants, as an import's)."""
+    announce(record_touched(kind, *objs))
+
+
+def events_record(rows: list[dict[str, str]]) -> ImportResult:
+    """Store usage events given as CSV cells, all or none; errors name the row's index as its `line`.
+
+    Events already stored count as `updated` (they are left as they are), as in the import.
+    """
+    columns = UsageEvents.columns()
+    run = _run(UsageEvents.name, columns)
+    handler = UsageEvents(run)
+    batch = []
+    for i, row in enumerate(rows):
+        try:
+            # The fast path of UsageEvents trusts fromisoformat; instants outside datetime's
+            # range after the UTC shift (0001-01-01T00:00+01:00) must be refused here.
+            if row.get("occurred_at", "").strip():
+                parse_datetime(row["occurred_at"].strip())
+        except CellError as exc:
+            run.error(i, "occurred_at", exc.message)
+            run.result.skipped += 1
+            continue
+        batch.append((i, [row.get(column, "") for column in columns]))
+    with transaction.atomic():
+        handler.handle(batch, write=True)
+        run.result.committed = not run.result.errors
+        if not run.result.committed:
+            transaction.set_rollback(True)
+            run.result.created = run.result.updated = 0
+    if run.result.committed:
+        announce(run.result)
+    return run.result

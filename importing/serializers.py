@@ -1,0 +1,38 @@
+"""JSON shapes of import jobs and of the upload that starts one."""
+
+from rest_framework import serializers
+
+from importing.models import ImportJob
+from importing.runner import KINDS
+from importing.uploads import validate_import_size
+
+
+class ImportJobSerializer(serializers.ModelSerializer):
+    created = serializers.IntegerField(source="rows_created", read_only=True)
+    updated = serializers.IntegerField(source="rows_updated", read_only=True)
+    errors = serializers.ListField(
+        child=serializers.DictField(), read_only=True, help_text='[{"line", "column", "message"}]'
+    )
+
+    class Meta:
+        model = ImportJob
+        fields = (
+            "id", "kind", "status", "original_name", "skip_errors", "dry_run", "rows_total", "rows_done",
+            "rows_failed", "created", "updated", "errors", "created_at", "finished_at",
+        )  # fmt: skip
+        read_only_fields = fields
+
+
+class ImportUploadSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=())  # every registered kind, filled in per instance
+    file = serializers.FileField(
+        help_text="A CSV file as spec/import.md describes, at most CSPLATFORM_MAX_IMPORT_BYTES.",
+        validators=[validate_import_size],
+    )
+    skip_errors = serializers.BooleanField(default=False)
+    dry_run = serializers.BooleanField(default=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Per instance: apps above importing register their kinds once every app is loaded.
+        self.fields["kind"].choices = list(KINDS)
