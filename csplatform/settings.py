@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "accounts",
     "surveys",
     "metrics",
+    "churn",
     "web",
     "alerts",
 ]
