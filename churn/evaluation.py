@@ -91,8 +91,9 @@ def effective_rows(labels, groups) -> float:
     """Return how many independent rows a group of rows is worth, given that one customer's rows go together.
 
     The design effect of cluster sampling: the binomial variance of the observed rate over
-    its cluster-robust variance (customers as clusters), at most the number of rows. When
-    every row has the same outcome that variance is 0; each customer then counts once.
+    its cluster-robust variance (customers as clusters), at most the number of rows. Rows of
+    different customers count fully; a customer whose rows all agree counts about once.
+    When every row has the same outcome that variance is 0; each customer then counts once.
     """
     n = len(labels)
     rate = sum(bool(v) for v in labels) / n
@@ -101,7 +102,7 @@ def effective_rows(labels, groups) -> float:
         churned, rows = clusters.get(group, (0, 0))
         clusters[group] = (churned + bool(label), rows + 1)
     g = len(clusters)
-    variance = g / (g - 1) * sum((c - rate * m) ** 2 for c, m in clusters.values()) / n**2 if g > 1 else 0.0
+    variance = sum((c - rate * m) ** 2 for c, m in clusters.values()) / n**2
     if variance <= 0 or rate in (0.0, 1.0):
         return float(g)
     return min(float(n), rate * (1 - rate) / variance)

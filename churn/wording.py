@@ -89,7 +89,8 @@ def format_value(feature: str, value, *, typical: bool = False) -> str:
         return _("%(score)s of %(scale)s") % {"score": _number(value, 0 if value == int(value) else 1), "scale": SCALES[unit]}
     if unit == "sentiment":
         return _number(value, 2)
-    return _number(value, 0 if abs(value) >= 10 or unit in ("count", "days_since") else 1)
+    whole = abs(value) >= 10 or (unit in ("count", "days_since") and not typical) or round(value, 1) == round(value)
+    return _number(value, 0 if whole else 1)
 
 
 def _special(driver: dict, horizon: int) -> str | None:
