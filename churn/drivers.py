@@ -13,14 +13,19 @@ from collections import defaultdict
 from churn import learning
 from churn.feature_list import MISSING_SUFFIX, feature_of_column
 
-TOP = 3
+TOP = 5  # stored; pages say the first three that read differently
 # Context values a driver quotes besides its own value (see churn.features).
 DETAILS = {
     "activity_trend": ("user_days", "user_days_before"),
     "active_user_share": ("active_users", "known_users"),
+    "active_days_per_user": ("active_users",),
+    "events_per_active_user": ("active_users",),
+    "sessions_per_active_user": ("active_users",),
     "mrr_change_90d": ("mrr_90_days_before",),
     "nps_detractor": ("latest_nps",),
 }
+# Features explained together with another: a detractor flag is said with the NPS answer it comes from.
+FOLDED = {"nps_detractor": "latest_nps"}
 
 
 def typical_values(model: dict, fitted: dict) -> dict[str, float]:
@@ -40,10 +45,16 @@ def typical_values(model: dict, fitted: dict) -> dict[str, float]:
 
 
 def top_drivers(model: dict, row, raw: dict, before: dict | None, top: int = TOP) -> list[dict]:
-    """Return up to `top` features raising this row's risk most, largest first (empty for a part scored by rate)."""
+    """Return up to `top` features raising this row's risk most, largest first (empty for a part scored by rate).
+
+    Each carries the value now and 30 days before (`before`, None when unknown), the
+    training average (`typical`), which way the feature raises risk, and the context
+    values its sentence quotes (`details`).
+    """
     by_feature = defaultdict(float)
     for contribution in learning.contributions(model, row):
-        by_feature[feature_of_column(contribution.column).name] += contribution.logit
+        name = feature_of_column(contribution.column).name
+        by_feature[FOLDED.get(name, name)] += contribution.logit
     part = learning.part_for(model, row)
     typical = typical_values(model, part)
     ranked = sorted((logit, name) for name, logit in by_feature.items() if logit > 1e-9)

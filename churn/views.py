@@ -120,7 +120,7 @@ def account_risk(request, pk):
         "customer": customer,
         "as_of": as_of,
         "risk": risk,
-        "drivers": [wording.driver_sentence(d, risk.model.horizon_days) for d in risk.drivers] if risk else [],
+        "drivers": wording.driver_sentences(risk.drivers, risk.model.horizon_days) if risk else [],
         "published": published_model(),
         "model": risk.model if risk else None,
     }

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from churn.feature_list import BY_NAME, MISSING_SUFFIX
 from churn.features import INACTIVE_CAP_DAYS
+from metrics.kpis import NPS_PASSIVE_MIN
 
 LABELS = {
     "active_days_per_user": gettext_lazy("Active days per user"),
@@ -73,8 +74,11 @@ def _number(value: float, places: int) -> str:
     return formats.number_format(round(value, places), decimal_pos=places, use_l10n=True, force_grouping=True)
 
 
-def format_value(feature: str, value, *, typical: bool = False) -> str:
-    """Return a raw feature value in its unit (— when missing); a typical flag reads as the share of yes."""
+def format_value(feature: str, value, *, typical: bool = False, bare: bool = False) -> str:
+    """Return a raw feature value in its unit (— when missing); a typical flag reads as the share of yes.
+
+    `bare` leaves a score's scale out ("5" rather than "5 of 10"), for sentences that name two values.
+    """
     if value is None:
         return "—"
     unit = BY_NAME[feature].unit
@@ -85,6 +89,8 @@ def format_value(feature: str, value, *, typical: bool = False) -> str:
         return f"{_number(value, 0)} {settings.CSPLATFORM_REPORTING_CURRENCY}"
     if unit == "flag":
         return _("yes") if value else _("no")
+    if unit in SCALES and bare:
+        return _number(value, 0 if value == int(value) else 1)
     if unit in SCALES:
         return _("%(score)s of %(scale)s") % {"score": _number(value, 0 if value == int(value) else 1), "scale": SCALES[unit]}
     if unit == "sentiment":
@@ -99,6 +105,13 @@ def _special(driver: dict, horizon: int) -> str | None:
         return str(MISSING.get(name, _("%(feature)s: no data") % {"feature": LABELS[name]}))
     if name == "days_since_last_active" and value >= INACTIVE_CAP_DAYS:
         return _("Nobody was active in the last 90 days")
+    if details.get("active_users") == 0 and name in ("active_days_per_user", "events_per_active_user",
+                                                     "sessions_per_active_user"):  # fmt: skip
+        return _("Nobody was active in the last 30 days")
+    if name == "latest_nps" and value < NPS_PASSIVE_MIN:
+        return _("The latest NPS answer was a detractor’s: %(score)s of 10 (typical: %(typical)s)") % {
+            "score": _number(value, 0), "typical": format_value(name, driver.get("typical"), typical=True, bare=True)
+        }  # fmt: skip
     if name == "activity_trend" and details.get("user_days_before") is not None:
         return _("Active user-days fell from %(before)s to %(now)s (last 30 days against the 30 before)") % {
             "before": details["user_days_before"], "now": details["user_days"]
@@ -132,12 +145,23 @@ def driver_sentence(driver: dict, horizon: int = 90) -> str:
             template = _("%(label)s rose from %(before)s to %(now)s") if value > before else _(
                 "%(label)s fell from %(before)s to %(now)s"
             )
-            return template % {"label": label, "before": format_value(name, before), "now": format_value(name, value)}
+            return template % {"label": label, "before": format_value(name, before, bare=True),
+                               "now": format_value(name, value, bare=True)}  # fmt: skip
     if driver.get("typical") is not None:
         return _("%(label)s: %(now)s (typical: %(typical)s)") % {
             "label": label, "now": format_value(name, value), "typical": format_value(name, driver["typical"], typical=True)
         }  # fmt: skip
     return _("%(label)s: %(now)s") % {"label": label, "now": format_value(name, value)}
+
+
+def driver_sentences(drivers: list[dict], horizon: int = 90, limit: int = 3) -> list[str]:
+    """Return the first `limit` drivers as sentences, each said once."""
+    sentences = []
+    for driver in drivers:
+        sentence = driver_sentence(driver, horizon)
+        if sentence not in sentences:
+            sentences.append(sentence)
+    return sentences[:limit]
 
 
 def percent(value, places: int = 0) -> str:

@@ -192,3 +192,24 @@ def test_the_churn_risk_alert_matches_customers_at_or_above_the_threshold(accoun
     assert set(found) == {cid for cid, r in risks.items() if 100 * r.probability >= threshold}
     assert account["customer"].pk in found and found[account["customer"].pk]["model"] == "churn-v1"
     assert conditions.matches("churn_risk", 100, DAY, ids) == {}
+
+
+@pytest.mark.django_db
+def test_the_daily_task_stores_each_paying_customer_once_however_often_it_runs(account):
+    from churn import tasks
+
+    stored_model()
+    assert tasks.scores_daily(DAY.isoformat()) == 1  # one chunk (eager in tests)
+    tasks.scores_daily(DAY.isoformat())
+    assert sorted(ChurnScore.objects.values_list("customer_id", flat=True)) == sorted(
+        [account["customer"].pk, account["yearly"].pk]
+    )
+
+
+@pytest.mark.django_db
+def test_the_weekly_job_without_enough_history_trains_nothing_and_says_why(caplog):
+    from churn import tasks
+
+    assert tasks.retrain_weekly("2024-06-01") is None
+    assert "churn model not retrained: no dates with a known outcome yet" in caplog.text
+    assert not ChurnModel.objects.exists()

@@ -169,10 +169,17 @@ def test_the_drivers_are_the_features_adding_most_risk(fitted):
                        latest_nps=3.0)  # fmt: skip
     before = raw_features(active_days_per_known_user=7.0, active_days_per_user=9.0)
     drivers = top_drivers(fitted, design_row(raw), raw, before)
-    assert len(drivers) == 3
+    assert 3 <= len(drivers) <= 5
     assert [d["logit"] for d in drivers] == sorted((d["logit"] for d in drivers), reverse=True)
     assert all(d["logit"] > 0 for d in drivers)
-    assert "active_days_per_known_user" in {d["feature"] for d in drivers}
+    features = [d["feature"] for d in drivers]
+    assert "active_days_per_known_user" in features[:3]
+    assert "latest_nps" in features and "nps_detractor" not in features  # the flag is said with its answer
+    with translation.override("en"):
+        sentences = wording.driver_sentences(drivers)
+    assert len(sentences) == 3 == len(set(sentences))
+    assert any(s.startswith("The latest NPS answer was a detractor’s: 3 of 10 (typical: 7")
+               for s in wording.driver_sentences(drivers, limit=5))  # fmt: skip
 
 
 def test_a_driver_reads_as_a_change_in_english_and_german():
@@ -190,3 +197,19 @@ def test_a_driver_without_a_risky_change_reads_against_the_typical_value():
     missing = {"feature": "latest_nps", "value": None, "before": None, "typical": 7.5, "higher_is_riskier": False}
     with translation.override("de"):
         assert wording.driver_sentence(missing) == "Keine NPS-Antwort in 180 Tagen"
+
+
+def test_a_score_that_fell_is_quoted_without_its_scale():
+    driver = {"feature": "latest_csat", "value": 2.0, "before": 4.0, "typical": 4.1, "higher_is_riskier": False}
+    with translation.override("en"):
+        assert wording.driver_sentence(driver) == "Latest CSAT answer fell from 4 to 2"
+    driver["before"] = 2.0
+    with translation.override("en"):
+        assert wording.driver_sentence(driver) == "Latest CSAT answer: 2 of 5 (typical: 4.1 of 5)"
+
+
+def test_per_user_figures_without_any_user_say_nobody_was_active():
+    drivers = [{"feature": name, "value": 0.0, "before": 10.0, "typical": 9.0, "higher_is_riskier": False,
+                "details": {"active_users": 0}} for name in ("events_per_active_user", "sessions_per_active_user")]
+    with translation.override("en"):
+        assert wording.driver_sentences(drivers) == ["Nobody was active in the last 30 days"]

@@ -36,16 +36,6 @@ def risk_pill(probability, value=True, level=True):
     )  # fmt: skip
 
 
-@register.filter
-def driver_text(driver, horizon=90):
-    return wording.driver_sentence(driver, int(horizon))
-
-
-@register.filter
-def feature_label(column):
-    return wording.feature_label(column)
-
-
 STATUS_LABELS = {"draft": _("Draft"), "published": _("Published"), "retired": _("Retired")}
 
 
