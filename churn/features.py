@@ -31,6 +31,7 @@ VOICE_DAYS = 180
 MRR_CHANGE_DAYS = 90
 INACTIVE_CAP_DAYS = 91  # "not active in the last 90 days" reads as 91
 HORIZON_DAYS = 90
+CHUNK = 2000  # customers per set of queries
 
 
 def _days(n: int) -> datetime.timedelta:
@@ -190,9 +191,17 @@ def features_at(customer_ids, day: datetime.date, horizon: int = HORIZON_DAYS) -
     """Return {customer: raw feature values and context} for the customers paying at the start of `day`.
 
     Customers in `customer_ids` who are not paying then are left out: the model predicts
-    whether a paying customer still pays `horizon` days later.
+    whether a paying customer still pays `horizon` days later. Many customers are read in
+    chunks (SQLite limits the parameters of one query).
     """
-    mrr_now = mrr_by_customer(Scope(), day, list(customer_ids))
+    customer_ids = list(customer_ids)
+    if len(customer_ids) > CHUNK:
+        return {
+            cid: values
+            for start in range(0, len(customer_ids), CHUNK)
+            for cid, values in features_at(customer_ids[start : start + CHUNK], day, horizon).items()
+        }
+    mrr_now = mrr_by_customer(Scope(), day, customer_ids)
     ids = sorted(mrr_now)
     if not ids:
         return {}

@@ -23,12 +23,14 @@ from churn.dataset import labelled_dates, observations
 from churn.feature_list import FEATURE_VERSION, column_names, design_row
 from churn.features import HORIZON_DAYS
 from churn.models import ChurnBacktest, ChurnModel
+from metrics.health_versions import PublishError as PublishHealthError
 from metrics.health_versions import default_model
 
 EVERY_DAYS = 7
 TEST_DAYS = 90
 MIN_TRAIN_DATES = 4
 MIN_TEST_DATES = 2
+MIN_TEST_DAYS = 28
 
 
 class TrainingError(Exception):
@@ -46,10 +48,15 @@ class Split:
 
 
 def split_dates(dates: list[datetime.date], *, test_days: int = TEST_DAYS, horizon: int = HORIZON_DAYS) -> Split:
-    """Return the training and test dates: the test dates are the last `test_days`; training labels end before them."""
+    """Return the training and test dates: the test dates are the last `test_days`; training labels end before them.
+
+    With a short history the test window shrinks (to half of what the gap leaves, at least
+    MIN_TEST_DAYS), so that the training dates keep at least as much time as the test.
+    """
     if not dates:
         raise TrainingError("no dates with a known outcome yet: the data needs more than the horizon of history")
     last = dates[-1]
+    test_days = min(test_days, max(MIN_TEST_DAYS, ((last - dates[0]).days - horizon) // 2))
     test = [d for d in dates if d > last - datetime.timedelta(days=test_days)]
     train = [d for d in dates if d + datetime.timedelta(days=horizon) <= test[0]]
     if len(train) < MIN_TRAIN_DATES or len(test) < MIN_TEST_DATES:
@@ -109,7 +116,10 @@ def model_train(
     """Fit a new draft version on the history known at `today`, judge it on held-out dates and store it."""
     started = time.monotonic()
     split = split_dates(labelled_dates(today, every_days=every_days, horizon=horizon), test_days=test_days, horizon=horizon)
-    health_model = default_model()
+    try:
+        health_model = default_model()
+    except PublishHealthError as exc:
+        raise TrainingError(f"the health score to compare with: {exc}") from None
     rows = observations(split.train + split.test, horizon=horizon, with_health=True, progress=progress)
     test_days_set = set(split.test)
     train = [o for o in rows if o.day not in test_days_set]

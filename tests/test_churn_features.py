@@ -178,8 +178,11 @@ def test_the_test_dates_are_the_last_ones_and_training_labels_end_before_them():
     split = training.split_dates(dates, test_days=90, horizon=90)
     assert split.test[-1] == dates[-1] and split.test[0] > dates[-1] - datetime.timedelta(days=90)
     assert split.train[-1] + datetime.timedelta(days=90) <= split.test[0]
+    short = training.split_dates(dates[:30], test_days=90, horizon=90)  # 203 days: the test window shrinks
+    assert short.test[0] > dates[29] - datetime.timedelta(days=56) and len(short.train) >= 4
+    assert short.train[-1] + datetime.timedelta(days=90) <= short.test[0]
     with pytest.raises(training.TrainingError, match="training and"):
-        training.split_dates(dates[:20], test_days=90, horizon=90)
+        training.split_dates(dates[:18], test_days=90, horizon=90)
 
 
 @pytest.mark.django_db
@@ -213,3 +216,10 @@ def test_the_weekly_job_without_enough_history_trains_nothing_and_says_why(caplo
     assert tasks.retrain_weekly("2024-06-01") is None
     assert "churn model not retrained: no dates with a known outcome yet" in caplog.text
     assert not ChurnModel.objects.exists()
+
+
+def test_many_customers_are_read_in_chunks_with_the_same_result(account, monkeypatch):
+    ids = [c.pk for c in account.values()]
+    whole = features_at(ids, DAY)
+    monkeypatch.setattr("churn.features.CHUNK", 1)
+    assert features_at(ids, DAY) == whole
