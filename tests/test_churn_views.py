@@ -182,3 +182,27 @@ def test_the_team_report_shows_mrr_at_risk_per_csm_to_managers(client, manager, 
 def test_the_navigation_links_the_churn_model(client, request, who):
     page = _as(client, request.getfixturevalue(who)).get("/tasks/")
     assert b'href="/churn/model/"' in page.content
+
+
+def test_the_card_lists_later_backtests_and_a_model_without_a_regression(client, manager):
+    from churn.models import ChurnBacktest
+
+    model = stored_model()
+    ChurnBacktest.objects.create(model=model, start=model.test_start, end=model.test_end, evaluation=model.evaluation)
+    content = _as(client, manager).get("/churn/model/").content.decode()
+    assert 'id="backtests"' in content and "Backtests since training" in content
+    rate_only = {**model.params, "parts": {"due": {"kind": "rate", "rate": 0.05, "rows": 40, "churned": 2,
+                                                   "churned_customers": 2}}}  # fmt: skip
+    stored_model(version=2, status=ChurnModel.Status.DRAFT, params=rate_only, qualifies=False)
+    content = client.get("/churn/model/?version=2").content.decode()
+    assert "Too few customers stopped paying in the training dates for a regression" in content
+
+
+def test_an_admin_backtest_runs_in_the_background_and_says_why_it_cannot_yet(
+    client, admin_user, caplog, django_capture_on_commit_callbacks
+):
+    stored_model()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _as(client, admin_user).post("/churn/model/", {"action": "backtest", "version": 1}, follow=True)
+    assert b"Backtesting in the background" in response.content
+    assert "not backtested: no dates after the model's training whose outcome is known yet" in caplog.text
