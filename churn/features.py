@@ -13,7 +13,6 @@ Besides the features, each dict holds a few `context` values the explanations qu
 """
 
 import datetime
-from collections import defaultdict
 
 from django.conf import settings
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum

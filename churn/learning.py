@@ -17,9 +17,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 ALGORITHM = "logistic-l2"
@@ -42,18 +45,16 @@ def _matrix(rows) -> np.ndarray:
     return np.array([[np.nan if v is None else float(v) for v in row] for row in rows], dtype=float).reshape(len(rows), -1)
 
 
-def _standardise(x: np.ndarray):
-    """Return (fill values, means, scales) of the columns: missing values take the column mean (0 if all are)."""
-    present = ~np.isnan(x)
-    counts = present.sum(axis=0)
-    fill = np.where(counts > 0, np.where(present, x, 0.0).sum(axis=0) / np.maximum(counts, 1), 0.0)
-    filled = np.where(np.isnan(x), fill, x)
-    mean, scale = filled.mean(axis=0), filled.std(axis=0)
-    scale = np.where(scale > 1e-12, scale, 1.0)  # a constant column gets weight 0, not a division by 0
-    return fill, mean, scale
+def _preparation() -> Pipeline:
+    """Missing values take the training mean (0 for a column missing everywhere), then standardise.
+
+    A constant column keeps a scale of 1 and gets no weight.
+    """
+    return make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), StandardScaler())
 
 
 def _apply_scaling(x, fill, mean, scale):
+    """What the fitted preparation does, from its stored numbers (applying a model needs no scikit-learn object)."""
     return (np.where(np.isnan(x), fill, x) - mean) / scale
 
 
@@ -73,8 +74,8 @@ def choose_c(x: np.ndarray, y: np.ndarray, groups: np.ndarray, seed: int) -> tup
     for train, test in splits:
         if len(set(y[train].tolist())) < 2:
             continue
-        fill, mean, scale = _standardise(x[train])
-        x_train, x_test = _apply_scaling(x[train], fill, mean, scale), _apply_scaling(x[test], fill, mean, scale)
+        preparation = _preparation().fit(x[train])
+        x_train, x_test = preparation.transform(x[train]), preparation.transform(x[test])
         model = _regression(C_GRID[0], seed).set_params(warm_start=True)
         for c in sorted(C_GRID):
             model.set_params(C=c).fit(x_train, y[train])
@@ -91,15 +92,16 @@ def _fit_part(x, y, groups, seed) -> dict:
         return {"kind": "rate", "rate": (churned + 0.5) / (rows + 1), "rows": rows, "churned": churned,
                 "churned_customers": churned_customers}  # fmt: skip
     c, losses = choose_c(x, y, groups, seed)
-    fill, mean, scale = _standardise(x)
-    model = _regression(c, seed).fit(_apply_scaling(x, fill, mean, scale), y)
+    pipeline = make_pipeline(_preparation(), _regression(c, seed)).fit(x, y)
+    preparation, model = pipeline[0], pipeline[-1]
+    imputer, scaler = preparation[0], preparation[-1]
     return {
         "kind": "logistic",
         "c": c,
         "cv_log_loss": losses,
-        "fill": fill.tolist(),
-        "mean": mean.tolist(),
-        "scale": scale.tolist(),
+        "fill": imputer.statistics_.tolist(),
+        "mean": scaler.mean_.tolist(),
+        "scale": scaler.scale_.tolist(),
         "coef": model.coef_[0].tolist(),
         "intercept": float(model.intercept_[0]),
         "rows": rows,
