@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.db.models import Count, Min, Q
 
 from accounts.models import Customer, Subscription, Ticket
+from churn.selectors import risks_for_customers
 from metrics.health import health_for_customers
 from metrics.health_snapshots import BAND_RANK, scores_on
 from metrics.health_versions import definition_of, models_for_customers
@@ -105,6 +106,15 @@ def _ticket_open(threshold, day, ids):
     return {r["customer_id"]: {"open_tickets": r["n"], "oldest_opened_on": r["oldest"].date().isoformat()} for r in rows}
 
 
+def _churn_risk(threshold, day, ids):
+    """Customers whose churn probability (stored that day, else by the published model) is at least N %."""
+    return {
+        cid: {"probability": f"{risk.probability:.3f}", "mrr_at_risk": str(round(risk.mrr_at_risk, 2)), "model": risk.model.label}
+        for cid, risk in risks_for_customers(ids, day).items()
+        if risk.probability * 100 >= threshold
+    }
+
+
 def matches(kind: str, threshold: int, day: datetime.date, ids, scores=published_scores) -> dict[int, dict]:
     """Return {customer id: details} of the customers in `ids` the rule matches at the start of `day`."""
     ids = list(ids)
@@ -120,4 +130,6 @@ def matches(kind: str, threshold: int, day: datetime.date, ids, scores=published
         return _detractor(day, ids)
     if kind == "ticket_open":
         return _ticket_open(threshold, day, ids)
+    if kind == "churn_risk":
+        return _churn_risk(threshold, day, ids)
     raise ValueError(f"unknown rule kind {kind!r}")

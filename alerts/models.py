@@ -75,6 +75,7 @@ class AlertRule(models.Model):
         RENEWAL = "renewal", _("Renewal within N days")
         DETRACTOR = "detractor", _("A detractor NPS answer in the last week")
         TICKET_OPEN = "ticket_open", _("A ticket open longer than N days")
+        CHURN_RISK = "churn_risk", _("Churn probability at or above N %")
 
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices)

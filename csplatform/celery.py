@@ -41,6 +41,18 @@ app.conf.beat_schedule = {
         "schedule": crontab(hour=2, minute=45),
         "options": {"expires": 6 * HOUR},
     },
+    # Churn probabilities of every paying customer by the published churn model, before the alert rules read them.
+    "churn-scores-daily": {
+        "task": "churn.scores_daily",
+        "schedule": crontab(hour=3, minute=15),
+        "options": {"expires": 6 * HOUR},
+    },
+    # A new churn model on the week's outcomes; published only if it beats the health score on held-out dates.
+    "churn-retrain-weekly": {
+        "task": "churn.retrain_weekly",
+        "schedule": crontab(day_of_week="sun", hour=3, minute=30),
+        "options": {"expires": 12 * HOUR},
+    },
     # Alert rules once the day's health scores are stored; alerts make tasks before the CSMs start.
     "alerts-evaluate-daily": {
         "task": "alerts.evaluate_daily",

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "importing",
     "surveys",
     "metrics",
+    "churn",
     "web",
     "alerts",
     "simulation",

@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("alerts.urls")),
+    path("", include("churn.urls")),
     path("", include("web.urls")),
 ]

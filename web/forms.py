@@ -23,9 +23,10 @@ SORT_CHOICES = [
     ("-open_tickets", _("Open tickets (most first)")),
     ("nps", _("NPS (lowest first)")),
     ("-open_tasks", _("Open tasks (most first)")),
+    ("-churn", _("Churn risk (highest first)")),
 ]
 SORT_VALUES = {value for value, _label in SORT_CHOICES} | {
-    "-name", "-mrr_change", "-renewal", "-last_activity", "open_tickets", "-nps", "open_tasks", "mrr",
+    "-name", "-mrr_change", "-renewal", "-last_activity", "open_tickets", "-nps", "open_tasks", "mrr", "churn",
 }  # fmt: skip
 BAND_CHOICES = [
     ("", _("Any health")),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, Subscription, Task, Ticket
 from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
+from churn.selectors import risks_for_customers
 from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.health import Component, Health, health_for_customers
@@ -93,6 +94,7 @@ SORT_KEYS = {
     "open_tickets": lambda r: r.open_tickets,
     "nps": lambda r: (r.latest_nps is None, r.latest_nps if r.latest_nps is not None else 0),
     "open_tasks": lambda r: r.open_tasks,
+    "churn": lambda r: (r.churn_probability is not None, r.churn_probability or 0),  # riskiest first, unscored last
 }
 
 
@@ -108,10 +110,15 @@ class PortfolioRow:
     open_tickets: int
     latest_nps: int | None
     open_tasks: int
+    churn_probability: float | None = None  # by the published churn model; None: not paying, or no model
 
     @property
     def mrr_change(self) -> Decimal:
         return self.mrr - self.mrr_before
+
+    @property
+    def mrr_at_risk(self) -> Decimal | None:
+        return None if self.churn_probability is None else self.mrr * Decimal(str(self.churn_probability))
 
 
 def portfolio_scope(user, csm: str = "") -> Scope:
@@ -173,6 +180,7 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
     scope = portfolio_scope(user, filters.csm)
     mrr_now = mrr_by_customer(scope, at) if ids else {}
     mrr_before = mrr_by_customer(scope, at - datetime.timedelta(days=MRR_CHANGE_DAYS)) if ids else {}
+    risks = risks_for_customers(ids, at) if ids else {}
     rows = []
     for c in customers:  # customers of one portfolio, every input already fetched
         h = health.get(c.pk)
@@ -188,6 +196,7 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
                 open_tickets=c.open_tickets,
                 latest_nps=c.latest_nps,
                 open_tasks=c.open_tasks,
+                churn_probability=risks[c.pk].probability if c.pk in risks else None,
             )
         )
     if filters.band == "none":

@@ -23,6 +23,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Customer, Task
 from accounts.roles import role_of, sees_all_customers
+from churn.selectors import published_model, report_risk
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
@@ -70,6 +71,8 @@ def portfolio(request):
         "total": len(rows),
         "bands": selectors.band_counts(rows),
         "mrr_total": sum((r.mrr for r in rows), Decimal(0)),
+        "mrr_at_risk": sum((r.mrr_at_risk for r in rows if r.mrr_at_risk is not None), Decimal(0)),
+        "churn_model": published_model(),
         "is_manager": sees_all_customers(request.user),
     }
     return render(request, template_for(request, "web/portfolio.html", "portfolio-table"), context)
@@ -81,7 +84,8 @@ def portfolio_export(request):
     _form, _filters, rows = _portfolio(request)
     header = [
         "customer", "external_id", "segment", "owner", "health_score", "health_band", "mrr", "mrr_30_days_before",
-        "mrr_change", "renewal_on", "last_activity_on", "open_tickets", "latest_nps", "open_tasks",
+        "mrr_change", "renewal_on", "last_activity_on", "open_tickets", "latest_nps", "open_tasks", "churn_probability",
+        "mrr_at_risk",
     ]  # fmt: skip
     return csv_response(
         "portfolio.csv",
@@ -91,7 +95,7 @@ def portfolio_export(request):
                 r.customer.name, r.customer.external_id, r.customer.segment,
                 r.customer.owner.get_username() if r.customer.owner else "", r.health_score, r.band or "",
                 r.mrr, r.mrr_before, r.mrr_change, r.renewal_on, r.last_activity_on, r.open_tickets,
-                r.latest_nps, r.open_tasks,
+                r.latest_nps, r.open_tasks, r.churn_probability, r.mrr_at_risk,
             ]  # fmt: skip
             for r in rows
         ),
@@ -259,6 +263,7 @@ def reports(request):
     if form.is_valid():
         report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
         context.update(report_context(report))
+        context["churn"] = report_risk(report.scope, as_of.day, [user for user, _kpis in report.comparison or ()])
     status = 200 if form.is_valid() else 400
     return render(request, template_for(request, "web/reports.html", "report-body"), context, status=status)
 
