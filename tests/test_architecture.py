@@ -4,6 +4,7 @@ The failing cases run `lint-imports` on a copy of the source tree with one bad i
 added per contract, so the real tree is never touched.
 """
 
+import configparser
 import shutil
 import subprocess
 import sys
@@ -12,7 +13,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("csplatform", "alerts", "web", "simulation", "metrics", "surveys", "importing", "accounts", "lib")
+
+def _root_packages() -> tuple[str, ...]:
+    """The packages .importlinter checks, read from its `root_packages` (one place to add an app)."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / ".importlinter")
+    return tuple(config["importlinter"]["root_packages"].split())
+
+
+PACKAGES = _root_packages()
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 pytestmark = pytest.mark.slow
@@ -65,3 +74,10 @@ def test_an_interface_may_not_reach_up_beyond_its_stated_exceptions(tree):
     assert "Each app imports only the apps below it BROKEN" in out
     assert "accounts imports no other app BROKEN" in out
     assert "accounts.api -> metrics.rollups" in out
+
+
+def test_every_app_of_the_project_is_under_contract():
+    from django.apps import apps
+
+    local = {config.name.split(".")[0] for config in apps.get_app_configs() if (ROOT / config.name.split(".")[0]).is_dir()}
+    assert local <= set(PACKAGES), f"add {sorted(local - set(PACKAGES))} to .importlinter's root_packages and layers"
