@@ -15,17 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.roles import sees_all_customers
-
 MONEY = {"max_digits": 18, "decimal_places": 6}
-
-
-class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Return the customers `user` may see: all for admins and managers, else their portfolio."""
-        if sees_all_customers(user):
-            return self
-        return self.filter(Q(owner=user) | Q(assigned_users=user)).distinct()
 
 
 class Customer(models.Model):
@@ -50,7 +40,6 @@ class Customer(models.Model):
     created_on = models.DateField(null=True, blank=True, help_text="Date the customer signed up.")
     added_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CustomerQuerySet.as_manager()
     history = HistoricalRecords()  # audit trail: who changed what, shown in admin
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Who may call which REST endpoint: the roles of accounts.roles applied to requests.
+"""Who may call which REST endpoint: the access policy (accounts.policy) applied to requests.
 
 A view grants reads to its `read_roles` and writes to its `write_roles`, or per action
 through `action_roles`; a role outside them gets 403, an anonymous request 401. Which
@@ -10,17 +10,16 @@ for every object a view hands out.
 from django.http import Http404
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from accounts import policy
 from accounts.models import Customer
-from accounts.roles import ADMIN, CSM, MANAGER, role_of, sees_all_customers
+from accounts.roles import ADMIN, CSM, MANAGER
 
 EVERY_ROLE = (ADMIN, MANAGER, CSM)
 
 
 def request_role(request) -> str | None:
     """Return the role of the request's user, looked up once per request."""
-    if not hasattr(request, "_csplatform_role"):
-        request._csplatform_role = role_of(request.user)
-    return request._csplatform_role
+    return policy.role(request.user)
 
 
 class RolePermission(BasePermission):
@@ -33,10 +32,12 @@ class RolePermission(BasePermission):
 
     def has_object_permission(self, request, view, obj):
         customer_id = obj.pk if isinstance(obj, Customer) else getattr(obj, "customer_id", None)
-        if customer_id is None or sees_all_customers(request.user):
+        if customer_id is None or policy.sees_all_customers(request.user):
             return True
-        if not Customer.objects.visible_to(request.user).filter(pk=customer_id).exists():
+        if not policy.may_see_customer(request.user, customer_id):
             raise Http404
+        if request.method not in SAFE_METHODS and not policy.may_change_customer(request.user, customer_id):
+            return False
         return True
 
 

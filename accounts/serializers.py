@@ -14,9 +14,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from accounts import policy
 from accounts.models import Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
-from accounts.permissions import request_role
-from accounts.roles import ADMIN
 from importing.parsing import CellError
 from importing.records import record_parse
 
@@ -56,7 +55,7 @@ def id_of(value, what="customer") -> int:
 
 
 def visible_customers(context):
-    return Customer.objects.visible_to(context["request"].user)
+    return policy.visible_customers(context["request"].user)
 
 
 class CustomerField(serializers.PrimaryKeyRelatedField):
@@ -201,7 +200,7 @@ class CustomerSerializer(ImportRulesSerializer):
                 errors["parent"] = ["a customer cannot be its own parent"]
             elif not visible_customers(self.context).filter(pk=parent).exists():
                 errors["parent"] = [f"no customer with id {parent}"]
-        if request_role(self.context["request"]) != ADMIN:
+        if not policy.may_reassign_customers(self.context["request"].user):
             current = self.instance.owner_id if self.instance is not None else None
             if values.get("owner_id") != current:
                 errors["csm"] = ["only an admin may change who owns a customer"]

@@ -1,7 +1,10 @@
-"""Template context every page needs: the user's role, for navigation."""
+"""Template context every page needs: the user's role, for navigation, and whether they may write at all."""
 
-from accounts.roles import role_of
+from accounts import policy
 
 
 def role(request):
-    return {"user_role": role_of(request.user) if hasattr(request, "user") else None}
+    user = getattr(request, "user", None)
+    if user is None:
+        return {"user_role": None, "read_only": True}
+    return {"user_role": policy.role(user), "read_only": policy.is_read_only(user)}
