@@ -53,6 +53,7 @@ from accounts.serializers import (
 from importing.parsing import CellError
 from importing.records import events_record, record_written
 from lib.rest import (
+    AtomicWritesMixin,
     PagePagination,
     SelectorMixin,
     StrictFilterBackend,
@@ -67,7 +68,7 @@ MAX_EVENTS_PER_REQUEST = 5_000
 _EVENT_FIELDS = {"customer_external_id": "customer"}
 
 
-class PortfolioViewSet(SelectorMixin, viewsets.ModelViewSet):
+class PortfolioViewSet(AtomicWritesMixin, SelectorMixin, viewsets.ModelViewSet):
     """CRUD on records tied to customers: every role reads (a CSM their portfolio), admins and CSMs write.
 
     Subclasses set `selector` or, for data that is not per customer, `queryset`; they may

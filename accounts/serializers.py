@@ -17,7 +17,8 @@ from rest_framework.settings import api_settings
 from accounts import policy
 from accounts.models import Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from importing.parsing import CellError
-from importing.records import record_parse
+from importing.records import record_parse, record_resolve
+from lib.dates import validate_in_window
 
 
 def cell_text(value) -> str:
@@ -159,10 +160,10 @@ class ImportRulesSerializer(serializers.ModelSerializer):
         """Check the record as a whole beyond the import's rules; add problems to `errors`."""
 
     def create(self, validated_data):
-        return self.Meta.model.objects.create(**validated_data)
+        return self.Meta.model.objects.create(**record_resolve(self.import_kind, validated_data))
 
     def update(self, instance, validated_data):
-        for name, value in validated_data.items():
+        for name, value in record_resolve(self.import_kind, validated_data).items():
             setattr(instance, name, value)
         instance.save()
         return instance
@@ -342,7 +343,10 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = ("id", "customer", "assignee", "title", "details", "due_on", "source", "created_at", "completed_at")
         read_only_fields = ("created_at",)
-        extra_kwargs = {"due_on": {"allow_null": True}, "completed_at": {"allow_null": True}}
+        extra_kwargs = {
+            "due_on": {"allow_null": True, "validators": [validate_in_window]},
+            "completed_at": {"allow_null": True, "validators": [validate_in_window]},
+        }
 
 
 class UsageEventSerializer(serializers.ModelSerializer):

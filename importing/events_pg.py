@@ -28,6 +28,7 @@ from django.db import connection
 
 from accounts.models import Contact, UsageEvent
 from importing.events import CELLS, COLUMNS
+from lib.dates import EARLIEST, LATEST
 
 STAGE = "csp_usage_stage"
 STAGE_COLUMNS = ("line", "customer_id", "user_id", "event_type", "occurred_at", "session_id")
@@ -221,8 +222,8 @@ def _instants_are_plain(instants) -> bool:
         values = list(map(_fromisoformat, instants))
     except ValueError:
         return False
-    # Years 1 and 9999 may leave datetime's range once shifted to UTC: Python decides those.
-    if min(instants) < "0002" or max(instants) >= "9999":
+    # Near the edges of the accepted window (lib.dates) offsets matter: Python decides those.
+    if min(instants) < f"{EARLIEST.year + 1:04d}" or max(instants) >= f"{LATEST.year:04d}":
         return False
     joined = "\n".join(instants).encode().translate(_DIGITS_AS_ZERO)
     first = joined.split(b"\n", 1)[0]

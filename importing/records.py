@@ -58,6 +58,12 @@ def record_parse(kind: str, cells: dict[str, str]) -> ParsedRecord:
     return ParsedRecord(values, row.errors, existing, handler.key_column)
 
 
+def record_resolve(kind: str, values: dict) -> dict:
+    """Return a checked record's values ready to save: what its kind creates only for rows it
+    writes (a customer's new CSM login) is created now, so a refused record creates nothing."""
+    return KINDS[kind](_run(kind, ())).resolve(values)
+
+
 def record_touched(kind: str, *objs) -> ImportResult:
     """Return an import result saying which customers and instants the written (or deleted) `objs` affect."""
     handler = KINDS[kind](_run(kind, ()))

@@ -8,13 +8,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.pagination import CursorPagination, LimitOffsetPagination
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
 from accounts import policy
 from accounts.permissions import RolePermission
-from lib.rest import StrictFilterBackend
+from lib.dates import validate_in_window
+from lib.rest import StrictCursorPagination, StrictFilterBackend
 from metrics import rows as kpi_rows
 from metrics.health import health_for_customers, health_json
 from metrics.health_versions import definition_of, models_for_customers
@@ -26,8 +27,8 @@ from metrics.tasks import fan_out
 
 
 class KpiQuery(serializers.Serializer):
-    start = serializers.DateField(help_text="First day of the period (inclusive).")
-    end = serializers.DateField(help_text="Day after the period (exclusive).")
+    start = serializers.DateField(help_text="First day of the period (inclusive).", validators=[validate_in_window])
+    end = serializers.DateField(help_text="Day after the period (exclusive).", validators=[validate_in_window])
     customer = serializers.IntegerField(required=False, min_value=1)
     segment = serializers.CharField(required=False, max_length=100)
     csm = serializers.CharField(required=False, max_length=150)
@@ -197,7 +198,7 @@ class KpiSnapshotFilter(filters.FilterSet):
         }
 
 
-class SnapshotCursor(CursorPagination):
+class SnapshotCursor(StrictCursorPagination):
     ordering = ("-period_start", "metric", "scope", "id")
     page_size = 100
 
@@ -217,8 +218,8 @@ def snapshots_visible_to(user):
 
 
 class RecomputeRequest(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(validators=[validate_in_window])
+    end = serializers.DateField(validators=[validate_in_window])
     interval = serializers.ChoiceField(choices=INTERVALS, default="month")
 
     def validate(self, data):
@@ -262,7 +263,9 @@ router.register("kpi-snapshots", KpiSnapshotViewSet, basename="kpi-snapshot")
 
 
 class HealthQuery(serializers.Serializer):
-    at = serializers.DateField(required=False, help_text="Score at the start of this day; default today.")
+    at = serializers.DateField(
+        required=False, help_text="Score at the start of this day; default today.", validators=[validate_in_window]
+    )
 
 
 @extend_schema(
