@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 
+from accounts import reporting_time
 from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.roles import ROLES
 from lib.admin_history import AuditHistoryAdmin
@@ -59,7 +59,7 @@ class ActiveTodayFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        active = Subscription.objects.active_at(timezone.localdate()).values("pk")
+        active = Subscription.objects.active_at(reporting_time.today()).values("pk")
         if self.value() == "yes":
             return queryset.filter(pk__in=active)
         if self.value() == "no":
@@ -109,7 +109,7 @@ class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
     def get_queryset(self, request):
         """Annotate today's MRR (active paying subscriptions) in the same query as the customers."""
         money = DecimalField(**MONEY)
-        mrr = aggregate_of(Subscription.objects.paying_at(timezone.localdate()), Sum("mrr"), output_field=money)
+        mrr = aggregate_of(Subscription.objects.paying_at(reporting_time.today()), Sum("mrr"), output_field=money)
         total = Coalesce(mrr, Value(Decimal(0)), output_field=money)
         return super().get_queryset(request).annotate(current_mrr_total=total)
 
@@ -139,7 +139,7 @@ class SubscriptionAdmin(AuditHistoryAdmin):
 
     @admin.display(boolean=True, description="active today")
     def is_active(self, obj):
-        return obj.is_active_on(timezone.localdate())
+        return obj.is_active_on(reporting_time.today())
 
 
 @admin.register(UsageEvent)

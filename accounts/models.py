@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from accounts import reporting_time
 from accounts.roles import sees_all_customers
 
 MONEY = {"max_digits": 18, "decimal_places": 6}
@@ -316,6 +317,6 @@ class Task(models.Model):
         return self.completed_at is None
 
     def is_overdue(self, today=None):
-        today = today or timezone.localdate()
+        today = today or reporting_time.today()
         return self.is_open and self.due_on is not None and self.due_on < today
 

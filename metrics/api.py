@@ -3,7 +3,6 @@
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -14,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
+from accounts import reporting_time
 from accounts.models import Customer
 from accounts.permissions import RolePermission
 from accounts.roles import sees_all_customers
@@ -286,7 +286,7 @@ def customer_health(request, pk):
     customer = Customer.objects.visible_to(request.user).filter(pk=pk).values_list("pk", "segment").first()
     if customer is None:
         raise Http404("No such customer.")
-    at = query.get("at") or timezone.localdate()
+    at = query.get("at") or reporting_time.today()
     [(model, _ids)] = models_for_customers(dict([customer]))
     health = health_for_customers([pk], at, definition_of(model))[pk]
     return Response(health_json(health, model.label))

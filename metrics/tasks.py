@@ -5,8 +5,8 @@ import logging
 
 from celery import shared_task
 from django.db import OperationalError
-from django.utils import timezone
 
+from accounts import reporting_time
 from accounts.models import Customer
 from metrics import snapshots
 from metrics.health_snapshots import health_snapshot_write
@@ -63,7 +63,7 @@ def snapshots_stale() -> int:
 @shared_task(name="metrics.snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def snapshots_daily(day: str | None = None) -> int:
     """Yesterday and the month to date for every scope. Beat calls it without `day`: today."""
-    day = _date(day) if day else timezone.localdate()  # the one place the clock is read
+    day = _date(day) if day else reporting_time.today()  # the one place the clock is read
     snapshots_stale.delay()
     return sum(fan_out(p.start, p.end) for p in snapshots.daily_periods(day))
 
@@ -71,7 +71,7 @@ def snapshots_daily(day: str | None = None) -> int:
 @shared_task(name="metrics.snapshots_monthly", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def snapshots_monthly(day: str | None = None) -> int:
     """The closed month before `day` for every scope."""
-    day = _date(day) if day else timezone.localdate()
+    day = _date(day) if day else reporting_time.today()
     month = snapshots.closed_month(day)
     return fan_out(month.start, month.end)
 
@@ -91,7 +91,7 @@ def health_snapshot_chunk(customer_ids: list[int], day: str) -> int:
 @shared_task(name="metrics.health_snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def health_snapshots_daily(day: str | None = None) -> int:
     """Queue one chunk of customers per task for `day` (beat: today); return the number of tasks."""
-    day = day or timezone.localdate().isoformat()  # the clock, read at the entry point only
+    day = day or reporting_time.today().isoformat()  # the clock, read at the entry point only
     ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     for i in range(0, len(ids), HEALTH_CHUNK):
         health_snapshot_chunk.delay(ids[i : i + HEALTH_CHUNK], day)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, Subscription, Task, Ticket
+from accounts.reporting_time import today  # the pages' "today", also for views and forms
 from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
 from churn.selectors import risks_for_customers
 from lib.subqueries import aggregate_of
@@ -24,17 +25,12 @@ from metrics import kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import scores_on
 from metrics.models import HealthScore, UserDayActivity
-from metrics.periods import Period, add_months, day_start, reporting_tz
+from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
-
-
-def today() -> datetime.date:
-    """Return today's date in the reporting time zone."""
-    return datetime.datetime.now(reporting_tz()).date()
 
 
 # --- Who may do what --------------------------------------------------------------------
