@@ -3,6 +3,7 @@
 The ImportJob admin (CSV upload) lives in importing/admin.py.
 """
 
+import copy
 from decimal import Decimal
 
 from django.contrib import admin
@@ -13,6 +14,7 @@ from django.db.models.functions import Coalesce
 from accounts import reporting_time
 from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.roles import ROLES
+from accounts.signals import announce_change
 from lib.admin_history import AuditHistoryAdmin
 from lib.admin_paginators import LargeTableAdmin
 from lib.subqueries import aggregate_of
@@ -22,6 +24,35 @@ admin.site.site_title = "csplatform"
 admin.site.index_title = "Administration"
 
 CENTS = Decimal("0.01")
+
+
+class AnnouncesChangesAdmin(admin.ModelAdmin):
+    """Admin of rows KPIs read: every save and delete (inline rows too) is announced as
+    `accounts.signals.data_changed`, with the row as it was and as it is, so metrics marks
+    the snapshots it touches stale as after an import."""
+
+    def save_model(self, request, obj, form, change):
+        before = type(obj).objects.filter(pk=obj.pk).first() if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        announce_change(before, obj)
+
+    def delete_model(self, request, obj):
+        gone = copy.copy(obj)
+        related = list(obj.subscriptions.all()) if isinstance(obj, Customer) else []
+        super().delete_model(request, obj)
+        announce_change(gone, *related)
+
+    def delete_queryset(self, request, queryset):
+        gone = list(queryset)
+        super().delete_queryset(request, queryset)
+        announce_change(*gone)
+
+    def save_formset(self, request, form, formset, change):
+        model = formset.model
+        before = {o.pk: o for o in model.objects.filter(pk__in=[f.instance.pk for f in formset.forms if f.instance.pk])}
+        super().save_formset(request, form, formset, change)
+        touched = [before.get(o.pk) for o, _ in formset.changed_objects] + list(formset.deleted_objects)
+        announce_change(*touched, *formset.new_objects, *(o for o, _ in formset.changed_objects))
 
 
 def team_members():
@@ -83,7 +114,7 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
+class CustomerAdmin(AnnouncesChangesAdmin, TeamMemberChoicesMixin, AuditHistoryAdmin):
     list_display = ["name", "external_id", "segment", "country", "owner", "current_mrr"]
     list_filter = ["segment", "country", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
@@ -129,7 +160,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AuditHistoryAdmin):
+class SubscriptionAdmin(AnnouncesChangesAdmin, AuditHistoryAdmin):
     list_display = ["customer", "plan", "started_at", "ended_at", "mrr", "is_trial", "is_active"]
     list_filter = [ActiveTodayFilter, "is_trial", "plan", "currency"]
     list_select_related = ["customer"]
@@ -143,7 +174,7 @@ class SubscriptionAdmin(AuditHistoryAdmin):
 
 
 @admin.register(UsageEvent)
-class UsageEventAdmin(LargeTableAdmin):
+class UsageEventAdmin(AnnouncesChangesAdmin, LargeTableAdmin):
     list_display = ["occurred_at", "event_type", "customer", "contact", "session_id"]
     # Only filters that add a WHERE: a filter on event_type would SELECT DISTINCT the whole table.
     list_filter = [("occurred_at", admin.DateFieldListFilter)]
@@ -154,7 +185,7 @@ class UsageEventAdmin(LargeTableAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = [
         "external_id",
         "subject",
@@ -178,7 +209,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(CostEntry)
-class CostEntryAdmin(admin.ModelAdmin):
+class CostEntryAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = ["month", "category", "amount", "currency", "original_amount"]
     list_filter = ["category", "currency"]
     search_fields = ["category"]
@@ -186,7 +217,7 @@ class CostEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = ["external_id", "source", "created_at", "converted_at", "customer", "is_converted"]
     list_filter = [("converted_at", admin.EmptyFieldListFilter), ("created_at", admin.DateFieldListFilter), "source"]
     list_select_related = ["customer"]

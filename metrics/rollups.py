@@ -17,32 +17,20 @@ from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 
 from accounts.models import UsageEvent
-from metrics.models import CustomerDayFeature, StaleRange, UsageSession, UserDayActivity
+from accounts.reporting_time import day_of
+from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import day_start, reporting_tz
 
 GAP_US = settings.CSPLATFORM_SESSION_GAP_MINUTES * 60 * 1_000_000
 
 
 def refresh_after_import(result) -> None:
-    """Bring rollups and stale marks up to date with what an import wrote."""
-    if result.touched_from is None:
+    """Bring the usage rollups up to date with the events an import wrote."""
+    if result.kind != "usage_events" or result.touched_from is None or not result.touched_customer_ids:
         return
-    start = _as_day(result.touched_from)
-    end = _as_day(result.touched_to or result.touched_from) + datetime.timedelta(days=1)
-    if result.kind == "usage_events" and result.touched_customer_ids:
-        refresh_usage(result.touched_customer_ids, start, end)
-    mark_stale(start, end)
-
-
-def _as_day(value) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.astimezone(reporting_tz()).date()
-    return value
-
-
-def mark_stale(start: datetime.date, end: datetime.date) -> None:
-    """Record that data of days [start, end) changed, so snapshots over them get recomputed."""
-    StaleRange.objects.create(start=start, end=end)
+    start = day_of(result.touched_from)
+    end = day_of(result.touched_to or result.touched_from) + datetime.timedelta(days=1)
+    refresh_usage(result.touched_customer_ids, start, end)
 
 
 @transaction.atomic
@@ -61,7 +49,7 @@ def rebuild_all() -> None:
     if span["first"] is None:
         return
     ids = UsageEvent.objects.values_list("customer_id", flat=True).distinct()
-    refresh_usage(set(ids), _as_day(span["first"]), _as_day(span["last"]) + datetime.timedelta(days=1))
+    refresh_usage(set(ids), day_of(span["first"]), day_of(span["last"]) + datetime.timedelta(days=1))
 
 
 def _insert_select(model, columns: list[str], queryset) -> None:

@@ -12,6 +12,7 @@ from metrics import snapshots
 from metrics.health_snapshots import health_snapshot_write
 from metrics.periods import Period
 from metrics.selectors import Scope
+from metrics.verification import verification_run
 
 log = logging.getLogger(__name__)
 CHUNK = 50
@@ -29,8 +30,8 @@ def _date(value: str) -> datetime.date:
     max_retries=5,
     acks_late=True,  # idempotent: a re-delivered chunk rewrites the same rows
 )
-def snapshot_chunk(scope_labels: list[str], start: str, end: str) -> int:
-    """Compute and upsert the snapshots of these scopes for [start, end)."""
+def snapshot_chunk(scope_labels: list[str], start: str, end: str, keys: list[str] | None = None) -> int:
+    """Compute and upsert the snapshots of these scopes for [start, end) (only `keys` when given)."""
     period = Period(_date(start), _date(end))
     written = 0
     for label in scope_labels:
@@ -39,7 +40,7 @@ def snapshot_chunk(scope_labels: list[str], start: str, end: str) -> int:
         except ValueError:
             log.warning("skipping unknown scope %r", label)
             continue
-        written += snapshots.snapshot_write(scope, period)
+        written += snapshots.snapshot_write(scope, period, keys=keys)
     return written
 
 
@@ -55,9 +56,15 @@ def fan_out(start: datetime.date, end: datetime.date, scopes: list[str] | None =
 def snapshots_stale() -> int:
     """Recompute the stored snapshots whose periods late data touched."""
     pairs = snapshots.stale_periods_take()
-    for label, period in pairs:
-        snapshot_chunk.delay([label], period.start.isoformat(), period.end.isoformat())
+    for label, period, keys in pairs:
+        snapshot_chunk.delay([label], period.start.isoformat(), period.end.isoformat(), list(keys))
     return len(pairs)
+
+
+@shared_task(name="metrics.snapshots_verify", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def snapshots_verify() -> int:
+    """Recompute every stored snapshot live and store the drifts for admins (SnapshotVerification); return them."""
+    return verification_run().drift_count
 
 
 @shared_task(name="metrics.snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
