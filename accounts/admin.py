@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts import reporting_time
 from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
@@ -152,7 +153,13 @@ class CustomerAdmin(AnnouncesChangesAdmin, TeamMemberChoicesMixin, AuditHistoryA
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "external_id", "email", "customer", "language", "opted_out_at"]
+    list_display = ["__str__", "external_id", "email", "customer", "language", "opted_out_at", "first_seen_at"]
+    readonly_fields = ["first_seen_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.first_seen_at = timezone.now()  # known from now on: past health scores stay as they were
+        super().save_model(request, obj, form, change)
     list_filter = ["language", ("opted_out_at", admin.EmptyFieldListFilter)]
     list_select_related = ["customer"]
     search_fields = ["external_id", "email", "name", "customer__name", "customer__external_id"]

@@ -64,6 +64,15 @@ class Customer(models.Model):
         return self.name
 
 
+class ContactQuerySet(models.QuerySet):
+    def known_at(self, instant):
+        """Contacts csplatform knew at `instant`: first seen before it, or undated (known from the start).
+
+        A score or feature as of a day counts only these, so data arriving later never
+        changes a past figure (as-of purity)."""
+        return self.filter(Q(first_seen_at__isnull=True) | Q(first_seen_at__lt=instant))
+
+
 class Contact(models.Model):
     class Language(models.TextChoices):
         GERMAN = "de", "Deutsch"
@@ -76,6 +85,14 @@ class Contact(models.Model):
     role = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True, help_text="Never survey after this.")
+    first_seen_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When csplatform first knew this user: its creation by an import, the API or admin, or its "
+        "first event if earlier. Blank: known from the start.",
+    )
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["customer", "external_id"]

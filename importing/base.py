@@ -11,6 +11,7 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils import timezone
 
 from accounts.signals import changed_row
 from importing import history
@@ -87,6 +88,7 @@ class Run:
 
     def __init__(self, kind_name, source_name, dry_run):
         self.source_name = source_name
+        self.started_at = timezone.now()
         self.result = ImportResult(kind=kind_name, source_name=source_name, dry_run=dry_run)
         self.index: dict[str, int] = {}
         self.width = 0  # cells per row, from the header

@@ -13,10 +13,10 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 
-from accounts.models import UsageEvent
+from accounts.models import Contact, UsageEvent
 from accounts.reporting_time import day_of
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import day_start, reporting_tz
@@ -41,6 +41,24 @@ def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> Non
         chunk = customer_ids[chunk_start : chunk_start + 500]
         _refresh_daily(chunk, start, end)
         _refresh_sessions(chunk, day_start(start), day_start(end))
+        _lower_first_seen(chunk, day_start(start), day_start(end))
+
+
+def _lower_first_seen(customer_ids, start_at, end_at) -> None:
+    """A dated contact was first seen no later than its first event (undated ones stay known from the start)."""
+    first_event = (
+        UsageEvent.objects.filter(contact_id=OuterRef("pk"), occurred_at__gte=start_at, occurred_at__lt=end_at)
+        .order_by()
+        .values("contact_id")
+        .annotate(first=Min("occurred_at"))
+        .values("first")
+    )
+    (
+        Contact.objects.filter(customer_id__in=customer_ids, first_seen_at__isnull=False)
+        .annotate(first=Subquery(first_event))
+        .filter(first__lt=F("first_seen_at"))
+        .update(first_seen_at=Subquery(first_event))
+    )
 
 
 def rebuild_all() -> None:
