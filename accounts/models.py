@@ -15,6 +15,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from accounts import reporting_time
+
 MONEY = {"max_digits": 18, "decimal_places": 6}
 
 
@@ -52,6 +54,15 @@ class Customer(models.Model):
         return self.name
 
 
+class ContactQuerySet(models.QuerySet):
+    def known_at(self, instant):
+        """Contacts csplatform knew at `instant`: first seen before it, or undated (known from the start).
+
+        A score or feature as of a day counts only these, so data arriving later never
+        changes a past figure (as-of purity)."""
+        return self.filter(Q(first_seen_at__isnull=True) | Q(first_seen_at__lt=instant))
+
+
 class Contact(models.Model):
     class Language(models.TextChoices):
         GERMAN = "de", "Deutsch"
@@ -64,6 +75,14 @@ class Contact(models.Model):
     role = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True, help_text="Never survey after this.")
+    first_seen_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When csplatform first knew this user: its creation by an import, the API or admin, or its "
+        "first event if earlier. Blank: known from the start.",
+    )
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["customer", "external_id"]
@@ -305,6 +324,6 @@ class Task(models.Model):
         return self.completed_at is None
 
     def is_overdue(self, today=None):
-        today = today or timezone.localdate()
+        today = today or reporting_time.today()
         return self.is_open and self.due_on is not None and self.due_on < today
 

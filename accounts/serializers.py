@@ -220,6 +220,10 @@ class ContactSerializer(ImportRulesSerializer):
         fields = ("id", "customer", "external_id", "email", "name", "role", "language", "opted_out_at")
         extra_kwargs = {"email": {"allow_blank": True}, "opted_out_at": {"allow_null": True}}
 
+    def update(self, instance, validated_data):
+        validated_data.pop("first_seen_at", None)  # set when the import's rules create it, never moved later
+        return super().update(instance, validated_data)
+
 
 class SubscriptionSerializer(ImportRulesSerializer):
     import_kind = "subscriptions"

@@ -25,6 +25,7 @@ import operator
 import re
 
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Contact, UsageEvent
 from importing.events import CELLS, COLUMNS
@@ -74,7 +75,10 @@ def _new_contacts_sql():
         if not f.primary_key and f.name not in ("customer", "external_id") and not f.has_db_default()
     ]  # fmt: skip
     columns = ", ".join(["customer_id", "external_id", *(_q(f.column) for f in fields)])
-    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    # first seen: now, lowered to their first event by metrics' usage refresh
+    defaults = [
+        f.get_db_prep_save(timezone.now() if f.name == "first_seen_at" else f.get_default(), connection) for f in fields
+    ]
     placeholders = "".join(", %s" for _ in fields)
     # NOT EXISTS: sequence numbers only for new users; ON CONFLICT: a concurrent import
     # may create the same user first.

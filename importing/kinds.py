@@ -225,6 +225,7 @@ class Contacts(CustomerRefKind):
             "name": row.get("name", max_length=max_length(Contact, "name")) or "",
             "role": row.get("role", max_length=max_length(Contact, "role")) or "",
             "language": row.get("language", self._language) or "",
+            "first_seen_at": self.run.started_at,  # for new contacts only: not among the update fields
         }
 
     def key(self, values):

@@ -69,6 +69,7 @@ def record_touched(kind: str, *objs) -> ImportResult:
     handler = KINDS[kind](_run(kind, ()))
     for obj in objs:
         handler.touch(obj)
+        handler.result.note_row(obj)
     return handler.result
 
 

@@ -2,7 +2,6 @@
 
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -12,7 +11,7 @@ from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts import policy
+from accounts import policy, reporting_time
 from accounts.permissions import RolePermission
 from lib.dates import validate_in_window
 from lib.rest import StrictCursorPagination, StrictFilterBackend
@@ -288,7 +287,7 @@ def customer_health(request, pk):
     customer = policy.visible_customers(request.user).filter(pk=pk).values_list("pk", "segment").first()
     if customer is None:
         raise Http404("No such customer.")
-    at = query.get("at") or timezone.localdate()
+    at = query.get("at") or reporting_time.today()
     [(model, _ids)] = models_for_customers(dict([customer]))
     health = health_for_customers([pk], at, definition_of(model))[pk]
     return Response(health_json(health, model.label))

@@ -14,28 +14,23 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts import policy
 from accounts.models import Customer, Subscription, Task, Ticket
+from accounts.reporting_time import today  # the pages' "today", also for views and forms
 from accounts.roles import CSM, MANAGER
 from churn.selectors import risks_for_customers
 from lib.subqueries import aggregate_of
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import scores_on
 from metrics.models import HealthScore, UserDayActivity
-from metrics.periods import Period, add_months, day_start, reporting_tz
+from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for_user
-from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
+from metrics.selectors import Scope, compute_kpis, mrr_by_customer
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
-
-
-def today() -> datetime.date:
-    """Return today's date in the reporting time zone."""
-    return datetime.datetime.now(reporting_tz()).date()
 
 
 # --- Who may do what --------------------------------------------------------------------
@@ -412,20 +407,7 @@ def tasks_for_user(user, show: str = "open"):
 
 # --- Reports ----------------------------------------------------------------------------
 
-REPORT_SECTIONS = (
-    (gettext_lazy("Customers and revenue"), (
-        "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction",
-        "mrr_churn", "arpu", "logo_churn_rate", "customer_retention_rate", "net_revenue_retention",
-        "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost", "cac", "ltv_to_cac",
-    )),
-    (gettext_lazy("Conversion"), ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")),
-    (gettext_lazy("Voice of the customer"), ("nps", "csat", "ces", "ces_average")),
-    (gettext_lazy("Support"), ("first_contact_resolution_rate",)),
-    (gettext_lazy("Product usage"), (
-        "mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption",
-    )),
-)  # fmt: skip
-assert {k for _, keys in REPORT_SECTIONS for k in keys} == set(KPI_KEYS)
+REPORT_SECTIONS = tuple((group.label, catalogue.keys_of(group)) for group in catalogue.GROUPS)  # metrics.catalogue
 
 TREND_KEYS = (
     "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",

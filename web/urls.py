@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/export.csv", views.report_export, name="report-export"),
     path("reports/rows/<str:key>/", views.report_rows, name="report-rows"),
+    path("reports/definitions/", views.kpi_definitions, name="kpi-definitions"),
     path("profile/", views.profile, name="profile"),
     path("profile/token/", views.token_action, name="token"),
 ]
