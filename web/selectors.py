@@ -379,7 +379,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     until = at if past else None
     scope = Scope(customer_id=customer.pk)
     kpi_period = Period(at - datetime.timedelta(days=30), at)
-    subscriptions = list(customer.subscriptions.order_by("-started_at", "plan"))
+    subscriptions = list(customer.subscriptions.select_related("end_reason").order_by("-started_at", "plan"))
     active = [s for s in subscriptions if s.is_active_on(at)]
     renewals = sorted(s.ended_at for s in active if s.ended_at is not None)
     first_paid = min((s.started_at for s in subscriptions), default=None)
@@ -550,3 +550,22 @@ def _row_customer(row):
     if "name" in row and "id" in row:  # trial and onboarding cohorts are customers
         return row["id"]
     return None
+
+
+# --- Renewals, cohorts, churn reasons -----------------------------------------------------
+
+
+def visible_customer_ids(user, ids) -> set[int]:
+    """The ids among `ids` of customers `user` may see."""
+    return set(Customer.objects.visible_to(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def open_task_counts(ids) -> dict[int, int]:
+    """{customer: open tasks} of the customers in `ids`."""
+    rows = Task.objects.filter(customer_id__in=list(ids), completed_at__isnull=True).values("customer_id")
+    return {r["customer_id"]: r["n"] for r in rows.annotate(n=Count("pk")).order_by()}
+
+
+def account_contacts(customer, limit: int = 100) -> list:
+    """The customer's contacts (the product's users), named ones first."""
+    return list(customer.contacts.order_by("name", "email", "external_id")[:limit])

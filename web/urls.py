@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from web import views
+from web import revenue_views, views
 
 app_name = "web"
 
@@ -18,6 +18,11 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/export.csv", views.report_export, name="report-export"),
     path("reports/rows/<str:key>/", views.report_rows, name="report-rows"),
+    path("renewals/", revenue_views.renewals_page, name="renewals"),
+    path("cohorts/", revenue_views.cohorts_page, name="cohorts"),
+    path("cohorts/customers/", revenue_views.cohort_cell, name="cohort-cell"),
+    path("churn-reasons/", revenue_views.churn_reasons_page, name="churn-reasons"),
+    path("customers/<int:pk>/subscriptions/<int:subscription_pk>/reason/", revenue_views.subscription_reason, name="end-reason"),
     path("profile/", views.profile, name="profile"),
     path("profile/token/", views.token_action, name="token"),
 ]
