@@ -277,3 +277,26 @@ class ScopeMonthsForm(forms.Form):
             return data["scope_obj"], data["until"], data["months"] or 12
         default = "company" if selectors.sees_all_customers(self.user) else f"csm:{self.user.get_username()}"
         return selectors.report_scope_for(self.user, default), self.today.replace(day=1), 12
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["until"].widget.attrs["min"] = (today + datetime.timedelta(days=1)).isoformat()
+        self.fields["until"].initial = today + datetime.timedelta(days=7)
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until <= self.today:
+            raise forms.ValidationError(_("Pick a day after today."))
+        if until > self.today + datetime.timedelta(days=366):
+            raise forms.ValidationError(_("Snooze for a year at most."))
+        return until
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip

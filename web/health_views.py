@@ -23,6 +23,7 @@ from alerts import playbooks, services
 from alerts.dryrun import dry_run
 from web.alert_forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
 from alerts.models import AlertRule
+from alerts.schedule import next_evaluation
 from metrics import kpis
 from metrics.backtest import backtest_dates, backtest_run
 from metrics.health_snapshots import band_changes_for_user, health_history
@@ -93,7 +94,8 @@ def health_changes(request):
 
 
 def _rules_context(form):
-    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form}
+    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form,
+            "next_run": next_evaluation(timezone.now())}  # fmt: skip
 
 
 @login_required
@@ -127,7 +129,11 @@ def rule(request, pk):
             charts.Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2"),
         ]
         weeks_svg = charts.line_chart(_("Customers matching per week"), labels, series)
-    context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg}
+    context = {
+        "rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg,
+        "next_run": next_evaluation(timezone.now()),
+        "actions_oob": request.htmx and result is not None,  # the Enable button comes with the dry run's result
+    }  # fmt: skip
     return render(request, template_for(request, "alerts/rule.html", "dry-run"), context)
 
 
