@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.models import Customer
 from accounts.roles import sees_all_customers
+from alerts.inbox import alerts_for_customers
 from churn.selectors import risks_for_customers
 from metrics import cohorts, losses, renewals
 from metrics.periods import add_months
@@ -57,6 +58,7 @@ def renewals_page(request):
     rows = renewals.renewals_due(customers, day, window)
     risks = risks_for_customers([r.customer.pk for r in rows], day) if rows else {}
     open_tasks = selectors.open_task_counts([r.customer.pk for r in rows])
+    open_alerts = alerts_for_customers([r.customer.pk for r in rows])
     rates, backtest = renewals.band_churn_rates()
     windows = []
     for days in RENEWAL_WINDOWS:
@@ -71,7 +73,9 @@ def renewals_page(request):
         "day": day,
         "window": window,
         "windows": windows,
-        "rows": [(r, risks.get(r.customer.pk), open_tasks.get(r.customer.pk, 0)) for r in rows],
+        "rows": [
+            (r, risks.get(r.customer.pk), open_tasks.get(r.customer.pk, 0), open_alerts.get(r.customer.pk, 0)) for r in rows
+        ],
         "by_month": renewals.forecast(rows, "month"),
         "by_csm": renewals.forecast(rows, "csm") if sees_all_customers(request.user) else None,
         "totals": renewals.forecast(rows, "all")[0] if rows else None,
