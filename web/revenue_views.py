@@ -96,6 +96,23 @@ def _scope_form(request):
     return ScopeMonthsForm(request.GET or None, user=request.user, today=selectors.today())
 
 
+def _cohort_cell(request, scope) -> dict | None:
+    """The drill-down of the cell named by `cohort` (YYYY-MM) and `age`, or None when the request names none."""
+    if "cohort" not in request.GET:
+        return None
+    try:
+        month = datetime.date.fromisoformat(request.GET.get("cohort", "") + "-01")
+        age = int(request.GET.get("age", ""))
+    except ValueError:
+        raise Http404(_("No such cohort.")) from None
+    if not 0 <= age <= 60:
+        raise Http404(_("No such cohort."))
+    rows = cohorts.cohort_customers(scope, month, age, selectors.today())
+    visible = selectors.visible_customer_ids(request.user, [r["customer_id"] for r in rows])
+    shown = [r for r in rows if r["customer_id"] in visible]
+    return {"rows": shown, "hidden": len(rows) - len(shown), "month": month, "age": age, "day": add_months(month, age + 1)}
+
+
 @login_required
 @require_GET
 def cohorts_page(request):
@@ -116,27 +133,22 @@ def cohorts_page(request):
         _("Revenue retention by month since sign-up") if metric == "revenue" else _("Logo retention by month since sign-up"),
         [str(a) for a in ages], series, fmt=formatting.percent,
     )  # fmt: skip
-    context = {"form": form, "table": table, "ages": ages, "metric": metric, "chart": chart, "scope": scope}
+    context = {"form": form, "table": table, "ages": ages, "metric": metric, "chart": chart, "scope": scope,
+               "cell": _cohort_cell(request, scope)}  # fmt: skip
     return render(request, template_for(request, "web/cohorts.html", "cohort-body"), context)
 
 
 @login_required
 @require_GET
 def cohort_cell(request):
-    form = _scope_form(request)
-    scope, _until, _months = form.values()
-    try:
-        month = datetime.date.fromisoformat(request.GET.get("cohort", "") + "-01")
-        age = int(request.GET.get("age", ""))
-    except ValueError:
-        raise Http404(_("No such cohort.")) from None
-    if age < 0 or age > 60:
+    """One cell's customers: the fragment for HTMX, else the cohort page with the drill-down filled in."""
+    if not request.htmx:
+        return cohorts_page(request)
+    scope, _until, _months = _scope_form(request).values()
+    cell = _cohort_cell(request, scope)
+    if cell is None:
         raise Http404(_("No such cohort."))
-    rows = cohorts.cohort_customers(scope, month, age, selectors.today())
-    visible = selectors.visible_customer_ids(request.user, [r["customer_id"] for r in rows])
-    shown = [r for r in rows if r["customer_id"] in visible]
-    context = {"rows": shown, "hidden": len(rows) - len(shown), "month": month, "age": age, "day": add_months(month, age + 1)}
-    return render(request, template_for(request, "web/cohorts.html", "cohort-cell"), context)
+    return render(request, "web/cohorts.html#cohort-cell", cell)
 
 
 # --- Lost MRR by reason -----------------------------------------------------------------
