@@ -32,10 +32,11 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.models import CostEntry, Lead, Ticket
+from accounts.models import ChurnReason, CostEntry, Lead, Ticket
 from accounts.permissions import RolePermission
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
+    ChurnReasonSerializer,
     ContactSerializer,
     CostSerializer,
     CustomerSerializer,
@@ -155,6 +156,15 @@ class TicketViewSet(ImportKindViewSet):
 def _announce_if_resolved(was_resolved, ticket):
     if was_resolved is None and ticket.resolved_at is not None:
         signals.ticket_resolved.send(sender=Ticket, ticket=ticket)
+
+
+class ChurnReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    """The editable list of churn and contraction reasons (edited in admin); every role reads it."""
+
+    permission_classes = [RolePermission]
+    serializer_class = ChurnReasonSerializer
+    queryset = ChurnReason.objects.all()
+    pagination_class = None
 
 
 class CostViewSet(ImportKindViewSet):

@@ -23,6 +23,7 @@ from alerts import playbooks, services
 from alerts.dryrun import dry_run
 from web.alert_forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
 from alerts.models import AlertRule
+from alerts.schedule import next_evaluation
 from metrics import kpis
 from metrics.backtest import backtest_dates, backtest_run
 from metrics.health_snapshots import band_changes_for_user, health_history
@@ -100,7 +101,8 @@ def _require_rules(request):
 
 
 def _rules_context(form):
-    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form}
+    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form,
+            "next_run": next_evaluation(timezone.now())}  # fmt: skip
 
 
 @login_required
@@ -135,8 +137,12 @@ def rule(request, pk):
             charts.Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2"),
         ]
         weeks_svg = charts.line_chart(_("Customers matching per week"), labels, series)
-    context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg,
-               "can_manage": policy.may_manage_configuration(request.user)}  # fmt: skip
+    context = {
+        "rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg,
+        "can_manage": policy.may_manage_configuration(request.user),
+        "next_run": next_evaluation(timezone.now()),
+        "actions_oob": request.htmx and result is not None,  # the Enable button comes with the dry run's result
+    }  # fmt: skip
     return render(request, template_for(request, "alerts/rule.html", "dry-run"), context)
 
 

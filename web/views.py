@@ -124,6 +124,7 @@ def _account_context(request, customer, as_of=None, **forms):
         "task_form": forms.get("task_form") or TaskForm(),
         "timeline": selectors.account_timeline(customer, at=as_of.day if as_of.past else None),
         "today": as_of.day,
+        "contacts": selectors.account_contacts(customer),
     }
 
 
