@@ -223,7 +223,7 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
         request=UsageEventInSerializer(many=True),
         responses={201: UsageEventBatchResultSerializer},
         description=f"Store up to {MAX_EVENTS_PER_REQUEST:,} events, all or none. An event already stored "
-        "(same user, instant and type) is counted in `duplicates`. Errors are a list with one object per "
+        "(the same `event_id`, or without one the same user, instant and type) is counted in `duplicates`. Errors are a list with one object per "
         "event, as DRF gives them for lists.",
     )
     def create(self, request):
@@ -268,7 +268,7 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
                 errors[i]["customer"] = [f"no customer with id {ids[i]}"]
                 continue
             row = {"customer_external_id": external_ids[ids[i]]}
-            for name in ("user_external_id", "event_type", "occurred_at", "session_id"):
+            for name in ("user_external_id", "event_type", "occurred_at", "session_id", "event_id"):
                 try:
                     row[name] = cell_text(event.get(name))
                 except CellError as exc:
