@@ -1,0 +1,11 @@
+"""URLs of the integrations: inbound endpoints under /integrations/, the admin page."""
+
+from django.urls import path
+
+from integrations import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("integrations/segment/v1/<str:call>", views.segment_source, name="segment"),
+]
