@@ -113,3 +113,21 @@ class ChatDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event_type} → {self.channel} ({self.attempts} attempts)"
+
+
+class ObjectVersion(models.Model):
+    """The newest version of a source's object applied so far (a Stripe event's time, a ticket's updated_at).
+
+    A webhook older than the stored version is acknowledged and not applied, so webhooks that
+    arrive out of order or twice leave the newest state in place.
+    """
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    object_id = models.CharField(max_length=200)
+    version_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "object_id"], name="object_version_unique")]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id} @ {self.version_at}"

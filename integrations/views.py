@@ -11,7 +11,9 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations import config, inbound, segment
+import stripe as stripe_lib
+
+from integrations import config, inbound, segment, stripe
 from integrations.models import Kind
 from integrations.webhooks import locked_out, refuse, too_many
 
@@ -65,3 +67,24 @@ def segment_source(request, call):
     if result.accepted:
         inbound.log_accepted(kind, SEGMENT_CALLS[call], f"{result.accepted} calls", request=request)
     return JsonResponse(result.as_json())
+
+
+@csrf_exempt  # authorised by the Stripe-Signature header, checked with the stripe library
+@require_POST
+def stripe_webhook(request):
+    kind = Kind.STRIPE
+    if locked_out(request, kind):
+        return too_many(request, kind)
+    try:
+        body = inbound.body_bytes(request)
+        stripe.construct_event(body, request.headers.get("Stripe-Signature", ""))
+    except inbound.BadRequest as exc:
+        return refuse(request, kind, 400, str(exc))
+    except stripe_lib.SignatureVerificationError as exc:
+        return refuse(request, kind, 401, f"the Stripe-Signature header does not match: {exc}", body=body)
+    except (stripe.Refused, ValueError) as exc:  # no secret set; a signed body that is not JSON
+        return refuse(request, kind, 400, str(exc), body=body)
+    if not config.enabled(kind):
+        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", body=body)
+    status, answer = stripe.receive(body, request.headers["Stripe-Signature"], request=request)
+    return JsonResponse(answer, status=status)
