@@ -32,7 +32,7 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.models import CostEntry, Lead, Ticket
+from accounts.models import CostEntry, Lead
 from accounts.permissions import RolePermission
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
@@ -143,17 +143,12 @@ class TicketViewSet(ImportKindViewSet):
 
     def perform_create(self, serializer):
         super().perform_create(serializer)
-        _announce_if_resolved(None, serializer.instance)
+        signals.announce_if_resolved(None, serializer.instance)
 
     def perform_update(self, serializer):
         was_resolved = serializer.instance.resolved_at
         super().perform_update(serializer)
-        _announce_if_resolved(was_resolved, serializer.instance)
-
-
-def _announce_if_resolved(was_resolved, ticket):
-    if was_resolved is None and ticket.resolved_at is not None:
-        signals.ticket_resolved.send(sender=Ticket, ticket=ticket)
+        signals.announce_if_resolved(was_resolved, serializer.instance)
 
 
 class CostViewSet(ImportKindViewSet):

@@ -9,4 +9,5 @@ app_name = "integrations"
 urlpatterns = [
     path("integrations/segment/v1/<str:call>", views.segment_source, name="segment"),
     path("integrations/stripe/webhook", views.stripe_webhook, name="stripe"),
+    path("integrations/zendesk/webhook", views.zendesk_webhook, name="zendesk"),
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 import stripe as stripe_lib
 
-from integrations import config, inbound, segment, stripe
+from integrations import config, inbound, segment, stripe, zendesk
 from integrations.models import Kind
 from integrations.webhooks import locked_out, refuse, too_many
 
@@ -88,3 +88,28 @@ def stripe_webhook(request):
         return refuse(request, kind, 403, "this connection is switched off on the Integrations page", body=body)
     status, answer = stripe.receive(body, request.headers["Stripe-Signature"], request=request)
     return JsonResponse(answer, status=status)
+
+
+@csrf_exempt  # authorised by Zendesk's webhook signature
+@require_POST
+def zendesk_webhook(request):
+    kind = Kind.ZENDESK
+    if locked_out(request, kind):
+        return too_many(request, kind)
+    try:
+        body = inbound.body_bytes(request)
+    except inbound.BadRequest as exc:
+        return refuse(request, kind, 400, str(exc))
+    signature = request.headers.get("X-Zendesk-Webhook-Signature", "")
+    timestamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
+    if not zendesk.signature_ok(body, signature, timestamp):
+        return refuse(request, kind, 401, "the X-Zendesk-Webhook-Signature does not match (or is older than 5 minutes)", body=body)
+    try:
+        payload = inbound.json_body(body)
+    except inbound.BadRequest as exc:
+        return refuse(request, kind, 400, str(exc), body=body)
+    if not isinstance(payload, dict):
+        return refuse(request, kind, 400, "the body must be a JSON object", body=body)
+    if not config.enabled(kind):
+        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=payload)
+    return JsonResponse(zendesk.receive(payload, request=request))
