@@ -97,7 +97,11 @@ class ChatChannel(models.Model):
 class ChatDelivery(models.Model):
     """One notification to a chat channel and its attempts."""
 
-    channel = models.ForeignKey(ChatChannel, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.ForeignKey(
+        ChatChannel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
+        help_text="Blank: the team webhook set by environment variable or on the Integrations page.",
+    )  # fmt: skip
+    service = models.CharField(max_length=20, choices=ChatChannel.Service.choices)
     event_type = models.CharField(max_length=60)
     payload = models.JSONField()
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -112,7 +116,7 @@ class ChatDelivery(models.Model):
         verbose_name_plural = "chat deliveries"
 
     def __str__(self):
-        return f"{self.event_type} → {self.channel} ({self.attempts} attempts)"
+        return f"{self.event_type} → {self.channel or self.get_service_display()} ({self.attempts} attempts)"
 
 
 class ObjectVersion(models.Model):
