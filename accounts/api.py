@@ -32,7 +32,7 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.models import ChurnReason, CostEntry, Lead, Ticket
+from accounts.models import ChurnReason, CostEntry, Lead
 from accounts.permissions import RolePermission
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
@@ -145,17 +145,12 @@ class TicketViewSet(ImportKindViewSet):
 
     def perform_create(self, serializer):
         super().perform_create(serializer)
-        _announce_if_resolved(None, serializer.instance)
+        signals.announce_if_resolved(None, serializer.instance)
 
     def perform_update(self, serializer):
         was_resolved = serializer.instance.resolved_at
         super().perform_update(serializer)
-        _announce_if_resolved(was_resolved, serializer.instance)
-
-
-def _announce_if_resolved(was_resolved, ticket):
-    if was_resolved is None and ticket.resolved_at is not None:
-        signals.ticket_resolved.send(sender=Ticket, ticket=ticket)
+        signals.announce_if_resolved(was_resolved, serializer.instance)
 
 
 class ChurnReasonViewSet(viewsets.ReadOnlyModelViewSet):
@@ -234,7 +229,7 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
         request=UsageEventInSerializer(many=True),
         responses={201: UsageEventBatchResultSerializer},
         description=f"Store up to {MAX_EVENTS_PER_REQUEST:,} events, all or none. An event already stored "
-        "(same user, instant and type) is counted in `duplicates`. Errors are a list with one object per "
+        "(the same `event_id`, or without one the same user, instant and type) is counted in `duplicates`. Errors are a list with one object per "
         "event, as DRF gives them for lists.",
     )
     def create(self, request):
@@ -279,7 +274,7 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
                 errors[i]["customer"] = [f"no customer with id {ids[i]}"]
                 continue
             row = {"customer_external_id": external_ids[ids[i]]}
-            for name in ("user_external_id", "event_type", "occurred_at", "session_id"):
+            for name in ("user_external_id", "event_type", "occurred_at", "session_id", "event_id"):
                 try:
                     row[name] = cell_text(event.get(name))
                 except CellError as exc:

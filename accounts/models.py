@@ -239,6 +239,13 @@ class UsageEvent(models.Model):
     event_type = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
     session_id = models.CharField(max_length=100, blank=True)
+    event_id = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The source's id of the event (Segment's messageId); blank: identical rows are one event.",
+    )
 
     class Meta:
         indexes = [
@@ -246,8 +253,15 @@ class UsageEvent(models.Model):
             models.Index(fields=["occurred_at"], name="usage_time"),
         ]
         constraints = [
-            # The re-import key: the same user doing the same thing at the same instant is one event.
-            models.UniqueConstraint(fields=["contact", "occurred_at", "event_type"], name="usage_event_unique"),
+            # The re-import key of events without an id: the same user doing the same thing at
+            # the same instant is one event. An event with an id is one event per id and customer,
+            # so two identical clicks the source tells apart both count.
+            models.UniqueConstraint(
+                fields=["contact", "occurred_at", "event_type"], condition=Q(event_id=""), name="usage_event_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "event_id"], condition=~Q(event_id=""), name="usage_event_unique_id"
+            ),
         ]
 
     def __str__(self):

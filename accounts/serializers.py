@@ -374,7 +374,7 @@ class UsageEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UsageEvent
-        fields = ("id", "customer", "contact", "user_external_id", "event_type", "occurred_at", "session_id")
+        fields = ("id", "customer", "contact", "user_external_id", "event_type", "occurred_at", "session_id", "event_id")
         read_only_fields = fields
 
 
@@ -386,6 +386,13 @@ class UsageEventInSerializer(serializers.Serializer):
     event_type = serializers.CharField(max_length=100)
     occurred_at = serializers.DateTimeField()
     session_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    event_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The source's id of the event. With it, only an event with the same id is a duplicate; "
+        "without it, an event with the same user, instant and type is.",
+    )
 
 
 class UsageEventBatchResultSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('accounts', '0005_churn_reasons'),
         ('accounts', '0005_contact_first_seen_at'),
+        ('accounts', '0005_usage_event_id'),
     ]
 
     operations = [
