@@ -237,11 +237,9 @@ REST_FRAMEWORK = {
         "auth": env("API_THROTTLE_AUTH", default="10/minute"),  # password attempts at /api/v1/auth/token/
     },
     "EXCEPTION_HANDLER": "lib.rest.exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "lib.parsers.UnicodeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only, so the schema offers one request body per operation (generated clients
+    # cannot choose between several); the import upload sets its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["lib.parsers.UnicodeJSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",

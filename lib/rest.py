@@ -15,7 +15,7 @@ from django.db import DataError, IntegrityError
 from django.template.defaultfilters import filesizeformat
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, serializers, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, UnsupportedMediaType, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -47,6 +47,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, OverflowError):
         # e.g. a filter's 0001-01-01T00:00+01:00, which has no UTC equivalent to query with
         exc = Conflict("a value is out of the range that can be stored or compared")
+    elif isinstance(exc, UnsupportedMediaType) and context.get("request") is not None:
+        accepted = " or ".join(parser.media_type for parser in context["request"].parsers)
+        media = context["request"].content_type.split(";")[0]
+        exc = UnsupportedMediaType(media, f'the body is "{media}"; send {accepted}')
     return drf_exception_handler(exc, context)
 
 
