@@ -98,6 +98,19 @@ class StrictSearchFilter(filters.SearchFilter):
         return super().get_search_terms(request)
 
 
+def page_schema(results: dict, *, counted: bool) -> dict:
+    """The schema of a page of results: every list answers with this envelope (`count` when counted)."""
+    link = {"type": ["string", "null"], "format": "uri"}
+    properties = {
+        "next": {**link, "description": "The next page; null on the last."},
+        "previous": {**link, "description": "The previous page; null on the first."},
+        "results": results,
+    }
+    if counted:
+        properties = {"count": {"type": "integer", "description": "Results in all pages."}, **properties}
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
 class PagePagination(PageNumberPagination):
     """Pages of 50 (`page_size` up to 500); a page that does not exist is a 400 naming `page`."""
 
@@ -111,20 +124,30 @@ class PagePagination(PageNumberPagination):
         except NotFound as exc:
             raise ValidationError({self.page_query_param: [str(exc.detail)]}) from None
 
+    def get_paginated_response_schema(self, schema):
+        return page_schema(schema, counted=True)
 
-class TimeCursorPagination(CursorPagination):
-    """Cursor pages in time order, for tables of millions of rows (a page of 100, up to 1,000)."""
 
-    ordering = ("occurred_at", "id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
+class Cursor(CursorPagination):
+    """Cursor pages (no count: counting a huge table is slow); a cursor we did not hand out is a 400."""
 
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)
         except NotFound:
             raise ValidationError({self.cursor_query_param: ["is not a cursor this API handed out"]}) from None
+
+    def get_paginated_response_schema(self, schema):
+        return page_schema(schema, counted=False)
+
+
+class TimeCursorPagination(Cursor):
+    """Cursor pages in time order, for tables of millions of rows (a page of 100, up to 1,000)."""
+
+    ordering = ("occurred_at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
 
 
 class SelectorMixin:

@@ -8,6 +8,20 @@ AMOUNT_KEYS = {
     "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion",
     "mrr_contraction", "mrr_churn", "mau",
 }  # fmt: skip
+# The JSON shape of each KPI (metrics.serializers has one schema component per shape):
+# amounts carry only their value, NPS its answer counts, every other KPI is a ratio with its
+# numerator and denominator, and some ratios add a breakdown.
+SHAPES = {
+    **{key: "amount" for key in AMOUNT_KEYS},
+    "nps": "nps",
+    "clv": "clv",
+    "feature_adoption": "feature_adoption",
+    "onboarding_drop_off": "onboarding_drop_off",
+}
+
+
+def shape_of(key: str) -> str:
+    return SHAPES.get(key, "ratio")
 
 
 def number(value: Decimal | None):
@@ -20,16 +34,17 @@ def number(value: Decimal | None):
     return float(value)
 
 
-def kpi_json(key: str, kpi: Kpi) -> dict:
+def kpi_json(key: str, kpi: Kpi, shape: str | None = None) -> dict:
     body = {"value": number(kpi.value)}
-    if key not in AMOUNT_KEYS and key != "nps":
+    if (shape or shape_of(key)) not in ("amount", "nps"):
         body["numerator"] = number(kpi.numerator)
         body["denominator"] = number(kpi.denominator)
     if kpi.value is None:
         body["reason"] = kpi.reason
     for name, extra in kpi.extra.items():
         if isinstance(extra, dict):
-            body[name] = {k: kpi_json(k, v) if isinstance(v, Kpi) else v for k, v in extra.items()}
+            # a breakdown by feature or step: ratios, whatever the feature or step is called
+            body[name] = {k: kpi_json(k, v, "ratio") if isinstance(v, Kpi) else v for k, v in extra.items()}
         elif isinstance(extra, Decimal):
             body[name] = number(extra)
         else:

@@ -2,11 +2,18 @@
 one error shape, the outgoing webhooks. Client generation itself is tested in
 tests/test_api_clients.py."""
 
+import copy
+import datetime
+
 import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
+from jsonschema import Draft202012Validator
 
+from metrics.selectors import KPI_KEYS
+from metrics.serializers import ROW_SERIALIZERS
 from tests.api_support import API, client_for, fresh_throttles  # noqa: F401
+from tests.kpi_example import build_worked_example
 
 pytestmark = pytest.mark.usefixtures("fresh_throttles")
 
@@ -64,3 +71,166 @@ def test_the_browsable_api_still_offers_a_json_form(admin_user):
     html = page.content.decode()
     assert 'name="_content_type"' in html and "application/json" in html
     assert "multipart/form-data" not in html.split('name="_content_type"')[1].split("</select>")[0]
+
+
+# --- Every answer has a type ---------------------------------------------------------------
+
+
+def _untyped(schema, components, path, seen, found):
+    """Collect the places under `schema` where a client would get an untyped value."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            _untyped(components[name], components, name, seen, found)
+        return
+    for key in ("oneOf", "anyOf", "allOf"):
+        for n, sub in enumerate(schema.get(key, [])):
+            _untyped(sub, components, f"{path}.{key}[{n}]", seen, found)
+    types = schema.get("type")
+    types = set(types) if isinstance(types, list) else {types}
+    if not types - {None} and not any(k in schema for k in ("$ref", "oneOf", "anyOf", "allOf", "const", "enum")):
+        found.append(path)
+    if "object" in types:
+        extra = schema.get("additionalProperties")
+        if "properties" not in schema and not isinstance(extra, dict):
+            found.append(path)
+        if isinstance(extra, dict):
+            _untyped(extra, components, f"{path}.*", seen, found)
+        for name, sub in schema.get("properties", {}).items():
+            _untyped(sub, components, f"{path}.{name}", seen, found)
+    if "array" in types:
+        _untyped(schema.get("items", {}), components, f"{path}[]", seen, found)
+
+
+def test_every_response_of_every_operation_is_typed(schema):
+    components = schema["components"]["schemas"]
+    found, seen = [], set()
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            if code == "204":
+                assert "content" not in response
+                continue
+            for media, content in response["content"].items():
+                assert media == "application/json", (method, path, code, media)
+                _untyped(content["schema"], components, f"{method} {path} {code}", seen, found)
+    assert found == []
+
+
+def test_every_operation_documents_its_errors_in_the_two_error_shapes(schema):
+    for path, method, operation in operations(schema):
+        responses = operation["responses"]
+        assert "429" in responses, (method, path)
+        if path != "/api/v1/auth/token/" or method != "post":
+            assert {"401", "403"} <= set(responses), (method, path)
+        for code, response in responses.items():
+            if code.startswith("4"):
+                ref = response["content"]["application/json"]["schema"].get("$ref", "")
+                expected = "ValidationError" if code == "400" else "Error"
+                assert ref == f"#/components/schemas/{expected}" or (method, path) == ("post", "/api/v1/usage-events/")
+
+
+# --- Real answers match their components, with no field left undocumented ------------------
+
+
+def _strict(node):
+    """Return a copy of a schema where objects take no properties beyond the documented ones."""
+    if isinstance(node, list):
+        return [_strict(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    strict = {key: _strict(value) for key, value in node.items()}
+    if "properties" in strict and "additionalProperties" not in strict:
+        strict["additionalProperties"] = False
+    return strict
+
+
+def check(schema, component, instance):
+    """Validate `instance` against a component of the schema, strictly; raise on the first mismatch."""
+    root = {"components": {"schemas": _strict(copy.deepcopy(schema["components"]["schemas"]))}}
+    root["$ref"] = f"#/components/schemas/{component}"
+    Draft202012Validator(root, format_checker=Draft202012Validator.FORMAT_CHECKER).validate(instance)
+
+
+FEB = {"start": "2024-02-01", "end": "2024-03-01"}
+
+
+@pytest.fixture
+def example(db, settings):
+    settings.CSPLATFORM_ONBOARDING_STEPS = ["login", "report"]
+    customers = build_worked_example()
+    for letter in "DG":  # signed up in February: the onboarding cohort
+        customers[letter].created_on = datetime.date(2024, 2, 5)
+        customers[letter].save()
+    return customers
+
+
+def test_a_report_of_every_kpi_matches_its_components(schema, example, admin_user):
+    body = client_for(admin_user).get(f"{API}kpis/", FEB).json()
+    check(schema, "KpiReport", body)
+    assert list(body["kpis"]) == list(KPI_KEYS)
+    assert list(body["kpis"]["onboarding_drop_off"]["steps"]) == ["login", "report"]
+    assert body["kpis"]["nps"] == {"value": 20, "promoters": 5, "passives": 2, "detractors": 3, "responses": 10}
+
+
+def test_a_series_matches_its_component(schema, example, admin_user):
+    body = client_for(admin_user).get(f"{API}kpis/series/", {"start": "2024-01-01", "end": "2024-04-01"}).json()
+    check(schema, "KpiSeries", body)
+    assert [point["period"]["start"] for point in body["series"]] == ["2024-01-01", "2024-02-01", "2024-03-01"]
+
+
+def test_the_rows_of_every_kpi_match_their_row_kind(schema, example, admin_user):
+    client = client_for(admin_user)
+    kinds = set()
+    for key in KPI_KEYS:
+        body = client.get(f"{API}kpis/{key}/rows/", FEB).json()
+        check(schema, "KpiRowsPage", body)
+        kinds |= {row["kind"] for row in body["results"]}
+    assert kinds == set(ROW_SERIALIZERS)
+
+
+def test_a_row_of_another_kind_is_refused_by_the_schema(schema):
+    row = {"kind": "lead", "customer_id": 1, "customer": "Acme", "first": "2024-02-01"}
+    with pytest.raises(Exception, match="is not valid"):
+        check(schema, "KpiRow", row)
+    check(schema, "KpiRow", {**row, "kind": "new_customer"})
+
+
+def test_health_matches_its_component(schema, example, admin_user):
+    body = client_for(admin_user).get(f"{API}customers/{example['A'].pk}/health/", {"at": "2024-03-01"}).json()
+    check(schema, "Health", body)
+    assert set(body["components"]) == {"frequency", "breadth", "depth", "sentiment", "support", "growth"}
+
+
+def test_a_stored_snapshot_matches_its_component(schema, example, admin_user):
+    from metrics.periods import Period
+    from metrics.selectors import Scope
+    from metrics.snapshots import snapshot_write
+
+    snapshot_write(Scope(), Period(datetime.date(2024, 2, 1), datetime.date(2024, 3, 1)))
+    body = client_for(admin_user).get(f"{API}kpi-snapshots/", {"page_size": 100}).json()
+    check(schema, "PaginatedKpiSnapshotList", body)
+    assert {row["metric"] for row in body["results"]} == set(KPI_KEYS)
+
+
+@pytest.mark.parametrize(
+    "url,status,component",
+    [
+        (f"{API}kpis/?start=2024-03-01&end=2024-02-01", 400, "ValidationError"),
+        (f"{API}kpis/?start=2024-02-01&end=2024-03-01&bogus=1", 400, "ValidationError"),
+        (f"{API}customers/?ordering=nope", 400, "ValidationError"),
+        (f"{API}customers/999999/", 404, "Error"),
+        (f"{API}kpis/bogus/rows/?start=2024-02-01&end=2024-03-01", 404, "Error"),
+        (f"{API}costs/", 403, "Error"),
+    ],
+)
+def test_errors_come_in_their_documented_shape(schema, db, csm, url, status, component):
+    response = client_for(csm).get(url)
+    assert response.status_code == status
+    check(schema, component, response.json())
+
+
+def test_an_anonymous_request_gets_the_error_shape(schema, db):
+    response = client_for().get(f"{API}customers/")
+    assert response.status_code == 401
+    check(schema, "Error", response.json())
