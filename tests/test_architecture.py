@@ -76,6 +76,15 @@ def test_an_interface_may_not_reach_up_beyond_its_stated_exceptions(tree):
     assert "accounts.api -> metrics.rollups" in out
 
 
+def test_alerts_sits_below_the_web_pages(tree):
+    add_import(tree, "alerts.services", "from web import pages  # noqa")  # domain reaching for the page kit
+    result = lint(tree)
+    out = " ".join(result.stdout.split())
+    assert result.returncode == 1, out
+    assert "Each app imports only the apps below it BROKEN" in out
+    assert "alerts.services -> web.pages" in out
+
+
 def test_every_app_of_the_project_is_under_contract():
     from django.apps import apps
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from churn import views
+from web import churn_views as views
 
 app_name = "churn"
 

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.roles import is_admin, sees_all_customers
 from alerts import playbooks, services
 from alerts.dryrun import dry_run
-from alerts.forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
+from web.alert_forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
 from alerts.models import AlertRule
 from metrics import kpis
 from metrics.backtest import backtest_dates, backtest_run

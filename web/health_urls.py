@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from alerts import views
+from web import health_views as views
 
 app_name = "alerts"
 
