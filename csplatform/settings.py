@@ -248,6 +248,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # 3.1: nullable types as JSON Schema has them, and `webhooks` for the messages we send.
     "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["alerts.webhook_schema.ALERT_FIRED", "alerts.webhook_schema.PLAYBOOK_STEP"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "alerts.webhook_schema.add_signature_headers",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc from our static files: no CDN (self-hosted installs, strict CSP).
     "SWAGGER_UI_DIST": "SIDECAR",

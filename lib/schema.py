@@ -8,8 +8,16 @@ Generated clients then parse every answer into a type.
 
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
+
+
+def const_field(value: str, description: str):
+    """A string field that always holds `value` (a JSON Schema const), so clients can tell shapes apart."""
+    field_class = extend_schema_field({"type": "string", "const": value, "description": description})(
+        type(f"Const{value.title().replace('_', '').replace('.', '')}Field", (serializers.CharField,), {})
+    )
+    return field_class()
 
 
 @extend_schema_serializer(

@@ -10,6 +10,7 @@ from drf_spectacular.utils import OpenApiExample, PolymorphicProxySerializer, ex
 from rest_framework import serializers
 
 from accounts.models import CostEntry
+from lib.schema import const_field
 from metrics import kpis
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS
 from metrics.presenters import shape_of
@@ -169,11 +170,7 @@ class KpiSnapshotExtraField(serializers.JSONField):
 
 
 def _kind(value: str):
-    """The `kind` field naming one row kind (a constant, so clients can tell the kinds apart)."""
-    field_class = extend_schema_field({"type": "string", "const": value, "description": "The kind of this row."})(
-        type(f"{value.title().replace('_', '')}KindField", (serializers.CharField,), {})
-    )
-    return field_class()
+    return const_field(value, "The kind of this row.")
 
 
 class CustomerMovementRowSerializer(serializers.Serializer):

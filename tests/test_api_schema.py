@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 from jsonschema import Draft202012Validator
+from jsonschema import ValidationError as SchemaMismatch
 
 from metrics.selectors import KPI_KEYS
 from metrics.serializers import ROW_SERIALIZERS
@@ -191,7 +192,7 @@ def test_the_rows_of_every_kpi_match_their_row_kind(schema, example, admin_user)
 
 def test_a_row_of_another_kind_is_refused_by_the_schema(schema):
     row = {"kind": "lead", "customer_id": 1, "customer": "Acme", "first": "2024-02-01"}
-    with pytest.raises(Exception, match="is not valid"):
+    with pytest.raises(SchemaMismatch, match="is not valid"):
         check(schema, "KpiRow", row)
     check(schema, "KpiRow", {**row, "kind": "new_customer"})
 
@@ -234,3 +235,75 @@ def test_an_anonymous_request_gets_the_error_shape(schema, db):
     response = client_for().get(f"{API}customers/")
     assert response.status_code == 401
     check(schema, "Error", response.json())
+
+
+# --- Outgoing webhooks ------------------------------------------------------------------------
+
+
+def test_the_webhooks_we_send_are_in_the_schema_with_their_signature_headers(schema):
+    assert set(schema["webhooks"]) == {"alert.fired", "playbook.step"}
+    for item in schema["webhooks"].values():
+        operation = item["post"]
+        assert [p["name"] for p in operation["parameters"]] == ["webhook-id", "webhook-timestamp", "webhook-signature"]
+        assert list(operation["requestBody"]["content"]) == ["application/json"]
+
+
+def _message_schema(schema, event_type):
+    ref = schema["webhooks"][event_type]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    return ref.rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def watched_customer(db, csm):
+    from tests.factories import CustomerFactory, SubscriptionFactory
+
+    customer = CustomerFactory(owner=csm, name="Acme", external_id="ACME")
+    SubscriptionFactory(customer=customer, started_at=datetime.date(2023, 1, 1), ended_at=datetime.date(2024, 3, 20))
+    return customer
+
+
+def test_an_alert_fired_message_of_each_rule_kind_matches_the_schema(schema, watched_customer):
+    from decimal import Decimal
+
+    from alerts import conditions
+    from alerts.models import AlertRule, Webhook, WebhookDelivery
+    from alerts.services import alert_fire
+    from metrics.health_versions import default_model
+    from metrics.models import HealthScore, UserDayActivity
+    from tests.factories import ContactFactory, SurveyResponseFactory, TicketFactory
+
+    day, week, utc = datetime.date(2024, 3, 4), datetime.timedelta(days=7), datetime.UTC
+    customer = watched_customer
+    for when, score, band in ((day - week, 72, "healthy"), (day, 40, "neutral")):
+        HealthScore.objects.create(customer=customer, day=when, model=default_model(), score=Decimal(score), band=band,
+                                   computed_at=datetime.datetime(2024, 3, 4, tzinfo=utc))  # fmt: skip
+    contact = ContactFactory(customer=customer)
+    for n in range(1, 8):
+        UserDayActivity.objects.create(customer=customer, contact=contact, day=day - week - datetime.timedelta(days=n), events=1)
+    SurveyResponseFactory(customer=customer, score=4, comment="slow", responded_at=datetime.datetime(2024, 3, 1, tzinfo=utc))
+    TicketFactory(customer=customer, opened_at=datetime.datetime(2024, 1, 1, tzinfo=utc))
+    webhook = Webhook.objects.create(name="Ops", url="http://127.0.0.1:9/")
+    kinds = ["band_drop", "score_drop", "usage_drop", "renewal", "detractor", "ticket_open"]
+    for kind in kinds:
+        details = conditions.matches(kind, 30, day, [customer.pk])[customer.pk]
+        rule = AlertRule.objects.create(name=kind, kind=kind, threshold=30, enabled=True, webhook=webhook)
+        alert_fire(rule=rule, customer=customer, day=day, details=details)
+    payloads = [d.payload for d in WebhookDelivery.objects.order_by("pk")]
+    assert [p["data"]["rule"]["kind"] for p in payloads] == kinds
+    for payload in payloads:
+        check(schema, _message_schema(schema, "alert.fired"), payload)
+    with pytest.raises(SchemaMismatch, match="'alert.fired' was expected"):
+        check(schema, _message_schema(schema, "alert.fired"), {**payloads[0], "type": "playbook.step"})
+
+
+def test_a_playbook_step_message_matches_the_schema(schema, watched_customer, csm):
+    from alerts.models import Playbook, PlaybookStep, Webhook, WebhookDelivery
+    from alerts.playbooks import playbook_start
+
+    playbook = Playbook.objects.create(name="Save the account")
+    webhook = Webhook.objects.create(name="CRM", url="http://127.0.0.1:9/")
+    PlaybookStep.objects.create(playbook=playbook, position=0, kind="webhook", webhook=webhook)
+    playbook_start(playbook=playbook, customer=watched_customer, user=csm)
+    [delivery] = WebhookDelivery.objects.all()
+    check(schema, _message_schema(schema, "playbook.step"), delivery.payload)
+    assert delivery.payload["data"]["customer"] == {"id": watched_customer.pk, "name": "Acme"}
