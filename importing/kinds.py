@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket
+from accounts.models import ChurnReason, Contact, CostEntry, Customer, Lead, Subscription, Ticket
 from accounts.roles import CSM
 from importing.base import RecordKind, Row, chunks, max_length
 from importing.lookups import CustomerIds
@@ -234,6 +234,7 @@ class Contacts(CustomerRefKind):
             "name": row.get("name", max_length=max_length(Contact, "name")) or "",
             "role": row.get("role", max_length=max_length(Contact, "role")) or "",
             "language": row.get("language", self._language) or "",
+            "first_seen_at": self.run.started_at,  # for new contacts only: not among the update fields
         }
 
     def key(self, values):
@@ -252,7 +253,9 @@ class Subscriptions(CustomerRefKind):
     name = "subscriptions"
     model = Subscription
     required = ("customer_external_id", "plan", "started_at", "mrr")
-    optional = ("external_id", "ended_at", "currency", "billing_period_months", "quantity", "is_trial")
+    optional = (
+        "external_id", "ended_at", "currency", "billing_period_months", "quantity", "is_trial", "end_reason", "end_note",
+    )  # fmt: skip
     field_sources = {
         "customer_id": (),
         "external_id": (),
@@ -265,8 +268,26 @@ class Subscriptions(CustomerRefKind):
         "billing_period_months": ("billing_period_months",),
         "quantity": ("quantity",),
         "is_trial": (),  # derived from mrr when the column is blank
+        "end_reason_id": ("end_reason",),
+        "end_note": ("end_note",),
     }
     key_column = "started_at"
+
+    def __init__(self, run):
+        super().__init__(run)
+        self._reasons = None
+
+    def _reason(self, text: str) -> int:
+        """The id of the churn reason named by its code or label (case-insensitive)."""
+        if self._reasons is None:
+            self._reasons = {}
+            for pk, code, label in ChurnReason.objects.values_list("pk", "code", "label"):
+                self._reasons[code.lower()] = self._reasons[label.lower()] = pk
+        found = self._reasons.get(text.lower())
+        if found is None:
+            known = ", ".join(sorted(ChurnReason.objects.values_list("code", flat=True)))
+            raise CellError(f'"{text}" is not a churn reason; known codes: {known}')
+        return found
 
     def parse(self, row):
         started = row.get("started_at", parse_date, required=True)
@@ -290,6 +311,8 @@ class Subscriptions(CustomerRefKind):
             "billing_period_months": positive_int(row, "billing_period_months", minimum=1, maximum=SMALL_INT_LIMIT) or 1,
             "quantity": positive_int(row, "quantity", minimum=0),
             "is_trial": is_trial,
+            "end_reason_id": row.get("end_reason", self._reason),
+            "end_note": row.get("end_note", max_length=Subscription._meta.get_field("end_note").max_length) or "",
         }
 
     def key(self, values):

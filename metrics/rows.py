@@ -6,7 +6,7 @@ the responses behind NPS, the tickets behind first contact resolution, and so on
 same selectors that feed the figures choose these rows.
 
 `rows_for_user` is what interfaces call (the REST rows endpoint, the web drill-down): it
-asks the access policy which row kinds the user may see (`ROW_KINDS` says which each
+asks the access policy which row kinds the user may see (`ACCESS_KINDS` says which each
 key is made of) and reads the rows of the customers they may see only, in the query.
 """
 
@@ -30,9 +30,9 @@ from metrics.selectors import (
     trial_cohort,
 )
 
-# The kinds of rows behind each key (accounts.policy): customers' rows, company costs, leads.
+# Who may see the rows behind each key (accounts.policy's row kinds): customers' rows, company costs, leads.
 _COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
-ROW_KINDS = {
+ACCESS_KINDS = {
     **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
     "cac": _COSTS,
     "ltv_to_cac": _COSTS,
@@ -47,6 +47,34 @@ MOVEMENT_KEYS = {
     "mrr_contraction": "contraction",
     "mrr_churn": "churn",
 }
+
+
+# The kind of the rows behind each KPI; the API names it in every row (`kind`) and the schema
+# has one component per kind (metrics.serializers). Costs come as {"cost": {…}} rows after the
+# customers behind CAC, LTV : CAC and retention cost, of kind "cost".
+ROW_KINDS = {
+    **dict.fromkeys(
+        (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
+         "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost"),
+        "customer_movement",
+    ),  # fmt: skip
+    "cac": "new_customer",
+    "ltv_to_cac": "new_customer",
+    "conversion_rate": "lead",
+    "trial_conversion_rate": "trial",
+    "onboarding_completion_rate": "signup",
+    "onboarding_drop_off": "signup",
+    **dict.fromkeys(("nps", "csat", "ces", "ces_average"), "survey_response"),
+    "first_contact_resolution_rate": "ticket",
+    "average_session_duration": "session",
+    "feature_adoption": "feature",
+    **dict.fromkeys(("mau", "dau_average", "dau_mau", "events_per_active_user"), "active_user"),
+}
+
+
+def row_kind(key: str, row: dict) -> str:
+    """Return the kind of one row behind `key`."""
+    return "cost" if "cost" in row else ROW_KINDS[key]
 
 
 def _money(value):
@@ -123,7 +151,7 @@ def _responses(scope, period, survey_type):
 def rows_for_user(user, key: str, scope: Scope, period: Period):
     """The rows behind `key` that `user` may see: only rows of the customers they may see, only
     the row kinds the policy grants them; PermissionDenied when the key has none of those."""
-    kinds = ROW_KINDS[key] & policy.row_kinds(user)
+    kinds = ACCESS_KINDS[key] & policy.row_kinds(user)
     if not kinds:
         raise PermissionDenied("These rows are company data.")
     return rows_for(key, scope.seen_by(user), period, kinds)

@@ -20,24 +20,20 @@ from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 from accounts import policy
 from accounts.models import CostEntry, Customer, Lead, Subscription, Ticket
 from lib.subqueries import aggregate_of
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import Period
 from surveys.models import SurveyResponse
 
 FORMULA_VERSION = "1"
 
-REVENUE_KEYS = (
-    "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening",
-    "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn", "arpu",
-    "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv",
-    "customer_retention_cost", "cac", "ltv_to_cac",
-)  # fmt: skip
-CONVERSION_KEYS = ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")
-VOICE_KEYS = ("nps", "csat", "ces", "ces_average")
-SUPPORT_KEYS = ("first_contact_resolution_rate",)
-USAGE_KEYS = ("mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption")
-KPI_KEYS = REVENUE_KEYS + CONVERSION_KEYS + VOICE_KEYS + SUPPORT_KEYS + USAGE_KEYS
+# The keys of each group, in the catalogue's order (metrics.catalogue holds every fact about a KPI).
+REVENUE_KEYS = catalogue.keys_of(catalogue.REVENUE)
+CONVERSION_KEYS = catalogue.keys_of(catalogue.CONVERSION)
+VOICE_KEYS = catalogue.keys_of(catalogue.VOICE)
+SUPPORT_KEYS = catalogue.keys_of(catalogue.SUPPORT)
+USAGE_KEYS = catalogue.keys_of(catalogue.USAGE)
+KPI_KEYS = catalogue.KPI_KEYS
 
 
 @dataclass(frozen=True)

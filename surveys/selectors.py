@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWee
 
 from accounts import policy
 from accounts.models import MONEY, Subscription
+from accounts.reporting_time import day_of, day_start, reporting_tz
 from lib.subqueries import aggregate_of
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyType
 from surveys.scales import BANDS
@@ -51,9 +52,9 @@ def responses_filtered(user, f: ResultFilters):
     """Return the user's responses of one survey type that match every filter."""
     qs = _customer_filters(responses_for_user(user).filter(survey_type=f.survey_type), f)
     if f.start:
-        qs = qs.filter(responded_at__date__gte=f.start)
+        qs = qs.filter(responded_at__gte=day_start(f.start))
     if f.end:
-        qs = qs.filter(responded_at__date__lt=f.end)
+        qs = qs.filter(responded_at__lt=day_start(f.end))
     if f.language:
         qs = qs.filter(language=f.language)
     if f.sentiment == "negative":
@@ -87,7 +88,7 @@ def mrr_at_response():
 def revenue_by_score(responses) -> list[tuple[int, object]]:
     """Return (score, Σ customer MRR at response time) pairs, the weights of revenue-weighted NPS."""
     rows = (
-        responses.annotate(responded_on=TruncDate("responded_at"))
+        responses.annotate(responded_on=TruncDate("responded_at", tzinfo=reporting_tz()))
         .annotate(mrr=Coalesce(mrr_at_response(), 0, output_field=DecimalField()))
         .values("score", "mrr")
     )
@@ -95,12 +96,12 @@ def revenue_by_score(responses) -> list[tuple[int, object]]:
 
 
 def trend_counts(responses, granularity: str) -> dict[datetime.date, dict[int, int]]:
-    """Return {period start: {score: responses}} by week or month, oldest first."""
+    """Return {period start: {score: responses}} by week or month (in the reporting time zone), oldest first."""
     trunc = TruncWeek if granularity == "week" else TruncMonth
-    rows = responses.annotate(bucket=trunc("responded_at")).values("bucket", "score").annotate(n=Count("pk")).order_by("bucket")
+    rows = responses.annotate(bucket=trunc("responded_at", tzinfo=reporting_tz())).values("bucket", "score").annotate(n=Count("pk")).order_by("bucket")
     trend: dict[datetime.date, dict[int, int]] = defaultdict(dict)
     for row in rows:
-        bucket = row["bucket"].date() if isinstance(row["bucket"], datetime.datetime) else row["bucket"]
+        bucket = day_of(row["bucket"])
         trend[bucket][row["score"]] = row["n"]
     return dict(trend)
 
@@ -114,9 +115,9 @@ def invitation_counts(user, f: ResultFilters) -> tuple[int, int]:
     )
     qs = _customer_filters(qs, f)
     if f.start:
-        qs = qs.filter(sent_at__date__gte=f.start)
+        qs = qs.filter(sent_at__gte=day_start(f.start))
     if f.end:
-        qs = qs.filter(sent_at__date__lt=f.end)
+        qs = qs.filter(sent_at__lt=day_start(f.end))
     totals = qs.aggregate(sent=Count("pk"), answered=Count("response"))
     return totals["sent"], totals["answered"]
 

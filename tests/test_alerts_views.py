@@ -116,7 +116,9 @@ def test_an_admin_adds_a_rule_dry_runs_and_enables_it(client, admin_user, custom
     rule.refresh_from_db()
     assert not rule.enabled  # not before a dry run
     page = client.post(f"/alerts/rules/{rule.pk}/", {"weeks": 8}, HTTP_HX_REQUEST="true")
-    assert page.content.decode().lstrip().startswith('<div id="dry-run">')  # the partial only
+    body = page.content.decode()
+    assert '<div id="dry-run">' in body and "<html" not in body  # the partial only, and the Enable button out of band
+    assert body.lstrip().startswith('<div id="rule-actions" class="head-actions" hx-swap-oob="true">')
     assert b'id="dry-tasks"' in page.content and b'id="dry-load"' in page.content
     client.post(f"/alerts/rules/{rule.pk}/enabled/", {"enabled": "1"})
     rule.refresh_from_db()

@@ -10,11 +10,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts import policy
+from accounts import reporting_time
 from accounts.models import Customer
 from churn import charts, tasks, wording
 from churn.drivers import typical_values
@@ -114,7 +114,7 @@ def account_risk(request, pk):
         customer = policy.visible_customers(request.user).get(pk=pk)
     except Customer.DoesNotExist:
         raise Http404(_("No such customer.")) from None
-    as_of = as_of_for(request, timezone.localdate())
+    as_of = as_of_for(request, reporting_time.today())
     risk = risks_for_customers([customer.pk], as_of.day, explain=True).get(customer.pk)
     context = {
         "customer": customer,

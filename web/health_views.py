@@ -19,11 +19,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import policy
+from accounts import policy, reporting_time
 from alerts import playbooks, services
 from alerts.dryrun import dry_run
 from web.alert_forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
 from alerts.models import AlertRule
+from alerts.schedule import next_evaluation
 from metrics import kpis
 from metrics.backtest import backtest_dates, backtest_run
 from metrics.health_snapshots import band_changes_for_user, health_history
@@ -68,7 +69,7 @@ def backtest(request):
                 messages.error(request, str(exc))
         elif form.is_valid():
             model = form.cleaned_data["version"]
-            dates = backtest_dates(timezone.localdate(), form.cleaned_data["months"])
+            dates = backtest_dates(reporting_time.today(), form.cleaned_data["months"])
             backtest_run(model=model, dates=dates, user=request.user)
         return redirect(f"{reverse('alerts:backtest')}?version={model.pk}")
     run = model.backtests.first()
@@ -89,7 +90,7 @@ def backtest(request):
 @login_required
 @require_GET
 def health_changes(request):
-    day = timezone.localdate()
+    day = reporting_time.today()
     changes = band_changes_for_user(request.user, day)
     return render(request, "alerts/health_changes.html", {"changes": changes, "day": day})
 
@@ -105,7 +106,8 @@ def _require_rules(request):
 
 
 def _rules_context(form):
-    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form}
+    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form,
+            "next_run": next_evaluation(timezone.now())}  # fmt: skip
 
 
 @login_required
@@ -129,7 +131,7 @@ def rule(request, pk):
     form = DryRunForm(request.POST or None)
     result = None
     if request.method == "POST" and form.is_valid():  # a POST: it records that the rule was dry-run
-        result = dry_run(rule.kind, rule.threshold, timezone.localdate(), form.cleaned_data["weeks"])
+        result = dry_run(rule.kind, rule.threshold, reporting_time.today(), form.cleaned_data["weeks"])
         rule.dry_run_at = timezone.now()
         rule.save(update_fields=["dry_run_at"])
     weeks_svg = None
@@ -140,8 +142,12 @@ def rule(request, pk):
             charts.Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2"),
         ]
         weeks_svg = charts.line_chart(_("Customers matching per week"), labels, series)
-    context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg,
-               "can_manage": policy.may_manage_configuration(request.user)}  # fmt: skip
+    context = {
+        "rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg,
+        "can_manage": policy.may_manage_configuration(request.user),
+        "next_run": next_evaluation(timezone.now()),
+        "actions_oob": request.htmx and result is not None,  # the Enable button comes with the dry run's result
+    }  # fmt: skip
     return render(request, template_for(request, "alerts/rule.html", "dry-run"), context)
 
 
@@ -163,7 +169,7 @@ def rule_toggle(request, pk):
 
 
 def _account_context(request, customer, **forms):
-    as_of = as_of_for(request, timezone.localdate())  # a past view: the history up to that day, read-only
+    as_of = as_of_for(request, reporting_time.today())  # a past view: the history up to that day, read-only
     day = as_of.day
     history = health_history(customer.pk, day)
     chart = charts.line_chart(

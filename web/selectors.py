@@ -14,28 +14,23 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts import policy
 from accounts.models import Customer, Subscription, Task, Ticket
+from accounts.reporting_time import today  # the pages' "today", also for views and forms
 from accounts.roles import CSM, MANAGER
 from churn.selectors import risks_for_customers
 from lib.subqueries import aggregate_of
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import scores_on
 from metrics.models import HealthScore, UserDayActivity
-from metrics.periods import Period, add_months, day_start, reporting_tz
+from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for_user
-from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
+from metrics.selectors import Scope, compute_kpis, mrr_by_customer
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
-
-
-def today() -> datetime.date:
-    """Return today's date in the reporting time zone."""
-    return datetime.datetime.now(reporting_tz()).date()
 
 
 # --- Who may do what --------------------------------------------------------------------
@@ -123,12 +118,6 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
         customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
     if filters.segment:
         customers = customers.filter(segment=filters.segment)
-    renewal = (
-        Subscription.objects.active_at(at)
-        .filter(customer=OuterRef("pk"), ended_at__isnull=False)
-        .order_by("ended_at")
-        .values("ended_at")[:1]
-    )
     last_activity = aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day"))
     open_tickets = aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField())
     latest_nps = (
@@ -138,7 +127,6 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
     )
     open_tasks = aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField())
     customers = customers.annotate(
-        renewal_on=Subquery(renewal),
         last_activity_on=last_activity,
         open_tickets=Coalesce(open_tickets, 0),
         latest_nps=Subquery(latest_nps),
@@ -150,10 +138,6 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
         current = Exists(Subscription.objects.active_at(at).filter(customer=OuterRef("pk")))
         former = Q(subscribed) & ~Q(current)
         customers = customers.filter(former if filters.status == "former" else ~former)
-    if filters.renewal_days is not None:
-        customers = customers.filter(
-            renewal_on__gte=at, renewal_on__lt=at + datetime.timedelta(days=filters.renewal_days)
-        )
     return customers.select_related("owner").order_by("name", "pk")
 
 
@@ -167,6 +151,8 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
     mrr_now = mrr_by_customer(scope, at) if ids else {}
     mrr_before = mrr_by_customer(scope, at - datetime.timedelta(days=MRR_CHANGE_DAYS)) if ids else {}
     risks = risks_for_customers(ids, at) if ids else {}
+    # Renewals: an end date, else derived from start and billing period (Subscription.renewal_on).
+    renewals = Subscription.objects.active_at(at).filter(customer_id__in=ids).renewals_by_customer(at) if ids else {}
     rows = []
     for c in customers:  # customers of one portfolio, every input already fetched
         h = health.get(c.pk)
@@ -177,7 +163,7 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
                 band=h.band if h else None,
                 mrr=mrr_now.get(c.pk, Decimal(0)),
                 mrr_before=mrr_before.get(c.pk, Decimal(0)),
-                renewal_on=c.renewal_on,
+                renewal_on=renewals.get(c.pk),
                 last_activity_on=c.last_activity_on,
                 open_tickets=c.open_tickets,
                 latest_nps=c.latest_nps,
@@ -185,6 +171,9 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
                 churn_probability=risks[c.pk].probability if c.pk in risks else None,
             )
         )
+    if filters.renewal_days is not None:
+        until = at + datetime.timedelta(days=filters.renewal_days)
+        rows = [r for r in rows if r.renewal_on is not None and r.renewal_on < until]
     if filters.band == "none":
         rows = [r for r in rows if r.band is None]
     elif filters.band:
@@ -365,7 +354,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     until = at if past else None
     scope = Scope(customer_id=customer.pk)
     kpi_period = Period(at - datetime.timedelta(days=30), at)
-    subscriptions = list(customer.subscriptions.order_by("-started_at", "plan"))
+    subscriptions = list(customer.subscriptions.select_related("end_reason").order_by("-started_at", "plan"))
     active = [s for s in subscriptions if s.is_active_on(at)]
     renewals = sorted(s.ended_at for s in active if s.ended_at is not None)
     first_paid = min((s.started_at for s in subscriptions), default=None)
@@ -412,20 +401,7 @@ def tasks_for_user(user, show: str = "open"):
 
 # --- Reports ----------------------------------------------------------------------------
 
-REPORT_SECTIONS = (
-    (gettext_lazy("Customers and revenue"), (
-        "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction",
-        "mrr_churn", "arpu", "logo_churn_rate", "customer_retention_rate", "net_revenue_retention",
-        "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost", "cac", "ltv_to_cac",
-    )),
-    (gettext_lazy("Conversion"), ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")),
-    (gettext_lazy("Voice of the customer"), ("nps", "csat", "ces", "ces_average")),
-    (gettext_lazy("Support"), ("first_contact_resolution_rate",)),
-    (gettext_lazy("Product usage"), (
-        "mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption",
-    )),
-)  # fmt: skip
-assert {k for _, keys in REPORT_SECTIONS for k in keys} == set(KPI_KEYS)
+REPORT_SECTIONS = tuple((group.label, catalogue.keys_of(group)) for group in catalogue.GROUPS)  # metrics.catalogue
 
 TREND_KEYS = (
     "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",
@@ -516,3 +492,20 @@ def _flat(row) -> dict:
         return {"cost_month": cost["month"], "category": cost["category"], "amount": cost["amount"]}
     return dict(row)
 
+# --- Renewals, cohorts, churn reasons -----------------------------------------------------
+
+
+def visible_customer_ids(user, ids) -> set[int]:
+    """The ids among `ids` of customers `user` may see."""
+    return set(policy.visible_customers(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def open_task_counts(ids) -> dict[int, int]:
+    """{customer: open tasks} of the customers in `ids`."""
+    rows = Task.objects.filter(customer_id__in=list(ids), completed_at__isnull=True).values("customer_id")
+    return {r["customer_id"]: r["n"] for r in rows.annotate(n=Count("pk")).order_by()}
+
+
+def account_contacts(customer, limit: int = 100) -> list:
+    """The customer's contacts (the product's users), named ones first."""
+    return list(customer.contacts.order_by("name", "email", "external_id")[:limit])

@@ -25,11 +25,12 @@ from rest_framework.authtoken.models import Token
 from accounts import policy
 from accounts.models import Task
 from churn.selectors import published_model, report_risk
+from metrics import catalogue
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
 from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm, as_of_for
-from web.kpi_display import KPI_LABELS, format_kpi
+from web.kpi_display import format_kpi, kpi_label
 from web.pages import changeable_customer_or_403, customer_or_404, template_for
 
 PAGE_SIZE = 25
@@ -123,6 +124,7 @@ def _account_context(request, customer, as_of=None, **forms):
         "task_form": forms.get("task_form") or TaskForm(),
         "timeline": selectors.account_timeline(customer, at=as_of.day if as_of.past else None),
         "today": as_of.day,
+        "contacts": selectors.account_contacts(customer),
     }
 
 
@@ -269,7 +271,7 @@ def report_context(report) -> dict:
     return {
         "report": report,
         "sections": sections,
-        "charts": charts.report_charts(report.trends, lambda k: KPI_LABELS.get(k, k), format_kpi),
+        "charts": charts.report_charts(report.trends, kpi_label, format_kpi),
         "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
     }
 
@@ -291,7 +293,8 @@ def report_rows(request, key):
     kpi = compute_kpis(scope, period, [key])[key]
     context = {
         "key": key,
-        "label": KPI_LABELS.get(key, key),
+        "label": kpi_label(key),
+        "definition": catalogue.get(key),
         "value": format_kpi(key, kpi),
         "kpi": kpi,
         "period": period,
@@ -303,6 +306,14 @@ def report_rows(request, key):
         "as_of": as_of,
     }
     return render(request, template_for(request, "web/report_rows.html", "rows-table"), context)
+
+
+@login_required
+@require_GET
+def kpi_definitions(request):
+    """What every KPI means, grouped as in the reports (from metrics.catalogue)."""
+    groups = [(group, [kpi for kpi in catalogue.CATALOGUE if kpi.group == group]) for group in catalogue.GROUPS]
+    return render(request, "web/kpi_definitions.html", {"groups": groups, "inputs": catalogue.INPUTS})
 
 
 @login_required
@@ -319,7 +330,7 @@ def report_export(request):
     header = ["kpi", "label", "value", "numerator", "denominator", "previous_value", "reason", "period_start",
               "period_end", "scope"]  # fmt: skip
     rows = [
-        [key, str(KPI_LABELS.get(key, key)), current[key].value, current[key].numerator, current[key].denominator,
+        [key, str(kpi_label(key)), current[key].value, current[key].numerator, current[key].denominator,
          before[key].value, current[key].reason, period.start, period.end, scope.label]  # fmt: skip
         for key in KPI_KEYS
     ]
