@@ -290,6 +290,9 @@ CSPLATFORM_BASE_URL = env("CSPLATFORM_BASE_URL", default="http://localhost:8000"
 # The survey pages' rate limit counts in this cache: use Redis (CACHE_URL=redis://…) with several processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# Password-reset emails per address asked for, and requests per IP (web.views.password_reset).
+CSPLATFORM_PASSWORD_RESET_RATELIMIT = env("CSPLATFORM_PASSWORD_RESET_RATELIMIT", default="3/h")
+CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT = env("CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT", default="10/h")
 
 # --- Integrations (docs/integrations.md) ---
 # Every connection's settings come from INTEGRATION_<KIND>_<NAME> variables (integrations/config.py)

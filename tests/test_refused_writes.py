@@ -322,3 +322,45 @@ def test_json_nested_within_the_limit_is_judged_by_its_fields(admin_user):
 def test_the_backtest_page_of_a_version_that_is_not_one_is_a_404(client, admin_user, version):
     client.force_login(admin_user)
     assert client.get(reverse("alerts:backtest"), {"version": version}).status_code == 404
+
+
+# --- Password reset emails are rate-limited ---------------------------------------------------------
+
+
+def test_password_reset_emails_are_rate_limited_per_address(client, csm, mailoutbox, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CSPLATFORM_PASSWORD_RESET_RATELIMIT = "3/h"
+    statuses = [client.post(reverse("password_reset"), {"email": csm.email}).status_code for _ in range(5)]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert len(mailoutbox) == 3
+    page = client.post(reverse("password_reset"), {"email": csm.email})
+    assert "Too many password reset requests" in page.content.decode() and page["Retry-After"] == "3600"
+    cache.clear()
+
+
+def test_password_reset_requests_are_rate_limited_per_ip(client, mailoutbox, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT = "4/h"
+    statuses = [client.post(reverse("password_reset"), {"email": f"nobody{i}@example.com"}).status_code for i in range(6)]
+    assert statuses == [302] * 4 + [429] * 2 and mailoutbox == []
+    cache.clear()
+
+
+# --- Keys of other portfolios ----------------------------------------------------------------------
+
+
+def test_a_key_taken_in_another_portfolio_is_refused_without_saying_it_exists(csm, outsider):
+    theirs = f.TicketFactory(customer=f.CustomerFactory(owner=outsider), external_id="T-SECRET")
+    mine = f.TicketFactory(customer=f.CustomerFactory(owner=csm), external_id="T-MINE")
+    client = client_for(csm)
+    response = client.patch(f"{API}tickets/{mine.pk}/", {"external_id": "T-SECRET"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"external_id": ["this key cannot be used for a ticket; choose another"]}
+    own = f.TicketFactory(customer=mine.customer, external_id="T-OWN")
+    response = client.patch(f"{API}tickets/{mine.pk}/", {"external_id": own.external_id}, format="json")
+    assert response.json() == {"external_id": ["a ticket with the same key already exists"]}
+    assert Ticket.objects.get(pk=theirs.pk).external_id == "T-SECRET"
