@@ -6,8 +6,8 @@ the responses behind NPS, the tickets behind first contact resolution, and so on
 same selectors that feed the figures choose these rows.
 
 `rows_for_user` is what interfaces call (the REST rows endpoint, the web drill-down): it
-asks the access policy which row kinds the user may see (`ACCESS_KINDS` says which each
-key is made of) and reads the rows of the customers they may see only, in the query.
+asks the access policy which kinds of rows the user may see (`ACCESS_KINDS` says which
+each key is made of) and reads the rows of the customers they may see only, in the query.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -30,7 +30,8 @@ from metrics.selectors import (
     trial_cohort,
 )
 
-# Who may see the rows behind each key (accounts.policy's row kinds): customers' rows, company costs, leads.
+# What the rows behind each key are, for the access policy (accounts.policy): customers' rows,
+# company costs, leads. (`ROW_KINDS` below is their shape, for the schema.)
 _COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
 ACCESS_KINDS = {
     **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
