@@ -364,3 +364,30 @@ def test_a_key_taken_in_another_portfolio_is_refused_without_saying_it_exists(cs
     response = client.patch(f"{API}tickets/{mine.pk}/", {"external_id": own.external_id}, format="json")
     assert response.json() == {"external_id": ["a ticket with the same key already exists"]}
     assert Ticket.objects.get(pk=theirs.pk).external_id == "T-SECRET"
+
+
+# --- Snapshot chunks: time limits and a visibility timeout that fit them ----------------------------
+
+
+def test_snapshot_chunks_have_time_limits_within_the_visibility_timeout(settings):
+    from metrics.tasks import health_snapshot_chunk, snapshot_chunk
+
+    for task in (snapshot_chunk, health_snapshot_chunk):
+        assert task.acks_late and task.reject_on_worker_lost
+        assert task.soft_time_limit == settings.CSPLATFORM_CHUNK_SOFT_TIME_LIMIT < task.time_limit
+        assert task.time_limit == settings.CSPLATFORM_CHUNK_TIME_LIMIT
+
+
+def test_the_redis_visibility_timeout_is_minutes_not_celerys_hour(monkeypatch):
+    import importlib
+
+    import csplatform.settings as project_settings
+
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
+    reloaded = importlib.reload(project_settings)
+    try:
+        timeout = reloaded.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        assert reloaded.CSPLATFORM_CHUNK_TIME_LIMIT < timeout < 3600
+    finally:
+        monkeypatch.undo()
+        importlib.reload(project_settings)
