@@ -80,6 +80,12 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 600},
     },
+    # Import jobs whose worker died (lease run out): queued again, or failed after three tries.
+    "import-jobs-reclaim": {
+        "task": "importing.jobs_reclaim",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 600},
+    },
     # Late data: imports mark the days they touched; recompute those snapshots within the hour.
     "kpi-snapshots-stale": {
         "task": "metrics.snapshots_stale",

@@ -216,6 +216,9 @@ else:
 # running after these limits is stuck, and is stopped (soft: an exception it may log) and retried.
 CSPLATFORM_CHUNK_SOFT_TIME_LIMIT = env.int("CSPLATFORM_CHUNK_SOFT_TIME_LIMIT", default=540)
 CSPLATFORM_CHUNK_TIME_LIMIT = env.int("CSPLATFORM_CHUNK_TIME_LIMIT", default=600)
+# A running import renews its lease with its progress (PostgreSQL; on SQLite only when it starts):
+# a job whose lease ran out lost its worker and is run again (importing.jobs_reclaim).
+CSPLATFORM_IMPORT_LEASE_SECONDS = env.int("CSPLATFORM_IMPORT_LEASE_SECONDS", default=1800)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True

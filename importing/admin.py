@@ -43,6 +43,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         ("rows_total", "rows_done"),
         ("rows_created", "rows_updated", "rows_failed"),
         ("created_by", "created_at", "finished_at"),
+        ("attempts", "lease_until"),
         "error_table",
     )
     readonly_fields = [f for row in fields for f in (row if isinstance(row, tuple) else (row,))]

@@ -4,10 +4,13 @@ The admin upload runs a job at once; the REST API runs it from a Celery task. Th
 itself is `import_and_announce`, which tells the apps above (metrics) what it wrote.
 """
 
+import datetime
 import logging
 import os
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import F
 from django.utils import timezone
 
 from importing.base import ImportResult
@@ -17,6 +20,7 @@ from importing.services import import_and_announce
 log = logging.getLogger(__name__)
 
 MAX_STORED_ERRORS = 1_000
+MAX_ATTEMPTS = 3  # workers lost by one job before it is failed
 
 
 def import_job_run(job_id: int, runner=import_and_announce) -> ImportResult | None:
@@ -26,7 +30,10 @@ def import_job_run(job_id: int, runner=import_and_announce) -> ImportResult | No
     skip_errors) or the import raised (the exception propagates after it is recorded).
     """
     jobs = ImportJob.objects.filter(pk=job_id)
-    if not jobs.filter(status=ImportJob.Status.QUEUED).update(status=ImportJob.Status.RUNNING):
+    claimed = jobs.filter(status=ImportJob.Status.QUEUED).update(
+        status=ImportJob.Status.RUNNING, lease_until=_lease(), attempts=F("attempts") + 1
+    )
+    if not claimed:
         log.warning("import job %s is missing or not queued; not running it", job_id)
         return None
     job = jobs.get()
@@ -44,7 +51,8 @@ def import_job_run(job_id: int, runner=import_and_announce) -> ImportResult | No
             )
     except Exception as exc:
         message = f"the import stopped unexpectedly: {exc}"
-        jobs.update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), errors=[_entry(None, "", message)])
+        jobs.update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), lease_until=None,
+                    errors=[_entry(None, "", message)])  # fmt: skip
         raise
     finally:
         progress.close()
@@ -58,8 +66,30 @@ def import_job_run(job_id: int, runner=import_and_announce) -> ImportResult | No
         rows_updated=result.updated,
         errors=_stored_errors(result),
         finished_at=timezone.now(),
+        lease_until=None,
     )
     return result
+
+
+def _lease():
+    return timezone.now() + datetime.timedelta(seconds=settings.CSPLATFORM_IMPORT_LEASE_SECONDS)
+
+
+def import_jobs_reclaim(run=None) -> list[int]:
+    """Queue again the running jobs whose lease ran out (their worker died: nothing was written),
+    or fail them with the reason after MAX_ATTEMPTS; return the ids queued again, to be run."""
+    requeued = []
+    stale = ImportJob.objects.filter(status=ImportJob.Status.RUNNING, lease_until__lt=timezone.now())
+    for job in stale.only("pk", "attempts"):
+        lost = _entry(None, "", f"the worker running the import stopped (attempt {job.attempts} of {MAX_ATTEMPTS})")
+        still_stale = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING, lease_until__lt=timezone.now())
+        if job.attempts >= MAX_ATTEMPTS:
+            failed = _entry(None, "", f"the worker running the import stopped {job.attempts} times; upload the file again")
+            still_stale.update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), lease_until=None,
+                               errors=[failed])  # fmt: skip
+        elif still_stale.update(status=ImportJob.Status.QUEUED, lease_until=None, rows_done=0, errors=[lost]):
+            requeued.append(job.pk)
+    return requeued
 
 
 def _entry(line, column, message):
@@ -86,7 +116,7 @@ def _count_rows(file) -> int:
 
 
 class _Progress:
-    """Write rows_done as the import goes.
+    """Write rows_done as the import goes, and renew the job's lease.
 
     The import runs in one transaction, so progress goes through a second connection
     that commits each update. SQLite allows one writer at a time, so there progress is
@@ -101,7 +131,10 @@ class _Progress:
     def __call__(self, rows_done):
         if self.connection is not None:
             with self.connection.cursor() as cursor:
-                cursor.execute(f"UPDATE {self.table} SET rows_done = %s WHERE id = %s", [rows_done, self.job_id])
+                cursor.execute(
+                    f"UPDATE {self.table} SET rows_done = %s, lease_until = %s WHERE id = %s",
+                    [rows_done, _lease(), self.job_id],
+                )
 
     def close(self):
         if self.connection is not None:

@@ -24,7 +24,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
         model = ImportJob
         fields = (
             "id", "kind", "status", "original_name", "skip_errors", "dry_run", "rows_total", "rows_done",
-            "rows_failed", "created", "updated", "errors", "created_at", "finished_at",
+            "rows_failed", "created", "updated", "errors", "attempts", "created_at", "finished_at",
         )  # fmt: skip
         read_only_fields = fields
 

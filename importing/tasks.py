@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from importing.jobs import import_job_run
+from importing.jobs import import_job_run, import_jobs_reclaim
 
 
 # The name predates the move out of accounts; kept so jobs queued before an upgrade still run.
@@ -14,3 +14,12 @@ def import_run(job_id: int) -> None:
     `errors`) and must be looked at; a job that is no longer queued is left alone.
     """
     import_job_run(job_id)
+
+
+@shared_task(name="importing.jobs_reclaim")
+def jobs_reclaim() -> int:
+    """Run again the import jobs whose worker died (their lease ran out), or fail them after three tries."""
+    requeued = import_jobs_reclaim()
+    for job_id in requeued:
+        import_run.delay(job_id)
+    return len(requeued)
