@@ -46,3 +46,24 @@ class DatabaseUnavailableMiddleware:
             return None
         log.error("database unavailable for %s %s: %s", request.method, request.path, exception)
         return database_unavailable_response(request)
+
+
+class RefuseNulMiddleware:
+    """Answer 400 to a query string or form field holding a NUL character: no database stores
+    one, so a filter or a saved field with it would end in a 500 (issue 12)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        fields = [request.GET]
+        if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            fields.append(request.POST)
+        for data in fields:
+            bad = [key for key in data if "\x00" in key or any("\x00" in value for value in data.getlist(key))]
+            if bad:
+                name = bad[0].replace("\x00", "")
+                if request.path.startswith("/api/"):  # a bad parameter is a 400 naming it (spec/api.md)
+                    return JsonResponse({name: ["must not contain NUL characters"]}, status=400)
+                return HttpResponse(f"{name}: must not contain NUL characters", status=400, content_type="text/plain")
+        return self.get_response(request)

@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csplatform.middleware.DatabaseUnavailableMiddleware",  # 503 while the database is unreachable
+    "csplatform.middleware.RefuseNulMiddleware",  # 400 for a NUL in a query or form field
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out login into the lockout response
 ]
 
