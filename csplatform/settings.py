@@ -243,12 +243,23 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
-    "DESCRIPTION": "Customer success data and KPIs. See spec/api.md.",
+    "DESCRIPTION": "Customer success data and KPIs. Versioning, pagination, errors and client generation: docs/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # 3.1: nullable types as JSON Schema has them, and `webhooks` for the messages we send.
     "OAS_VERSION": "3.1.0",
     "WEBHOOKS": ["alerts.webhook_schema.ALERT_FIRED", "alerts.webhook_schema.PLAYBOOK_STEP"],
+    # Enum names are part of what generated clients import: pinned, so a new enum elsewhere
+    # cannot rename these (docs/api.md, versioning).
+    "ENUM_NAME_OVERRIDES": {
+        "ImportKindEnum": "importing.runner.KINDS",
+        "HealthBandEnum": "metrics.kpis.HEALTH_BANDS",
+        "KpiIntervalEnum": "metrics.periods.INTERVALS",
+        "MrrMovementEnum": "metrics.serializers.MOVEMENTS",
+        "CostCategoryEnum": "accounts.models.CostEntry.Category",
+        "TaskSourceEnum": "accounts.models.Task.Source",
+        "SurveyTargetEnum": "surveys.models.Survey.Target",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "alerts.webhook_schema.add_signature_headers",

@@ -122,14 +122,17 @@ SCOPE_NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description="The customer o
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def kpi_report(request):
-    """Every KPI of spec/kpis.md (or those in `keys`) for one period and scope."""
+    """Every KPI (or those in `keys`) for one period and scope."""
     data = _parse(KpiQuery, request)
     scope = scope_for(request.user, data)
     return Response(_report(scope, Period(data["start"], data["end"]), data.get("keys")))
 
 
 @extend_schema(
-    parameters=KPI_PARAMETERS + [OpenApiParameter("interval", OpenApiTypes.STR, enum=INTERVALS)],
+    parameters=[
+        *KPI_PARAMETERS,
+        OpenApiParameter("interval", {"$ref": "#/components/schemas/KpiIntervalEnum"}, description="Default: month."),
+    ],
     responses={200: KpiSeriesSerializer, 404: SCOPE_NOT_VISIBLE},
 )
 @api_view(["GET"])

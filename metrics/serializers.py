@@ -17,6 +17,7 @@ from metrics.presenters import shape_of
 from metrics.rows import MOVEMENT_KEYS, ROW_KINDS
 from metrics.selectors import KPI_KEYS
 
+MOVEMENTS = tuple(MOVEMENT_KEYS.values())
 NUMBER = {"allow_null": True, "help_text": "Rounded to 6 decimal places; null when undefined (see reason)."}
 
 
@@ -183,7 +184,7 @@ class CustomerMovementRowSerializer(serializers.Serializer):
     mrr = _decimal(help_text="MRR at the end of the period.")
     paying_at_start = serializers.BooleanField()
     paying_at_end = serializers.BooleanField()
-    movement = serializers.ChoiceField(choices=list(MOVEMENT_KEYS.values()), allow_null=True)
+    movement = serializers.ChoiceField(choices=MOVEMENTS, allow_null=True)
     movement_amount = _decimal(allow_null=True)
 
 
