@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "web",
     "alerts",
     "simulation",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "web.context_processors.role",
+                "web.context_processors.inbox",
             ],
         },
     },
@@ -299,6 +301,11 @@ CSPLATFORM_BASE_URL = env("CSPLATFORM_BASE_URL", default="http://localhost:8000"
 # The survey pages' rate limit counts in this cache: use Redis (CACHE_URL=redis://…) with several processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+
+# --- Integrations (docs/integrations.md) ---
+# Every connection's settings come from INTEGRATION_<KIND>_<NAME> variables (integrations/config.py)
+# unless set on the Integrations page. Failed credential checks per address before 429:
+CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT = env("CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT", default="30/m")
 
 LOGGING = {
     "version": 1,

@@ -11,7 +11,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, serializers, status
@@ -139,6 +139,23 @@ class Cursor(CursorPagination):
 
     def get_paginated_response_schema(self, schema):
         return page_schema(schema, counted=False)
+
+
+class AtomicWritesMixin:
+    """Each write of a viewset in one transaction: a write refused after something was saved (a
+    400 or 403 raised on the way) leaves nothing behind."""
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)
 
 
 class TimeCursorPagination(Cursor):

@@ -2,26 +2,13 @@
 
 from decimal import Decimal
 
+from metrics import catalogue
 from metrics.kpis import Kpi, round_value
 
-AMOUNT_KEYS = {
-    "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion",
-    "mrr_contraction", "mrr_churn", "mau",
-}  # fmt: skip
-# The JSON shape of each KPI (metrics.serializers has one schema component per shape):
-# amounts carry only their value, NPS its answer counts, every other KPI is a ratio with its
-# numerator and denominator, and some ratios add a breakdown.
-SHAPES = {
-    **{key: "amount" for key in AMOUNT_KEYS},
-    "nps": "nps",
-    "clv": "clv",
-    "feature_adoption": "feature_adoption",
-    "onboarding_drop_off": "onboarding_drop_off",
-}
-
-
 def shape_of(key: str) -> str:
-    return SHAPES.get(key, "ratio")
+    """The JSON shape of a KPI (metrics.catalogue); a key outside the catalogue is a ratio."""
+    kpi_def = catalogue.BY_KEY.get(key)
+    return kpi_def.shape if kpi_def else "ratio"
 
 
 def number(value: Decimal | None):
