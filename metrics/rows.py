@@ -49,10 +49,11 @@ MOVEMENT_KEYS = {
 }
 
 
-# The kind of the rows behind each KPI; the API names it in every row (`kind`) and the schema
-# has one component per kind (metrics.serializers). Costs come as {"cost": {…}} rows after the
-# customers behind CAC, LTV : CAC and retention cost, of kind "cost".
-ROW_KINDS = {
+# The shape of the rows behind each KPI; the API names it in every row (`kind`) and the schema
+# has one component per shape (metrics.serializers). Costs come as {"cost": {…}} rows after the
+# customers behind CAC, LTV : CAC and retention cost, of kind "cost". (ROW_KINDS above is who
+# may see them.)
+ROW_SHAPES = {
     **dict.fromkeys(
         (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
          "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost"),
@@ -73,8 +74,8 @@ ROW_KINDS = {
 
 
 def row_kind(key: str, row: dict) -> str:
-    """Return the kind of one row behind `key`."""
-    return "cost" if "cost" in row else ROW_KINDS[key]
+    """Return the kind (shape) of one row behind `key`: its `kind` in the API."""
+    return "cost" if "cost" in row else ROW_SHAPES[key]
 
 
 def _money(value):

@@ -14,7 +14,7 @@ from lib.schema import const_field
 from metrics import kpis
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS
 from metrics.presenters import shape_of
-from metrics.rows import MOVEMENT_KEYS, ROW_KINDS
+from metrics.rows import MOVEMENT_KEYS, ROW_SHAPES
 from metrics.selectors import KPI_KEYS
 
 MOVEMENTS = tuple(MOVEMENT_KEYS.values())
@@ -315,7 +315,7 @@ ROW_SERIALIZERS = {
     "feature": FeatureRowSerializer,
     "active_user": ActiveUserRowSerializer,
 }
-assert set(ROW_SERIALIZERS) == {*ROW_KINDS.values(), "cost"}, "a row kind without its schema"
+assert set(ROW_SERIALIZERS) == {*ROW_SHAPES.values(), "cost"}, "a row kind without its schema"
 
 KPI_ROW = PolymorphicProxySerializer(
     component_name="KpiRow",
