@@ -246,7 +246,7 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
     "DESCRIPTION": "Customer success data and KPIs. Versioning, pagination, errors and client generation: docs/api.md.",
-    "VERSION": "1.0.0",
+    "VERSION": "1.1.0",  # docs/api.md: minor for additions, a new /api/vN/ for breaking changes
     "SERVE_INCLUDE_SCHEMA": False,
     # 3.1: nullable types as JSON Schema has them, and `webhooks` for the messages we send.
     "OAS_VERSION": "3.1.0",
