@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from tests import api_surface
 from tests.api_support import fresh_throttles, tmp_media  # noqa: F401
 from tests.factories import CustomerFactory, SubscriptionFactory, SurveyResponseFactory
 
@@ -34,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON_CONFIG = ROOT / "clients" / "python" / "config.yaml"
 TYPESCRIPT = ROOT / "clients" / "typescript"
 GENERATOR = Path(sys.executable).parent / "openapi-python-client"
+RELEASED_SURFACE = ROOT / "clients" / "api-v1-surface.json"
 
 
 def write_schema(path: Path) -> dict:
@@ -177,6 +179,39 @@ def test_the_typescript_types_check_with_code_that_uses_them(schema_file, typesc
 
 
 # --- A breaking change fails -----------------------------------------------------------------------
+
+
+def test_the_schema_keeps_everything_released_in_v1(schema_file):
+    """Additions are fine; what docs/api.md reserves for /api/v2/ is listed here. At a release, record
+    the new surface: scripts/check_api_clients --write-surface."""
+    released = json.loads(RELEASED_SURFACE.read_text())
+    assert api_surface.breaking_changes(released, api_surface.surface(schema_file[1])) == []
+
+
+def test_the_surface_check_tells_breaking_changes_from_additions(schema_file):
+    released = api_surface.surface(schema_file[1])
+    changed = copy.deepcopy(schema_file[1])
+    components = changed["components"]["schemas"]
+    components["KpiReport"]["properties"]["quality"] = {"type": "string"}  # a new field in an answer: fine
+    components["Customer"]["properties"].pop("segment")
+    components["TaskRequest"]["required"].append("details")
+    components["KpiNps"]["properties"]["responses"] = {"type": "string"}
+    components["ImportKindEnum"]["enum"].remove("leads")
+    components["KpiRatio"]["required"].remove("numerator")
+    del changed["paths"]["/api/v1/notes/{id}/"]["delete"]
+    changed["paths"]["/api/v1/kpis/"]["get"]["parameters"].append(
+        {"in": "query", "name": "currency", "required": True, "schema": {"type": "string"}}
+    )
+    assert sorted(api_surface.breaking_changes(released, api_surface.surface(changed))) == [
+        "DELETE /api/v1/notes/{id}/: removed",
+        "GET /api/v1/kpis/: new required parameter query:currency",
+        "component Customer.segment: removed",
+        "component ImportKindEnum: enum values removed: leads",
+        "component KpiNps.responses: type changed from 'integer' to 'string'",
+        "component KpiRatio: no longer always sent: numerator",
+        "component TaskRequest: newly required: details",
+    ]
+
 
 
 def _renamed_numerator(schema: dict, path: Path) -> Path:
