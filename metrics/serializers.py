@@ -325,6 +325,27 @@ KPI_ROW = PolymorphicProxySerializer(
 )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "The customers behind logo churn",
+            value={
+                "count": 2,
+                "next": None,
+                "previous": None,
+                "results": [
+                    {"kind": "customer_movement", "customer_id": 2, "customer": "Customer B", "mrr_opening": "200",
+                     "mrr": "0", "paying_at_start": True, "paying_at_end": False, "movement": "churn",
+                     "movement_amount": "200"},
+                    {"kind": "customer_movement", "customer_id": 6, "customer": "Customer F", "mrr_opening": "60",
+                     "mrr": "0", "paying_at_start": True, "paying_at_end": False, "movement": "churn",
+                     "movement_amount": "60"},
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)  # fmt: skip
 class KpiRowsPageSerializer(serializers.Serializer):
     """One page of the rows behind a figure (`limit` and `offset`)."""
 
