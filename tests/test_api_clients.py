@@ -166,6 +166,7 @@ def typescript_check(tools: Path, schema_path: Path, workdir: Path) -> subproces
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert "warn" not in (generated.stdout + generated.stderr).lower(), generated.stdout + generated.stderr
     return subprocess.run(
         [str(tools / "tsc"), "-p", str(workdir)], capture_output=True, text=True, timeout=300
     )

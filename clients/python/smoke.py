@@ -42,6 +42,7 @@ def run(base_url: str, username: str, password: str, *, timeout: float = 30.0, s
         NoteRequest,
         TaskRequest,
         Token,
+        ValidationError,
     )
     from csplatform_client.types import File
 
@@ -80,6 +81,10 @@ def run(base_url: str, username: str, password: str, *, timeout: float = 30.0, s
     assert isinstance(mrr.value, (int, float)) and churn.denominator is not None and nps.responses >= 0
     seen["mrr"] = mrr.value
     say(f"KPIs {start}…{end}: MRR {mrr.value}, logo churn {churn.value} ({churn.numerator}/{churn.denominator})")
+
+    refused = kpis_retrieve.sync(client=api, start=end, end=start)
+    assert isinstance(refused, ValidationError) and refused.additional_properties["end"], refused
+    say(f"a period that ends before it starts: 400, end: {refused.additional_properties['end'][0]}")
 
     series = kpis_series_retrieve.sync(
         client=api, start=start.replace(month=1), end=end, interval=KpiIntervalEnum.MONTH, keys="mrr,nps"
