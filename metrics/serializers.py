@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from accounts.models import CostEntry
 from lib.schema import const_field
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS
 from metrics.presenters import shape_of
 from metrics.rows import MOVEMENT_KEYS, ROW_SHAPES
@@ -100,7 +100,10 @@ KpisSerializer = type(
     "KpisSerializer",
     (serializers.Serializer,),
     {
-        "__doc__": "The figures asked for (`keys`; all by default), by key.",
+        "__doc__": "The figures asked for (`keys`; all by default), by key. Units (docs/kpis.md; money is in "
+        "the reporting currency, a ratio a fraction): "
+        + "; ".join(f"{key}: {catalogue.unit(key)}" for key in KPI_KEYS)
+        + ".",
         **{key: SHAPE_SERIALIZERS[shape_of(key)](required=False) for key in KPI_KEYS},
     },
 )
