@@ -104,10 +104,12 @@ def _untyped(schema, components, path, seen, found):
         _untyped(schema.get("items", {}), components, f"{path}[]", seen, found)
 
 
-def test_every_response_of_every_operation_is_typed(schema):
+def test_every_response_and_request_body_of_every_operation_is_typed(schema):
     components = schema["components"]["schemas"]
     found, seen = [], set()
     for path, method, operation in operations(schema):
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            _untyped(content["schema"], components, f"{method} {path} request", seen, found)
         for code, response in operation["responses"].items():
             if code == "204":
                 assert "content" not in response
