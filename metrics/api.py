@@ -256,7 +256,7 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return snapshots_visible_to(self.request.user)
 
-    @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("Queued", {"tasks": serializers.IntegerField()})})
+    @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("RecomputeQueued", {"tasks": serializers.IntegerField()})})
     @action(detail=False, methods=["post"], permission_classes=[RolePermission])  # a write: admins only
     def recompute(self, request):
         query = RecomputeRequest(data=request.data)
