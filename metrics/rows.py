@@ -31,7 +31,7 @@ from metrics.selectors import (
 )
 
 # What the rows behind each key are, for the access policy (accounts.policy): customers' rows,
-# company costs, leads. (`ROW_KINDS` below is their shape, for the schema.)
+# company costs, leads. (`ROW_SHAPES` below is their shape, for the schema.)
 _COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
 ACCESS_KINDS = {
     **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
@@ -52,8 +52,8 @@ MOVEMENT_KEYS = {
 
 # The shape of the rows behind each KPI; the API names it in every row (`kind`) and the schema
 # has one component per shape (metrics.serializers). Costs come as {"cost": {…}} rows after the
-# customers behind CAC, LTV : CAC and retention cost, of kind "cost". (ROW_KINDS above is who
-# may see them.)
+# customers behind CAC, LTV : CAC and retention cost, of kind "cost". (`ACCESS_KINDS` above is
+# who may see them.)
 ROW_SHAPES = {
     **dict.fromkeys(
         (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
