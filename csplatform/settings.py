@@ -207,6 +207,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+else:
+    # A task taken but not acknowledged (acks_late: snapshot chunks) goes back to the queue when
+    # its worker dies, after this many seconds (Celery's default is an hour); it must exceed the
+    # longest task's time limit, or a slow task would run twice at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CSPLATFORM_TASK_VISIBILITY_SECONDS", default=900)}
+# Chunk tasks (50 KPI scopes, 500 health scores) take seconds to a minute on the demo: a chunk still
+# running after these limits is stuck, and is stopped (soft: an exception it may log) and retried.
+CSPLATFORM_CHUNK_SOFT_TIME_LIMIT = env.int("CSPLATFORM_CHUNK_SOFT_TIME_LIMIT", default=540)
+CSPLATFORM_CHUNK_TIME_LIMIT = env.int("CSPLATFORM_CHUNK_TIME_LIMIT", default=600)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -301,6 +310,9 @@ CSPLATFORM_BASE_URL = env("CSPLATFORM_BASE_URL", default="http://localhost:8000"
 # The survey pages' rate limit counts in this cache: use Redis (CACHE_URL=redis://…) with several processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# Password-reset emails per address asked for, and requests per IP (web.views.password_reset).
+CSPLATFORM_PASSWORD_RESET_RATELIMIT = env("CSPLATFORM_PASSWORD_RESET_RATELIMIT", default="3/h")
+CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT = env("CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT", default="10/h")
 
 # --- Integrations (docs/integrations.md) ---
 # Every connection's settings come from INTEGRATION_<KIND>_<NAME> variables (integrations/config.py)
