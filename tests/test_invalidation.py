@@ -178,3 +178,25 @@ def test_verify_snapshots_reports_drift_and_exits_non_zero(capsys):
                                       "live": "90"} in last.drifts  # fmt: skip
     assert compute_kpis(Scope(), Period(D(2026, 2, 1), D(2026, 3, 1)), ["mrr"])["mrr"].value == 90
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.slow
+def test_verify_snapshots_finds_no_drift_after_a_simulated_demo_and_a_late_import(tmp_path, capsys):
+    call_command("simulate", customers=25, months=4, end=D(2026, 7, 1), out=str(tmp_path / "demo"), csm=["carla"])
+    call_command("kpi_snapshots", "--start", "2026-03-01", "--end", "2026-07-01")
+    tasks.snapshots_stale()  # what the simulation's own imports marked
+    capsys.readouterr()
+    call_command("verify_snapshots")
+    assert capsys.readouterr().out.strip().endswith(": 0 drift(s)")
+    customer = Customer.objects.filter(subscriptions__isnull=False).order_by("pk").first()
+    user = customer.contacts.order_by("pk").first().external_id
+    late(tmp_path, "usage_events", "customer_external_id,user_external_id,event_type,occurred_at\n"
+         f"{customer.external_id},{user},login,2026-04-30T23:55:00Z\n{customer.external_id},{user},login,2026-05-01T00:20:00Z\n")  # fmt: skip
+    late(tmp_path, "subscriptions", f"customer_external_id,plan,started_at,mrr\n{customer.external_id},late-addon,2026-04-10,33\n")
+    late(tmp_path, "costs", "month,category,amount\n2026-05,programs,1234\n")
+    assert wrong_figures() != []
+    tasks.snapshots_stale()
+    capsys.readouterr()
+    call_command("verify_snapshots")
+    out = capsys.readouterr().out.strip()
+    assert out.endswith(": 0 drift(s)") and int(out.split()[1]) > 1000
