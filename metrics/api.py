@@ -24,6 +24,7 @@ from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
 from metrics.presenters import kpis_json, number
+from metrics.quality import scope_quality
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
 from metrics.tasks import fan_out
 
@@ -96,6 +97,8 @@ def _report(scope: Scope, period: Period, keys) -> dict:
         "scope": {"customer": scope.customer_id, "segment": scope.segment, "csm": scope.csm},
         "definition_version": definition_version(),
         "kpis": kpis_json(compute_kpis(scope, period, keys)),
+        # The data-quality gate: open findings dated in the period (status "ok" or "warning").
+        "quality": scope_quality(scope, period),
     }
 
 
@@ -114,6 +117,11 @@ REPORT = inline_serializer(
         "scope": serializers.DictField(),
         "definition_version": serializers.CharField(),
         "kpis": serializers.DictField(child=serializers.DictField()),
+        "quality": inline_serializer(
+            "KpiQuality",
+            {"status": serializers.ChoiceField(["ok", "warning"]), "issues": serializers.IntegerField(),
+             "checks": serializers.DictField(child=serializers.IntegerField())},
+        ),  # fmt: skip
     },
 )
 

@@ -25,6 +25,7 @@ from accounts.models import Customer, Task
 from accounts.roles import role_of, sees_all_customers
 from churn.selectors import published_model, report_risk
 from metrics import catalogue
+from metrics.quality import CHECKS as QUALITY_CHECKS
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
@@ -279,6 +280,7 @@ def report_context(report) -> dict:
         "sections": sections,
         "charts": charts.report_charts(report.trends, kpi_label, format_kpi),
         "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
+        "quality_checks": [(QUALITY_CHECKS.get(k, k), n) for k, n in (report.quality.get("checks") or {}).items()],
     }
 
 
