@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts import reporting_time
-from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
+from accounts.models import MONEY, ChurnReason, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.roles import ROLES
 from accounts.signals import announce_change
 from lib.admin_history import AuditHistoryAdmin
@@ -166,10 +166,17 @@ class ContactAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
 
 
+@admin.register(ChurnReason)
+class ChurnReasonAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "label_de", "position", "active"]
+    list_editable = ["position", "active"]
+    prepopulated_fields = {"code": ["label"]}
+
+
 @admin.register(Subscription)
 class SubscriptionAdmin(AnnouncesChangesAdmin, AuditHistoryAdmin):
-    list_display = ["customer", "plan", "started_at", "ended_at", "mrr", "is_trial", "is_active"]
-    list_filter = [ActiveTodayFilter, "is_trial", "plan", "currency"]
+    list_display = ["customer", "plan", "started_at", "ended_at", "mrr", "is_trial", "is_active", "end_reason"]
+    list_filter = [ActiveTodayFilter, "is_trial", "plan", "currency", "end_reason"]
     list_select_related = ["customer"]
     search_fields = ["external_id", "plan", "customer__name", "customer__external_id"]
     autocomplete_fields = ["customer"]

@@ -9,6 +9,8 @@ import os
 from celery import Celery
 from celery.schedules import crontab
 
+from alerts import schedule as alert_schedule
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
 
 app = Celery("csplatform")
@@ -54,9 +56,10 @@ app.conf.beat_schedule = {
         "options": {"expires": 12 * HOUR},
     },
     # Alert rules once the day's health scores are stored; alerts make tasks before the CSMs start.
-    "alerts-evaluate-daily": {
-        "task": "alerts.evaluate_daily",
-        "schedule": crontab(hour=4, minute=0),
+    # The time lives in alerts.schedule, which also tells the rule pages when the next run is.
+    alert_schedule.EVALUATE_ENTRY: {
+        "task": alert_schedule.EVALUATE_TASK,
+        "schedule": alert_schedule.EVALUATE_SCHEDULE,
         "options": {"expires": 6 * HOUR},
     },
     # Playbook runs whose wait is over continue within the hour.

@@ -204,6 +204,14 @@ class RecordKind(Kind):
         """Tell the result which customer and time the written `obj` affects."""
         self.result.touch(obj.customer_id)
 
+    def resolve(self, values: dict) -> dict:
+        """Return the values of a row about to be written, creating what `parse` only named (default: as they are).
+
+        `parse` must not write: a row refused later (another cell's error, a duplicate key,
+        a refused REST write) leaves nothing behind.
+        """
+        return values
+
     def handle(self, batch, write):
         rows = [Row(line, cells, self.run.index) for line, cells in batch]
         self.prepare(rows)
@@ -226,6 +234,7 @@ class RecordKind(Kind):
             self.upsert(keyed)
 
     def upsert(self, keyed):
+        keyed = {key: self.resolve(values) for key, values in keyed.items()}
         existing = self.find_existing(keyed)
         new = [self.model(**values) for key, values in keyed.items() if key not in existing]
         old = [self.model(pk=existing[key], **values) for key, values in keyed.items() if key in existing]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from django.db.models import Count, DecimalField, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
 
-from accounts.models import MONEY, Customer, Subscription
+from accounts import policy
+from accounts.models import MONEY, Subscription
 from accounts.reporting_time import day_of, day_start, reporting_tz
 from lib.subqueries import aggregate_of
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyType
@@ -36,7 +37,7 @@ class ResultFilters:
 
 def responses_for_user(user):
     """Return the responses of the customers `user` may see (all for managers and admins)."""
-    return SurveyResponse.objects.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+    return SurveyResponse.objects.filter(customer__in=policy.visible_customers(user).values("pk"))
 
 
 def _customer_filters(qs, f: ResultFilters, prefix: str = "customer"):
@@ -108,7 +109,7 @@ def trend_counts(responses, granularity: str) -> dict[datetime.date, dict[int, i
 def invitation_counts(user, f: ResultFilters) -> tuple[int, int]:
     """Return (invitations sent, of those answered) for the filters' survey type, customers and period."""
     qs = SurveyInvitation.objects.filter(
-        customer__in=Customer.objects.visible_to(user).values("pk"),
+        customer__in=policy.visible_customers(user).values("pk"),
         survey__survey_type=f.survey_type,
         sent_at__isnull=False,
     )
@@ -144,5 +145,5 @@ def response_for_user(user, response_id: int) -> SurveyResponse | None:
 
 def segments_for_user(user) -> list[str]:
     return list(
-        Customer.objects.visible_to(user).exclude(segment="").values_list("segment", flat=True).distinct().order_by("segment")
+        policy.visible_customers(user).exclude(segment="").values_list("segment", flat=True).distinct().order_by("segment")
     )

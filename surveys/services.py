@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Contact, Customer, Task, Ticket
 from accounts.reporting_time import day_of, reporting_tz
-from surveys import emails
+from surveys import emails, signals
 from surveys.analysis import analyze
 from surveys.models import SkipReason, Survey, SurveyInvitation, SurveyResponse, SurveySkip
 from surveys.tokens import new_token
@@ -324,6 +324,7 @@ def _follow_up(response: SurveyResponse) -> None:
     )
     response.follow_up_task = task
     response.save(update_fields=["follow_up_task"])
+    transaction.on_commit(lambda: signals.follow_up_needed.send(sender=SurveyResponse, response=response))
 
 
 def response_analyze(*, response_id: int) -> None:
