@@ -22,10 +22,12 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Customer, Subscription
 from accounts.reporting_time import day_of, today
+from lib.dates import EARLIEST
 from metrics import catalogue
 from metrics.models import StaleRange, UsageSession
 
 DAY = datetime.timedelta(days=1)
+EVER = EARLIEST  # the first day the product accepts
 
 Span = tuple[datetime.date, datetime.date]  # reporting days [start, end)
 
@@ -159,7 +161,14 @@ def mark(kind: str, spans: Iterable[Span]) -> int:
 
 
 def mark_rows(kind: str, rows: list[dict]) -> int:
-    """Mark stale what these changed rows of a record kind touch."""
+    """Mark stale what these changed rows of a record kind touch.
+
+    A deleted customer takes all its rows with it: every stored period of every KPI may change.
+    """
+    if kind == "customers":
+        ids = {r["customer_id"] for r in rows if r["customer_id"] is not None}
+        if ids - set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True)):
+            mark_days(EVER, today() + DAY)
     return mark(kind, spans_for(kind, rows))
 
 

@@ -200,3 +200,16 @@ def test_verify_snapshots_finds_no_drift_after_a_simulated_demo_and_a_late_impor
     call_command("verify_snapshots")
     out = capsys.readouterr().out.strip()
     assert out.endswith(": 0 drift(s)") and int(out.split()[1]) > 1000
+
+
+def test_deleting_a_customer_through_the_api_recomputes_every_stored_period(client, admin_user):
+    gone = CustomerFactory(external_id="GONE")
+    SubscriptionFactory(customer=gone, started_at=D(2026, 1, 1), mrr=Decimal("100"))
+    SubscriptionFactory(customer=CustomerFactory(external_id="STAYS"), started_at=D(2026, 1, 1), mrr=Decimal("50"))
+    periods = months(D(2026, 2, 1), 2)
+    snapshot_all(periods, ["company"])
+    client.force_login(admin_user)
+    assert client.delete(f"/api/v1/customers/{gone.pk}/").status_code == 204
+    tasks.snapshots_stale()
+    assert [stored("mrr", "company", p) for p in periods] == [50, 50]
+    assert wrong_figures() == []
