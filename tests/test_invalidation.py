@@ -213,3 +213,15 @@ def test_deleting_a_customer_through_the_api_recomputes_every_stored_period(clie
     tasks.snapshots_stale()
     assert [stored("mrr", "company", p) for p in periods] == [50, 50]
     assert wrong_figures() == []
+
+
+def test_moving_a_customer_to_another_segment_recomputes_the_segments_figures(tmp_path):
+    moving = CustomerFactory(external_id="M", segment="SMB")
+    SubscriptionFactory(customer=moving, started_at=D(2026, 1, 1), mrr=Decimal("100"))
+    SubscriptionFactory(customer=CustomerFactory(external_id="E", segment="ENT"), started_at=D(2026, 1, 1), mrr=Decimal("500"))
+    february = Period(D(2026, 2, 1), D(2026, 3, 1))
+    snapshot_all([february])
+    late(tmp_path, "customers", "external_id,name,segment\nM,Moving Ltd,ENT\n")
+    tasks.snapshots_stale()
+    assert stored("mrr", "segment:ENT", february) == 600 and stored("mrr", "segment:SMB", february) == 0
+    assert wrong_figures() == []
