@@ -86,6 +86,13 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=40),
         "options": {"expires": HOUR},
     },
+    # The data-quality gate: re-check what came in, so reports warn about suspicious periods
+    # within the hour (metrics/quality.py; findings listed in admin: Quality issues).
+    "data-quality-checks": {
+        "task": "metrics.quality_checks",
+        "schedule": crontab(minute=35),
+        "options": {"expires": HOUR},
+    },
     # Prove the stored numbers: recompute every stored snapshot and keep the drifts for admins
     # (admin: Snapshot verifications). Sunday night, after the stale run, when nobody reads reports.
     "kpi-snapshots-verify": {

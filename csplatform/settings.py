@@ -285,6 +285,10 @@ SPECTACULAR_SETTINGS = {
 # --- csplatform domain settings (see spec/kpis.md) ---
 CSPLATFORM_REPORTING_CURRENCY = env("CSPLATFORM_REPORTING_CURRENCY", default="EUR")
 CSPLATFORM_REPORTING_TZ = env("CSPLATFORM_REPORTING_TZ", default="UTC")
+# Data-quality gate (metrics/quality.py): a day with fewer events than this share of the
+# median of the 28 days before, and a month-to-month MRR change by more than this factor, are flagged.
+CSPLATFORM_QUALITY_LOW_EVENTS_SHARE = env.float("CSPLATFORM_QUALITY_LOW_EVENTS_SHARE", default=0.3)
+CSPLATFORM_QUALITY_MRR_FACTOR = env.float("CSPLATFORM_QUALITY_MRR_FACTOR", default=3.0)
 # Rates into the reporting currency, e.g. "USD=0.92,GBP=1.17"; imports convert with them.
 CSPLATFORM_EXCHANGE_RATES = env.dict("CSPLATFORM_EXCHANGE_RATES", default={})
 CSPLATFORM_GROSS_MARGIN = env("CSPLATFORM_GROSS_MARGIN", default="1")

@@ -22,6 +22,7 @@ from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
 from metrics.presenters import kpis_json, number
+from metrics.quality import scope_quality
 from metrics.serializers import (
     HealthSerializer,
     KpiReportSerializer,
@@ -99,6 +100,8 @@ def _report(scope: Scope, period: Period, keys) -> dict:
         "scope": {"customer": scope.customer_id, "segment": scope.segment, "csm": scope.csm},
         "definition_version": definition_version(),
         "kpis": kpis_json(compute_kpis(scope, period, keys)),
+        # The data-quality gate: open findings dated in the period (status "ok" or "warning").
+        "quality": scope_quality(scope, period),
     }
 
 

@@ -13,7 +13,7 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, OuterRef, Subquery
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 
 from accounts.models import Contact, UsageEvent
@@ -45,20 +45,26 @@ def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> Non
 
 
 def _lower_first_seen(customer_ids, start_at, end_at) -> None:
-    """A dated contact was first seen no later than its first event (undated ones stay known from the start)."""
-    first_event = (
-        UsageEvent.objects.filter(contact_id=OuterRef("pk"), occurred_at__gte=start_at, occurred_at__lt=end_at)
-        .order_by()
+    """A dated contact was first seen no later than its first event (undated ones stay known from the start).
+
+    One grouped query over the span's events (the customer-and-time index), then an update of
+    only the contacts whose first event is earlier than what is stored.
+    """
+    firsts = dict(
+        UsageEvent.objects.filter(customer_id__in=customer_ids, occurred_at__gte=start_at, occurred_at__lt=end_at)
         .values("contact_id")
         .annotate(first=Min("occurred_at"))
-        .values("first")
+        .values_list("contact_id", "first")
+        .order_by()
     )
-    (
-        Contact.objects.filter(customer_id__in=customer_ids, first_seen_at__isnull=False)
-        .annotate(first=Subquery(first_event))
-        .filter(first__lt=F("first_seen_at"))
-        .update(first_seen_at=Subquery(first_event))
-    )
+    earlier = [
+        Contact(pk=pk, first_seen_at=firsts[pk])
+        for pk, seen in Contact.objects.filter(customer_id__in=customer_ids, first_seen_at__isnull=False)
+        .values_list("pk", "first_seen_at")
+        .order_by()
+        if pk in firsts and firsts[pk] < seen
+    ]
+    Contact.objects.bulk_update(earlier, ["first_seen_at"], batch_size=500)
 
 
 def rebuild_all() -> None:

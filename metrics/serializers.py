@@ -112,6 +112,7 @@ REPORT_EXAMPLE = {
     "period": {"start": "2024-02-01", "end": "2024-03-01"},
     "scope": {"customer": None, "segment": None, "csm": None},
     "definition_version": "1-3f2a9c1b",
+    "quality": {"status": "ok", "issues": 0, "checks": {}},
     "kpis": {
         "logo_churn_rate": {"value": 0.5, "numerator": 2, "denominator": 4},
         "mrr": {"value": 400},
@@ -122,6 +123,14 @@ REPORT_EXAMPLE = {
 
 
 @extend_schema_serializer(examples=[OpenApiExample("February 2024", value=REPORT_EXAMPLE, response_only=True)])
+class KpiQualitySerializer(serializers.Serializer):
+    """The data-quality gate for the period (metrics.quality): open findings dated in it, by check."""
+
+    status = serializers.ChoiceField(["ok", "warning"], help_text='"warning" while a finding is neither fixed nor accepted.')
+    issues = serializers.IntegerField()
+    checks = serializers.DictField(child=serializers.IntegerField(), help_text="Findings per check.")
+
+
 class KpiReportSerializer(serializers.Serializer):
     """Every KPI asked for, for one period and scope; also each point of a series."""
 
@@ -129,6 +138,7 @@ class KpiReportSerializer(serializers.Serializer):
     scope = KpiScopeSerializer()
     definition_version = serializers.CharField(help_text="Changes whenever a formula or a setting it uses changes.")
     kpis = KpisSerializer()
+    quality = KpiQualitySerializer()
 
 
 @extend_schema_serializer(

@@ -30,6 +30,7 @@ from accounts import policy
 from accounts.models import Task
 from churn.selectors import published_model, report_risk
 from metrics import catalogue
+from metrics.quality import CHECKS as QUALITY_CHECKS
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
@@ -277,6 +278,7 @@ def report_context(report) -> dict:
         "sections": sections,
         "charts": charts.report_charts(report.trends, kpi_label, format_kpi),
         "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
+        "quality_checks": [(QUALITY_CHECKS.get(k, k), n) for k, n in (report.quality.get("checks") or {}).items()],
     }
 
 
