@@ -15,17 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.roles import sees_all_customers
+from accounts import reporting_time
 
 MONEY = {"max_digits": 18, "decimal_places": 6}
-
-
-class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Return the customers `user` may see: all for admins and managers, else their portfolio."""
-        if sees_all_customers(user):
-            return self
-        return self.filter(Q(owner=user) | Q(assigned_users=user)).distinct()
 
 
 class Customer(models.Model):
@@ -50,7 +42,6 @@ class Customer(models.Model):
     created_on = models.DateField(null=True, blank=True, help_text="Date the customer signed up.")
     added_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CustomerQuerySet.as_manager()
     history = HistoricalRecords()  # audit trail: who changed what, shown in admin
 
     class Meta:
@@ -61,6 +52,15 @@ class Customer(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ContactQuerySet(models.QuerySet):
+    def known_at(self, instant):
+        """Contacts csplatform knew at `instant`: first seen before it, or undated (known from the start).
+
+        A score or feature as of a day counts only these, so data arriving later never
+        changes a past figure (as-of purity)."""
+        return self.filter(Q(first_seen_at__isnull=True) | Q(first_seen_at__lt=instant))
 
 
 class Contact(models.Model):
@@ -75,6 +75,14 @@ class Contact(models.Model):
     role = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True, help_text="Never survey after this.")
+    first_seen_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When csplatform first knew this user: its creation by an import, the API or admin, or its "
+        "first event if earlier. Blank: known from the start.",
+    )
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["customer", "external_id"]
@@ -231,6 +239,13 @@ class UsageEvent(models.Model):
     event_type = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
     session_id = models.CharField(max_length=100, blank=True)
+    event_id = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The source's id of the event (Segment's messageId); blank: identical rows are one event.",
+    )
 
     class Meta:
         indexes = [
@@ -238,8 +253,15 @@ class UsageEvent(models.Model):
             models.Index(fields=["occurred_at"], name="usage_time"),
         ]
         constraints = [
-            # The re-import key: the same user doing the same thing at the same instant is one event.
-            models.UniqueConstraint(fields=["contact", "occurred_at", "event_type"], name="usage_event_unique"),
+            # The re-import key of events without an id: the same user doing the same thing at
+            # the same instant is one event. An event with an id is one event per id and customer,
+            # so two identical clicks the source tells apart both count.
+            models.UniqueConstraint(
+                fields=["contact", "occurred_at", "event_type"], condition=Q(event_id=""), name="usage_event_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "event_id"], condition=~Q(event_id=""), name="usage_event_unique_id"
+            ),
         ]
 
     def __str__(self):
@@ -387,6 +409,6 @@ class Task(models.Model):
         return self.completed_at is None
 
     def is_overdue(self, today=None):
-        today = today or timezone.localdate()
+        today = today or reporting_time.today()
         return self.is_open and self.due_on is not None and self.due_on < today
 

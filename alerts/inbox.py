@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Customer, Subscription, Task
+from accounts import policy
+from accounts.models import Subscription, Task
 from alerts.models import Alert
 from churn.selectors import risks_for_customers
 
@@ -27,7 +28,7 @@ class InboxError(Exception):
 
 def alerts_for_user(user):
     """Open alerts of the customers `user` may see."""
-    return Alert.objects.filter(closed_at__isnull=True, customer__in=Customer.objects.visible_to(user).values("pk"))
+    return Alert.objects.filter(closed_at__isnull=True, customer__in=policy.visible_customers(user).values("pk"))
 
 
 def inbox_count(user, day: datetime.date) -> int:
@@ -77,7 +78,7 @@ def inbox_rows(user, day: datetime.date, show: str = "open", rule_kind: str = ""
 
 def alert_for_user(user, pk) -> Alert:
     """An open or closed alert of a customer `user` may see; Alert.DoesNotExist otherwise."""
-    visible = Customer.objects.visible_to(user).values("pk")
+    visible = policy.visible_customers(user).values("pk")
     return Alert.objects.select_related("rule", "customer", "task").get(pk=pk, customer__in=visible)
 
 

@@ -86,4 +86,11 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=40),
         "options": {"expires": HOUR},
     },
+    # Prove the stored numbers: recompute every stored snapshot and keep the drifts for admins
+    # (admin: Snapshot verifications). Sunday night, after the stale run, when nobody reads reports.
+    "kpi-snapshots-verify": {
+        "task": "metrics.snapshots_verify",
+        "schedule": crontab(day_of_week="sun", hour=3, minute=50),
+        "options": {"expires": 12 * HOUR},
+    },
 }

@@ -5,6 +5,7 @@ Usage events, which come by the million, live in `events.py`; survey responses i
 """
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -100,6 +101,13 @@ class ExternalIdKeyMixin:
         return found
 
 
+@dataclass(frozen=True)
+class NewCsm:
+    """An owner a row names whom the app does not know yet: created when the row is written."""
+
+    username: str
+
+
 class Customers(ExternalIdKeyMixin, RecordKind):
     name = "customers"
     model = Customer
@@ -138,18 +146,34 @@ class Customers(ExternalIdKeyMixin, RecordKind):
         return self._new_csm(text)
 
     def _new_csm(self, text):
-        """Create a CSM login for an owner the file names but the app does not know yet.
+        """Name a CSM login for an owner the file names but the app does not know yet.
 
         The account keeps its owner instead of the row failing; the user has no usable
-        password until an admin sets one. Inside the import's transaction, so a dry run
-        or a refused file creates nobody.
+        password until an admin sets one. Only a row that is written creates it (`resolve`,
+        inside the import's transaction), so a refused row or file, a dry run or a refused
+        REST write creates nobody.
         """
         if len(text) > 150 or not re.fullmatch(r"[\w.@+-]+", text):
             raise CellError(f'"{text}" is not a username or email of a user, and cannot be made one')
-        user = get_user_model().objects.create_user(username=text, email=text if "@" in text else "")
-        user.groups.add(Group.objects.get_or_create(name=CSM)[0])
-        self._users[text] = user.pk
-        return user.pk
+        return NewCsm(text)
+
+    def resolve(self, values):
+        owner = values.get("owner_id")
+        if not isinstance(owner, NewCsm):
+            return values
+        known = self._users.get(owner.username) if self._users is not None else None
+        if not isinstance(known, int):
+            user, created = get_user_model().objects.get_or_create(
+                username=owner.username, defaults={"email": owner.username if "@" in owner.username else ""}
+            )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                user.groups.add(Group.objects.get_or_create(name=CSM)[0])
+            known = user.pk
+            if self._users is not None:
+                self._users[owner.username] = known
+        return {**values, "owner_id": known}
 
     def parse(self, row):
         return {
@@ -201,6 +225,7 @@ class Contacts(CustomerRefKind):
             "name": row.get("name", max_length=max_length(Contact, "name")) or "",
             "role": row.get("role", max_length=max_length(Contact, "role")) or "",
             "language": row.get("language", self._language) or "",
+            "first_seen_at": self.run.started_at,  # for new contacts only: not among the update fields
         }
 
     def key(self, values):

@@ -215,3 +215,13 @@ def test_results_paging_links_replace_the_page_instead_of_appending_it(client, d
     assert any("page=3" in link for link in links) and any("page=1" in link for link in links)
     assert all(link.count("page=") <= 1 for link in links)
     assert "staff.css" not in html and 'class="card filters"' in html
+
+
+def test_a_manager_reads_themes_but_cannot_correct_them(client, manager):
+    response = SurveyResponseFactory(score=3, comment="Slow", themes=["performance"])
+    client.force_login(manager)
+    html = client.get(reverse("surveys:results")).content.decode()
+    assert "Slow" in html and 'name="themes"' not in html
+    assert client.post(reverse("surveys:response-themes", args=[response.pk]), {"themes": "x"}).status_code == 403
+    response.refresh_from_db()
+    assert response.themes == ["performance"] and not response.themes_corrected

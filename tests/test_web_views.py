@@ -252,9 +252,12 @@ def test_manager_reads_any_account_but_cannot_change_it(client, manager, portfol
     client.force_login(manager)
     html = client.get(reverse("web:account", args=[portfolio["mine"].pk])).content.decode()
     assert "Acme GmbH" in html and 'id="add-note"' not in html
-    assert client.post(reverse("web:note-create", args=[portfolio["mine"].pk]), {"body": "x"}).status_code == 404
+    # A customer the manager sees but may not change: 403 (a customer one may not see is 404).
+    assert client.post(reverse("web:note-create", args=[portfolio["mine"].pk]), {"body": "x"}).status_code == 403
     task = Task.objects.get(title="Call the champion")
-    assert client.post(reverse("web:task-complete", args=[task.pk])).status_code == 404
+    assert client.post(reverse("web:task-complete", args=[task.pk])).status_code == 403
+    task.refresh_from_db()
+    assert task.completed_at is None and not Note.objects.filter(body="x").exists()
 
 
 def test_admin_may_add_notes_anywhere(client, admin_user, portfolio):

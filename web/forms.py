@@ -7,7 +7,9 @@ from django import forms
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from accounts import policy
 from accounts.models import ChurnReason, Note, Subscription, Task
+from lib.dates import validate_in_window
 from metrics import kpis
 from metrics.periods import Period, add_months
 from web import selectors
@@ -52,7 +54,7 @@ class AsOfForm(forms.Form):
     """`?as_of=YYYY-MM-DD`: the one parser of the day a past view shows (today or earlier)."""
 
     as_of = forms.DateField(
-        label=_("As of"), required=False, input_formats=["%Y-%m-%d"],
+        label=_("As of"), required=False, input_formats=["%Y-%m-%d"], validators=[validate_in_window],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter the date as YYYY-MM-DD, e.g. 2024-03-01.")},
     )  # fmt: skip
@@ -151,10 +153,13 @@ class ReportForm(forms.Form):
         label=_("Month"), required=False, widget=forms.DateInput(attrs={"type": "month"}),
         help_text=_("Pick a month, or give start and end below."),
     )  # fmt: skip
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        label=_("Until (exclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_in_window]
     )
+    end = forms.DateField(
+        label=_("Until (exclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_in_window],
+    )  # fmt: skip
     scope = forms.ChoiceField(label=_("Scope"), required=False)
 
     def __init__(self, *args, user, at: datetime.date | None = None, **kwargs):
@@ -170,9 +175,11 @@ class ReportForm(forms.Form):
         if not value:
             return None
         try:
-            return datetime.datetime.strptime(value, "%Y-%m").date()
+            month = datetime.datetime.strptime(value, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError(_("Enter a month as YYYY-MM.")) from None
+        validate_in_window(month)
+        return month
 
     def clean(self):
         data = super().clean()
@@ -212,6 +219,11 @@ class TaskForm(forms.ModelForm):
             "due_on": forms.DateInput(attrs={"type": "date"}),
             "details": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data.get("due_on")
+        validate_in_window(due_on)
+        return due_on
 
 
 class EndReasonForm(forms.ModelForm):
@@ -275,7 +287,7 @@ class ScopeMonthsForm(forms.Form):
         if self.is_bound and self.is_valid():
             data = self.cleaned_data
             return data["scope_obj"], data["until"], data["months"] or 12
-        default = "company" if selectors.sees_all_customers(self.user) else f"csm:{self.user.get_username()}"
+        default = "company" if policy.sees_all_customers(self.user) else f"csm:{self.user.get_username()}"
         return selectors.report_scope_for(self.user, default), self.today.replace(day=1), 12
 
 

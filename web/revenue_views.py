@@ -17,8 +17,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.models import Customer
-from accounts.roles import sees_all_customers
+from accounts import policy
 from alerts.inbox import alerts_for_customers
 from churn.selectors import risks_for_customers
 from metrics import cohorts, losses, renewals
@@ -35,8 +34,8 @@ RENEWAL_WINDOWS = renewals.WINDOWS
 
 def _renewal_customers(request):
     """The customers of the renewals page: what the user may see, narrowed to a CSM (managers) or segment."""
-    customers = Customer.objects.visible_to(request.user)
-    csm = request.GET.get("csm", "") if sees_all_customers(request.user) else ""
+    customers = policy.visible_customers(request.user)
+    csm = request.GET.get("csm", "") if policy.sees_all_customers(request.user) else ""
     if csm:
         customers = customers.filter(owner__username=csm)
     segment = request.GET.get("segment", "")
@@ -77,13 +76,13 @@ def renewals_page(request):
             (r, risks.get(r.customer.pk), open_tasks.get(r.customer.pk, 0), open_alerts.get(r.customer.pk, 0)) for r in rows
         ],
         "by_month": renewals.forecast(rows, "month"),
-        "by_csm": renewals.forecast(rows, "csm") if sees_all_customers(request.user) else None,
+        "by_csm": renewals.forecast(rows, "csm") if policy.sees_all_customers(request.user) else None,
         "totals": renewals.forecast(rows, "all")[0] if rows else None,
         "rates": rates,
         "backtest": backtest,
         "csm": csm,
         "segment": segment,
-        "csms": list(selectors.csm_users()) if sees_all_customers(request.user) else None,
+        "csms": list(selectors.csm_users()) if policy.sees_all_customers(request.user) else None,
         "segments": selectors.portfolio_segments(request.user),
     }
     return render(request, template_for(request, "web/renewals.html", "renewals-body"), context)

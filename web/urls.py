@@ -18,6 +18,7 @@ urlpatterns = [
     path("reports/", views.reports, name="reports"),
     path("reports/export.csv", views.report_export, name="report-export"),
     path("reports/rows/<str:key>/", views.report_rows, name="report-rows"),
+    path("reports/definitions/", views.kpi_definitions, name="kpi-definitions"),
     path("inbox/", inbox_views.inbox_page, name="inbox"),
     path("inbox/count/", inbox_views.inbox_badge, name="inbox-badge"),
     path("inbox/<int:pk>/acknowledge/", inbox_views.alert_acknowledge, name="alert-acknowledge"),
