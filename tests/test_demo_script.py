@@ -44,3 +44,13 @@ def test_the_readme_import_example_runs_as_written(tmp_path):
     result = subprocess.run([sys.executable, "manage.py", *args[:2], str(tmp_path / "customers.csv"), "--dry-run"],
                             cwd=ROOT, env={**env, "DEBUG": "1"}, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert result.returncode == 0, result.stderr
+
+
+def test_the_suite_writes_screenshots_outside_the_tree_unless_scripts_screenshots_asks(monkeypatch):
+    from tests.browser.conftest import screenshot_dir
+
+    monkeypatch.delenv("CSPLATFORM_SCREENSHOTS", raising=False)
+    assert ROOT not in screenshot_dir().resolve().parents
+    assert 'CSPLATFORM_SCREENSHOTS="$PWD/docs/screenshots"' in (ROOT / "scripts" / "screenshots").read_text()
+    monkeypatch.setenv("CSPLATFORM_SCREENSHOTS", str(ROOT / "docs" / "screenshots"))
+    assert screenshot_dir() == ROOT / "docs" / "screenshots"
