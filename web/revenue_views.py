@@ -68,12 +68,15 @@ def renewals_page(request):
             {"days": days, "count": len(within), "mrr": sum((r.mrr for r in within), Decimal(0)),
              "arr": sum((r.arr for r in within), Decimal(0))}  # fmt: skip
         )
+    month = request.GET.get("month", "")
+    listed = [r for r in rows if r.renewal_on.strftime("%Y-%m") == month] if month else rows  # a forecast line's drill-down
     context = {
         "day": day,
+        "month": month,
         "window": window,
         "windows": windows,
         "rows": [
-            (r, risks.get(r.customer.pk), open_tasks.get(r.customer.pk, 0), open_alerts.get(r.customer.pk, 0)) for r in rows
+            (r, risks.get(r.customer.pk), open_tasks.get(r.customer.pk, 0), open_alerts.get(r.customer.pk, 0)) for r in listed
         ],
         "by_month": renewals.forecast(rows, "month"),
         "by_csm": renewals.forecast(rows, "csm") if policy.sees_all_customers(request.user) else None,
