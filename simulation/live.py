@@ -182,9 +182,10 @@ def demo_live(day: datetime.date | None = None, seed: int = 42, *, analyse: bool
         result.analysed = responses_analyze()  # the imported history
     rules = rules_ensure(day)
     result.rules = len(rules)
-    for rule in rules:
-        with transaction.atomic():
-            services.rule_evaluate(rule, day)
+    for back in range(6, -1, -1):  # the last week of daily runs, so the inbox holds alerts of different ages
+        for rule in rules:
+            with transaction.atomic():
+                services.rule_evaluate(rule, day - datetime.timedelta(days=back))
     if not Alert.objects.filter(Q(acknowledged_at__isnull=False) | Q(closed_by__isnull=False)).exists():
         alerts_work(day, rng)
     result.alerts = Alert.objects.filter(closed_at__isnull=True).count()
