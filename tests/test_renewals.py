@@ -119,3 +119,11 @@ def test_a_forecast_month_drills_down_to_its_renewals(client, company, manager):
         listed = page.split('id="renewal-list-title"')[1].split("</table>")[0]
         assert ">B</a>" in listed and ">A</a>" not in listed and ">D</a>" not in listed
         assert "month=2024-08" in page  # every month of the forecast links to its own list
+
+
+@pytest.mark.django_db
+def test_yearly_contracts_only(company):
+    from accounts.models import Customer
+
+    rows = renewals_due(Customer.objects.all(), D(2024, 6, 10), 365, min_months=12)
+    assert [(r.customer.name, r.renewal_on) for r in rows] == [("B", D(2024, 7, 1)), ("C", D(2025, 3, 1))]

@@ -54,16 +54,16 @@ def renewals_page(request):
         window = 90
     window = window if window in RENEWAL_WINDOWS else 90
     customers, csm, segment = _renewal_customers(request)
-    rows = renewals.renewals_due(customers, day, window)
+    terms = "annual" if request.GET.get("terms") == "annual" else ""
+    widest = renewals.renewals_due(customers, day, max(RENEWAL_WINDOWS), min_months=12 if terms else 1)  # every tile
+    rows = [r for r in widest if r.days_left < window]
     risks = risks_for_customers([r.customer.pk for r in rows], day) if rows else {}
     open_tasks = selectors.open_task_counts([r.customer.pk for r in rows])
     open_alerts = alerts_for_customers([r.customer.pk for r in rows])
     rates, backtest = renewals.band_churn_rates()
     windows = []
     for days in RENEWAL_WINDOWS:
-        within = [r for r in rows if r.days_left < days] if days <= window else None
-        if within is None:  # a wider window than shown: ask once more
-            within = renewals.renewals_due(customers, day, days)
+        within = [r for r in widest if r.days_left < days]
         windows.append(
             {"days": days, "count": len(within), "mrr": sum((r.mrr for r in within), Decimal(0)),
              "arr": sum((r.arr for r in within), Decimal(0))}  # fmt: skip
@@ -73,6 +73,7 @@ def renewals_page(request):
     context = {
         "day": day,
         "month": month,
+        "terms": terms,
         "window": window,
         "windows": windows,
         "rows": [
