@@ -125,11 +125,11 @@ def cohorts_page(request):
     first = add_months(until, -(months - 1))
     table = cohorts.cohort_table(scope, first, until, day)
     metric = "revenue" if request.GET.get("metric") == "revenue" else "logo"
-    recent = [c for c in table if c.size][-4:]
+    recent = [c for c in table if c.size][-3:]
     ages = list(range(len(table)))
-    series = [
+    series = [charts.Series(_("All cohorts"), [k.value for k in cohorts.pooled(table, metric)], "s1")] + [
         charts.Series(date_format(c.month, "M Y"), [getattr(cell, metric).value if cell else None for cell in c.cells],
-                      f"s{i + 1}")
+                      f"s{i + 2}")
         for i, c in enumerate(recent)
     ]  # fmt: skip
     chart = charts.line_chart(
