@@ -182,8 +182,9 @@ def churn_reasons_page(request):
                        for r in detail.customers if r["customer_id"] in visible]  # fmt: skip
         hidden = len(detail.customers) - len(detail_rows)
     chart = charts.stacked_bar_chart(
-        _("Lost MRR by reason and month"), [date_format(m.period.start, "M y") for m in table], [],
-        [charts.Series(name, [v or Decimal(0) for v in values], f"s{i % 6 + 1}") for i, (name, _pk, values, _t) in enumerate(lines)],
+        _("Lost MRR by reason and month"), [date_format(m.period.start, "M y") for m in table],
+        [charts.Series(name, [v or Decimal(0) for v in values], f"s{i % 8 + 1}") for i, (name, _pk, values, _t) in enumerate(lines)],
+        [], fmt=formatting.money,
     )  # fmt: skip
     context = {
         "form": form, "table": table, "lines": lines, "scope": scope, "chart": chart,
