@@ -260,7 +260,12 @@ def reports(request):
     as_of = as_of_for(request)
     form = _report_form(request, as_of)
     context = {"form": form, "as_of": as_of}
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["period"].start >= as_of.day:
+        # Nothing has happened in it yet: no figures (churn 0 %, retention 100 % would be invented).
+        context["future_period"] = form.cleaned_data["period"]
+    elif form.is_valid():
+        if form.cleaned_data["period"].end > as_of.day:
+            context["partial_until"] = as_of.day
         report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
         context.update(report_context(report))
         context["churn"] = report_risk(report.scope, as_of.day, [user for user, _kpis in report.comparison or ()])
