@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("csplatform.api_urls")),
     path("s/", include("surveys.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("integrations.urls")),
     path("", include("web.health_urls")),
