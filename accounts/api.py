@@ -32,10 +32,11 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.models import CostEntry, Lead
+from accounts.models import ChurnReason, CostEntry, Lead
 from accounts.permissions import RolePermission
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
+    ChurnReasonSerializer,
     ContactSerializer,
     CostSerializer,
     CustomerSerializer,
@@ -53,6 +54,7 @@ from accounts.serializers import (
 from importing.parsing import CellError
 from importing.records import events_record, record_written
 from lib.rest import (
+    AtomicWritesMixin,
     PagePagination,
     SelectorMixin,
     StrictFilterBackend,
@@ -67,7 +69,7 @@ MAX_EVENTS_PER_REQUEST = 5_000
 _EVENT_FIELDS = {"customer_external_id": "customer"}
 
 
-class PortfolioViewSet(SelectorMixin, viewsets.ModelViewSet):
+class PortfolioViewSet(AtomicWritesMixin, SelectorMixin, viewsets.ModelViewSet):
     """CRUD on records tied to customers: every role reads (a CSM their portfolio), admins and CSMs write.
 
     Subclasses set `selector` or, for data that is not per customer, `queryset`; they may
@@ -149,6 +151,15 @@ class TicketViewSet(ImportKindViewSet):
         was_resolved = serializer.instance.resolved_at
         super().perform_update(serializer)
         signals.announce_if_resolved(was_resolved, serializer.instance)
+
+
+class ChurnReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    """The editable list of churn and contraction reasons (edited in admin); every role reads it."""
+
+    permission_classes = [RolePermission]
+    serializer_class = ChurnReasonSerializer
+    queryset = ChurnReason.objects.all()
+    pagination_class = None
 
 
 class CostViewSet(ImportKindViewSet):

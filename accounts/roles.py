@@ -1,4 +1,4 @@
-"""The three roles (Django groups) and what each may see."""
+"""The three roles (Django groups). What each may see and change: accounts.policy."""
 
 ADMIN = "admin"
 MANAGER = "manager"
@@ -17,11 +17,3 @@ def role_of(user) -> str | None:
         if role in names:
             return role
     return None
-
-
-def sees_all_customers(user) -> bool:
-    return role_of(user) in (ADMIN, MANAGER)
-
-
-def is_admin(user) -> bool:
-    return role_of(user) == ADMIN

@@ -16,7 +16,8 @@ from django.db.models import Min
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Customer, Subscription, Task
+from accounts import policy
+from accounts.models import Subscription, Task
 from accounts.roles import CSM
 from alerts import signals
 from alerts.conditions import published_scores
@@ -47,13 +48,13 @@ def digest_recipients():
 
 def digest_for(user, day: datetime.date) -> Digest:
     """Gather `user`'s digest at the start of `day`."""
-    customers = {c.pk: c for c in Customer.objects.visible_to(user)}
+    customers = {c.pk: c for c in policy.visible_customers(user)}
     scores = published_scores(list(customers), day)
     at_risk = sorted(
         ((customers[cid], score) for cid, (score, band) in scores.items() if band == "at_risk"), key=lambda p: p[1]
     )
     overdue = list(
-        Task.objects.filter(assignee=user, completed_at__isnull=True, due_on__lt=day).select_related("customer").order_by("due_on")
+        policy.restrict(Task.objects.filter(assignee=user, completed_at__isnull=True, due_on__lt=day), user).select_related("customer").order_by("due_on")
     )
     renewals = (
         Subscription.objects.paying_at(day)

@@ -88,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "web.context_processors.role",
+                "web.context_processors.inbox",
             ],
         },
     },

@@ -27,11 +27,14 @@ from accounts.models import Contact, UsageEvent
 from importing.base import Kind, Row, max_length
 from importing.lookups import ContactIds, CustomerIds
 from importing.parsing import parse_datetime
+from lib.dates import EARLIEST, LATEST
 
 COLUMNS = ("customer_id", "contact_id", "event_type", "occurred_at", "session_id", "event_id")
 CELLS = ("customer_external_id", "user_external_id", "event_type", "occurred_at", "session_id", "event_id")
 _CELL_INDEX = {column: i for i, column in enumerate(CELLS)}
 UTC = datetime.UTC
+EARLIEST_INSTANT = datetime.datetime.combine(EARLIEST, datetime.time(), tzinfo=UTC)
+LATEST_INSTANT = datetime.datetime.combine(LATEST, datetime.time.max, tzinfo=UTC)
 
 
 class EventRowChecker:
@@ -121,6 +124,9 @@ class UsageEvents(Kind):
             try:
                 when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
             except OverflowError:  # outside datetime's range once in UTC: let the checker word it
+                self.report(line, self.cells(cells))
+                continue
+            if not EARLIEST_INSTANT <= when <= LATEST_INSTANT:  # outside the accepted window (lib.dates)
                 self.report(line, self.cells(cells))
                 continue
             good.append((customer_id, user, event_type, when, session, event_id))

@@ -27,9 +27,11 @@ import operator
 import re
 
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Contact, UsageEvent
 from importing.events import CELLS, COLUMNS
+from lib.dates import EARLIEST, LATEST
 
 STAGE = "csp_usage_stage"
 STAGE_COLUMNS = ("line", "customer_id", "user_id", "event_type", "occurred_at", "session_id", "event_id")
@@ -79,7 +81,10 @@ def _new_contacts_sql():
         if not f.primary_key and f.name not in ("customer", "external_id") and not f.has_db_default()
     ]  # fmt: skip
     columns = ", ".join(["customer_id", "external_id", *(_q(f.column) for f in fields)])
-    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    # first seen: now, lowered to their first event by metrics' usage refresh
+    defaults = [
+        f.get_db_prep_save(timezone.now() if f.name == "first_seen_at" else f.get_default(), connection) for f in fields
+    ]
     placeholders = "".join(", %s" for _ in fields)
     # NOT EXISTS: sequence numbers only for new users; ON CONFLICT: a concurrent import
     # may create the same user first.
@@ -232,8 +237,8 @@ def _instants_are_plain(instants) -> bool:
         values = list(map(_fromisoformat, instants))
     except ValueError:
         return False
-    # Years 1 and 9999 may leave datetime's range once shifted to UTC: Python decides those.
-    if min(instants) < "0002" or max(instants) >= "9999":
+    # Near the edges of the accepted window (lib.dates) offsets matter: Python decides those.
+    if min(instants) < f"{EARLIEST.year + 1:04d}" or max(instants) >= f"{LATEST.year:04d}":
         return False
     joined = "\n".join(instants).encode().translate(_DIGITS_AS_ZERO)
     first = joined.split(b"\n", 1)[0]

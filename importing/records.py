@@ -58,6 +58,12 @@ def record_parse(kind: str, cells: dict[str, str]) -> ParsedRecord:
     return ParsedRecord(values, row.errors, existing, handler.key_column)
 
 
+def record_resolve(kind: str, values: dict) -> dict:
+    """Return a checked record's values ready to save: what its kind creates only for rows it
+    writes (a customer's new CSM login) is created now, so a refused record creates nothing."""
+    return KINDS[kind](_run(kind, ())).resolve(values)
+
+
 def record_save(kind: str, cells: dict[str, str]) -> tuple[models.Model | None, ParsedRecord]:
     """Check a record of `kind` as `record_parse` does and, without errors, store and announce it.
 
@@ -83,13 +89,14 @@ def record_save(kind: str, cells: dict[str, str]) -> tuple[models.Model | None, 
 
 def _save_parsed(kind_class, parsed: ParsedRecord, columns) -> models.Model:
     model = kind_class.model
+    values = kind_class(_run(kind_class.name, ())).resolve(parsed.values)  # e.g. a new CSM's login, only now
     if parsed.existing_pk is None:
-        return model.objects.create(**parsed.values)
+        return model.objects.create(**values)
     given = set(columns)
     fields = [name for name, sources in kind_class.field_sources.items() if not sources or given & set(sources)]
     obj = model.objects.get(pk=parsed.existing_pk)
     for name in fields:
-        setattr(obj, name, parsed.values[name])
+        setattr(obj, name, values[name])
     obj.save(update_fields=fields)
     return obj
 
@@ -99,6 +106,7 @@ def record_touched(kind: str, *objs) -> ImportResult:
     handler = KINDS[kind](_run(kind, ()))
     for obj in objs:
         handler.touch(obj)
+        handler.result.note_row(obj)
     return handler.result
 
 

@@ -11,7 +11,7 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, serializers, status
@@ -108,7 +108,17 @@ class PagePagination(PageNumberPagination):
             raise ValidationError({self.page_query_param: [str(exc.detail)]}) from None
 
 
-class TimeCursorPagination(CursorPagination):
+class StrictCursorPagination(CursorPagination):
+    """Cursor pages whose bad `cursor` is a 400 naming it (DRF answers 404)."""
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError({self.cursor_query_param: ["is not a cursor this API handed out"]}) from None
+
+
+class TimeCursorPagination(StrictCursorPagination):
     """Cursor pages in time order, for tables of millions of rows (a page of 100, up to 1,000)."""
 
     ordering = ("occurred_at", "id")
@@ -116,11 +126,22 @@ class TimeCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
 
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except NotFound:
-            raise ValidationError({self.cursor_query_param: ["is not a cursor this API handed out"]}) from None
+
+class AtomicWritesMixin:
+    """Each write of a viewset in one transaction: a write refused after something was saved (a
+    400 or 403 raised on the way) leaves nothing behind."""
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)
 
 
 class SelectorMixin:

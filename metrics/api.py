@@ -1,23 +1,20 @@
 """KPI endpoints of the REST API: figures, series, the rows behind a figure, snapshots."""
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.pagination import CursorPagination, LimitOffsetPagination
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.models import Customer
+from accounts import policy, reporting_time
 from accounts.permissions import RolePermission
-from accounts.roles import sees_all_customers
-from lib.rest import StrictFilterBackend
+from lib.dates import validate_in_window
+from lib.rest import StrictCursorPagination, StrictFilterBackend
 from metrics import rows as kpi_rows
 from metrics.health import health_for_customers, health_json
 from metrics.health_versions import definition_of, models_for_customers
@@ -29,8 +26,8 @@ from metrics.tasks import fan_out
 
 
 class KpiQuery(serializers.Serializer):
-    start = serializers.DateField(help_text="First day of the period (inclusive).")
-    end = serializers.DateField(help_text="Day after the period (exclusive).")
+    start = serializers.DateField(help_text="First day of the period (inclusive).", validators=[validate_in_window])
+    end = serializers.DateField(help_text="Day after the period (exclusive).", validators=[validate_in_window])
     customer = serializers.IntegerField(required=False, min_value=1)
     segment = serializers.CharField(required=False, max_length=100)
     csm = serializers.CharField(required=False, max_length=150)
@@ -64,15 +61,13 @@ class SeriesQuery(KpiQuery):
 
 
 def scope_for(user, data) -> Scope:
-    """Return the scope asked for, or 404 when it lies outside what the user may see."""
+    """Return the scope asked for, or 404 when it lies outside what the user may see (accounts.policy)."""
     if "customer" in data:
-        if not Customer.objects.visible_to(user).filter(pk=data["customer"]).exists():
+        if not policy.may_ask_scope(user, customer_id=data["customer"]):
             raise Http404("No such customer.")
         return Scope(customer_id=data["customer"])
     if "csm" in data:
-        if not sees_all_customers(user) and data["csm"] != user.get_username():
-            raise Http404("No such CSM.")
-        if not get_user_model().objects.filter(username=data["csm"]).exists():
+        if not policy.may_ask_scope(user, csm=data["csm"]):
             raise Http404("No such CSM.")
         return Scope(csm=data["csm"])
     if "segment" in data:
@@ -120,7 +115,7 @@ REPORT = inline_serializer(
 
 @extend_schema(parameters=KPI_PARAMETERS, responses=REPORT)
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 def kpi_report(request):
     """Every KPI of spec/kpis.md (or those in `keys`) for one period and scope."""
     data = _parse(KpiQuery, request)
@@ -133,7 +128,7 @@ def kpi_report(request):
     responses=inline_serializer("KpiSeries", {"interval": serializers.CharField(), "series": REPORT}),
 )
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 def kpi_series(request):
     """The same report for each day, week, month or quarter of the period, for charts."""
     data = _parse(SeriesQuery, request)
@@ -151,14 +146,18 @@ class RowsPagination(LimitOffsetPagination):
 
 @extend_schema(parameters=KPI_PARAMETERS[:5], responses=inline_serializer("KpiRows", {"results": serializers.ListField()}))
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 def kpi_rows_view(request, key):
-    """The rows behind one KPI: the churned customers, the detractors, the tickets …"""
+    """The rows behind one KPI: the churned customers, the detractors, the tickets …
+
+    Only rows of customers the user may see, for every scope; company cost and lead rows
+    for admins and managers only (403 for a key made of them alone).
+    """
     if key not in KPI_KEYS:
         raise Http404("Unknown KPI key.")
     data = _parse(KpiQuery, request, also=("limit", "offset"))
     scope = scope_for(request.user, data)
-    rows = kpi_rows.rows_for(key, scope, Period(data["start"], data["end"]))
+    rows = kpi_rows.rows_for_user(request.user, key, scope, Period(data["start"], data["end"]))
     paginator = RowsPagination()
     page = paginator.paginate_queryset(rows, request)
     return paginator.get_paginated_response(page)
@@ -198,7 +197,7 @@ class KpiSnapshotFilter(filters.FilterSet):
         }
 
 
-class SnapshotCursor(CursorPagination):
+class SnapshotCursor(StrictCursorPagination):
     ordering = ("-period_start", "metric", "scope", "id")
     page_size = 100
 
@@ -206,9 +205,9 @@ class SnapshotCursor(CursorPagination):
 def snapshots_visible_to(user):
     """Snapshots a user may read: all for admins and managers; aggregates and their portfolio for CSMs."""
     snapshots = KpiSnapshot.objects.all()
-    if sees_all_customers(user):
+    if policy.sees_all_customers(user):
         return snapshots
-    own = Customer.objects.visible_to(user).values_list("pk", flat=True)
+    own = policy.visible_customers(user).values_list("pk", flat=True)
     return snapshots.filter(
         Q(scope="company")
         | Q(scope__startswith="segment:")
@@ -218,8 +217,8 @@ def snapshots_visible_to(user):
 
 
 class RecomputeRequest(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(validators=[validate_in_window])
+    end = serializers.DateField(validators=[validate_in_window])
     interval = serializers.ChoiceField(choices=INTERVALS, default="month")
 
     def validate(self, data):
@@ -263,7 +262,9 @@ router.register("kpi-snapshots", KpiSnapshotViewSet, basename="kpi-snapshot")
 
 
 class HealthQuery(serializers.Serializer):
-    at = serializers.DateField(required=False, help_text="Score at the start of this day; default today.")
+    at = serializers.DateField(
+        required=False, help_text="Score at the start of this day; default today.", validators=[validate_in_window]
+    )
 
 
 @extend_schema(
@@ -279,14 +280,14 @@ class HealthQuery(serializers.Serializer):
     ),
 )
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 def customer_health(request, pk):
     """Return a customer's health score with each component's score, weight and inputs."""
     query = _parse(HealthQuery, request)
-    customer = Customer.objects.visible_to(request.user).filter(pk=pk).values_list("pk", "segment").first()
+    customer = policy.visible_customers(request.user).filter(pk=pk).values_list("pk", "segment").first()
     if customer is None:
         raise Http404("No such customer.")
-    at = query.get("at") or timezone.localdate()
+    at = query.get("at") or reporting_time.today()
     [(model, _ids)] = models_for_customers(dict([customer]))
     health = health_for_customers([pk], at, definition_of(model))[pk]
     return Response(health_json(health, model.label))

@@ -2,12 +2,8 @@
 
 from decimal import Decimal
 
+from metrics import catalogue
 from metrics.kpis import Kpi, round_value
-
-AMOUNT_KEYS = {
-    "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion",
-    "mrr_contraction", "mrr_churn", "mau",
-}  # fmt: skip
 
 
 def number(value: Decimal | None):
@@ -22,7 +18,8 @@ def number(value: Decimal | None):
 
 def kpi_json(key: str, kpi: Kpi) -> dict:
     body = {"value": number(kpi.value)}
-    if key not in AMOUNT_KEYS and key != "nps":
+    kpi_def = catalogue.BY_KEY.get(key)
+    if kpi_def is None or not kpi_def.is_plain_figure:
         body["numerator"] = number(kpi.numerator)
         body["denominator"] = number(kpi.denominator)
     if kpi.value is None:

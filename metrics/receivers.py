@@ -1,8 +1,31 @@
-"""What metrics does when a lower app reports a change (connected in `MetricsConfig.ready()`)."""
+"""What metrics does when a lower app reports a change (connected in `MetricsConfig.ready()`).
 
-from metrics.rollups import refresh_after_import
+Imports and the REST API's writes arrive as `importing.signals.import_finished`; writes
+elsewhere (admin, pages) as `accounts.signals.data_changed`. Both end in
+`metrics.invalidation`, so every write marks stale snapshots the same way.
+"""
+
+import datetime
+
+from accounts.reporting_time import day_of
+from accounts.signals import changed_rows
+from metrics import invalidation
+from metrics.rollups import refresh_after_import, refresh_usage
 
 
 def import_finished(sender, result, **kwargs):
-    """Rebuild the usage rollups and mark stale the snapshots over what an import (or API write) changed."""
+    """Rebuild the usage rollups, then mark stale the snapshots over what an import (or API write) changed."""
     refresh_after_import(result)
+    invalidation.mark_import(result)
+
+
+def data_changed(sender, kind, objs, **kwargs):
+    """A record written outside an import (admin, a page): the same marks as an import's."""
+    rows = changed_rows(objs)
+    if kind != "usage_events":
+        invalidation.mark_rows(kind, rows)
+        return
+    ids = {r["customer_id"] for r in rows}
+    first, last = min(r["occurred_at"] for r in rows), max(r["occurred_at"] for r in rows)
+    refresh_usage(ids, day_of(first), day_of(last) + datetime.timedelta(days=1))
+    invalidation.mark(kind, invalidation.usage_spans(ids, first, last))

@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Task, Ticket
+from accounts.reporting_time import day_of, reporting_tz
 from surveys import emails, signals
 from surveys.analysis import analyze
 from surveys.models import SkipReason, Survey, SurveyInvitation, SurveyResponse, SurveySkip
@@ -23,8 +24,8 @@ log = logging.getLogger(__name__)
 
 
 def quarter_start(moment: datetime.datetime) -> datetime.datetime:
-    """Return the first instant of `moment`'s calendar quarter, in the current time zone."""
-    local = timezone.localtime(moment)
+    """Return the first instant of `moment`'s calendar quarter, in the reporting time zone."""
+    local = moment.astimezone(reporting_tz())
     first_month = 3 * ((local.month - 1) // 3) + 1
     return local.replace(month=first_month, day=1, hour=0, minute=0, second=0, microsecond=0)
 
@@ -317,7 +318,7 @@ def _follow_up(response: SurveyResponse) -> None:
         assignee_id=customer.owner_id,
         title=title,
         details=response.comment,
-        due_on=(response.responded_at + datetime.timedelta(days=3)).date(),
+        due_on=day_of(response.responded_at) + datetime.timedelta(days=3),
         source=Task.Source.SURVEY,
         created_at=response.responded_at,
     )

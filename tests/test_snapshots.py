@@ -10,7 +10,7 @@ from importing.services import import_and_announce
 from metrics import snapshots, tasks
 from metrics.models import KpiSnapshot, StaleRange
 from metrics.periods import Period
-from metrics.rollups import mark_stale
+from metrics.invalidation import mark_days as mark_stale
 from metrics.selectors import KPI_KEYS, Scope
 from tests.kpi_example import build_worked_example
 

@@ -14,27 +14,23 @@ from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from accounts import policy
 from accounts.models import Customer, Subscription, Task, Ticket
-from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
+from accounts.reporting_time import today  # the pages' "today", also for views and forms
+from accounts.roles import CSM, MANAGER
 from churn.selectors import risks_for_customers
 from lib.subqueries import aggregate_of
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import scores_on
 from metrics.models import HealthScore, UserDayActivity
-from metrics.periods import Period, add_months, day_start, reporting_tz
-from metrics.rows import rows_for
-from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
+from metrics.periods import Period, add_months, day_start
+from metrics.rows import rows_for_user
+from metrics.selectors import Scope, compute_kpis, mrr_by_customer
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
-
-
-def today() -> datetime.date:
-    """Return today's date in the reporting time zone."""
-    return datetime.datetime.now(reporting_tz()).date()
 
 
 # --- Who may do what --------------------------------------------------------------------
@@ -51,23 +47,8 @@ def csm_users():
 
 
 def customer_for_user(user, customer_id) -> Customer:
-    """Return the customer if `user` may see it; raise Customer.DoesNotExist otherwise."""
-    return Customer.objects.visible_to(user).select_related("owner").get(pk=customer_id)
-
-
-def can_change_customer(user, customer) -> bool:
-    """Admins change every account; others only the ones they own or are assigned to."""
-    if is_admin(user):
-        return True
-    if customer.owner_id == user.pk:
-        return True
-    return customer.assigned_users.filter(pk=user.pk).exists()
-
-
-def changeable_customers(user):
-    if is_admin(user):
-        return Customer.objects.all()
-    return Customer.objects.filter(Q(owner=user) | Q(assigned_users=user)).distinct()
+    """Return the customer if `user` may see it (accounts.policy); raise Customer.DoesNotExist otherwise."""
+    return policy.visible_customers(user).select_related("owner").get(pk=customer_id)
 
 
 # --- Portfolio --------------------------------------------------------------------------
@@ -123,26 +104,20 @@ class PortfolioRow:
 
 def portfolio_scope(user, csm: str = "") -> Scope:
     """The KPI scope of the portfolio shown: the user's own, a chosen CSM's, or the company."""
-    if sees_all_customers(user):
+    if policy.sees_all_customers(user):
         return Scope(csm=csm) if csm else Scope()
     return Scope(csm=user.get_username())
 
 
 def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
     """The annotated customers of the portfolio, before health filtering and sorting."""
-    customers = Customer.objects.visible_to(user)
-    if filters.csm and sees_all_customers(user):
+    customers = policy.visible_customers(user)
+    if filters.csm and policy.sees_all_customers(user):
         customers = customers.filter(Q(owner__username=filters.csm) | Q(assigned_users__username=filters.csm))
     if filters.q:
         customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
     if filters.segment:
         customers = customers.filter(segment=filters.segment)
-    renewal = (
-        Subscription.objects.active_at(at)
-        .filter(customer=OuterRef("pk"), ended_at__isnull=False)
-        .order_by("ended_at")
-        .values("ended_at")[:1]
-    )
     last_activity = aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day"))
     open_tickets = aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField())
     latest_nps = (
@@ -152,7 +127,6 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
     )
     open_tasks = aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField())
     customers = customers.annotate(
-        renewal_on=Subquery(renewal),
         last_activity_on=last_activity,
         open_tickets=Coalesce(open_tickets, 0),
         latest_nps=Subquery(latest_nps),
@@ -164,10 +138,6 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
         current = Exists(Subscription.objects.active_at(at).filter(customer=OuterRef("pk")))
         former = Q(subscribed) & ~Q(current)
         customers = customers.filter(former if filters.status == "former" else ~former)
-    if filters.renewal_days is not None:
-        customers = customers.filter(
-            renewal_on__gte=at, renewal_on__lt=at + datetime.timedelta(days=filters.renewal_days)
-        )
     return customers.select_related("owner").order_by("name", "pk")
 
 
@@ -181,6 +151,8 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
     mrr_now = mrr_by_customer(scope, at) if ids else {}
     mrr_before = mrr_by_customer(scope, at - datetime.timedelta(days=MRR_CHANGE_DAYS)) if ids else {}
     risks = risks_for_customers(ids, at) if ids else {}
+    # Renewals: an end date, else derived from start and billing period (Subscription.renewal_on).
+    renewals = Subscription.objects.active_at(at).filter(customer_id__in=ids).renewals_by_customer(at) if ids else {}
     rows = []
     for c in customers:  # customers of one portfolio, every input already fetched
         h = health.get(c.pk)
@@ -191,7 +163,7 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
                 band=h.band if h else None,
                 mrr=mrr_now.get(c.pk, Decimal(0)),
                 mrr_before=mrr_before.get(c.pk, Decimal(0)),
-                renewal_on=c.renewal_on,
+                renewal_on=renewals.get(c.pk),
                 last_activity_on=c.last_activity_on,
                 open_tickets=c.open_tickets,
                 latest_nps=c.latest_nps,
@@ -199,6 +171,9 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
                 churn_probability=risks[c.pk].probability if c.pk in risks else None,
             )
         )
+    if filters.renewal_days is not None:
+        until = at + datetime.timedelta(days=filters.renewal_days)
+        rows = [r for r in rows if r.renewal_on is not None and r.renewal_on < until]
     if filters.band == "none":
         rows = [r for r in rows if r.band is None]
     elif filters.band:
@@ -210,7 +185,7 @@ def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = N
 
 def portfolio_segments(user) -> list[str]:
     return list(
-        Customer.objects.visible_to(user)
+        policy.visible_customers(user)
         .exclude(segment="")
         .order_by("segment")
         .values_list("segment", flat=True)
@@ -379,7 +354,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     until = at if past else None
     scope = Scope(customer_id=customer.pk)
     kpi_period = Period(at - datetime.timedelta(days=30), at)
-    subscriptions = list(customer.subscriptions.order_by("-started_at", "plan"))
+    subscriptions = list(customer.subscriptions.select_related("end_reason").order_by("-started_at", "plan"))
     active = [s for s in subscriptions if s.is_active_on(at)]
     renewals = sorted(s.ended_at for s in active if s.ended_at is not None)
     first_paid = min((s.started_at for s in subscriptions), default=None)
@@ -426,20 +401,7 @@ def tasks_for_user(user, show: str = "open"):
 
 # --- Reports ----------------------------------------------------------------------------
 
-REPORT_SECTIONS = (
-    (gettext_lazy("Customers and revenue"), (
-        "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction",
-        "mrr_churn", "arpu", "logo_churn_rate", "customer_retention_rate", "net_revenue_retention",
-        "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost", "cac", "ltv_to_cac",
-    )),
-    (gettext_lazy("Conversion"), ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")),
-    (gettext_lazy("Voice of the customer"), ("nps", "csat", "ces", "ces_average")),
-    (gettext_lazy("Support"), ("first_contact_resolution_rate",)),
-    (gettext_lazy("Product usage"), (
-        "mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption",
-    )),
-)  # fmt: skip
-assert {k for _, keys in REPORT_SECTIONS for k in keys} == set(KPI_KEYS)
+REPORT_SECTIONS = tuple((group.label, catalogue.keys_of(group)) for group in catalogue.GROUPS)  # metrics.catalogue
 
 TREND_KEYS = (
     "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",
@@ -458,14 +420,8 @@ def default_report_period(at: datetime.date | None = None) -> Period:
 def report_scope_for(user, label: str) -> Scope:
     """Parse a scope label the user may ask for; raise ValueError otherwise."""
     scope = Scope.from_label(label or "company")
-    if scope.customer_id is not None:
-        if not Customer.objects.visible_to(user).filter(pk=scope.customer_id).exists():
-            raise ValueError("no such customer")
-    if scope.csm is not None:
-        if not sees_all_customers(user) and scope.csm != user.get_username():
-            raise ValueError("no such CSM")
-        if not get_user_model().objects.filter(username=scope.csm).exists():
-            raise ValueError("no such CSM")
+    if not policy.may_ask_scope(user, customer_id=scope.customer_id, csm=scope.csm):
+        raise ValueError("no such scope")
     return scope
 
 
@@ -474,7 +430,7 @@ def report_scope_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
     segments = list(
         Customer.objects.exclude(segment="").order_by("segment").values_list("segment", flat=True).distinct()
     )
-    if sees_all_customers(user):
+    if policy.sees_all_customers(user):
         csms = [(u.get_username(), u.get_full_name() or u.get_username()) for u in csm_users()]
     else:
         csms = [(user.get_username(), user.get_full_name() or user.get_username())]
@@ -504,7 +460,7 @@ def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True)
     if with_trends:
         trends = [(m, compute_kpis(scope, m, TREND_KEYS)) for m in last_months(period.end)]
     comparison = None
-    if sees_all_customers(user) and scope.is_company:
+    if policy.sees_all_customers(user) and scope.is_company:
         comparison = [
             (u, compute_kpis(Scope(csm=u.get_username()), period, COMPARISON_KEYS))
             for u in csm_users().filter(Q(owned_customers__isnull=False) | Q(assigned_customers__isnull=False))
@@ -521,18 +477,13 @@ def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True)
     )
 
 
-def drilldown_rows(user, key: str, scope: Scope, period: Period) -> tuple[list[dict], int]:
-    """The rows behind a KPI, as dicts; rows of customers the user may not see are left out.
+def drilldown_rows(user, key: str, scope: Scope, period: Period) -> list[dict]:
+    """The rows behind a KPI that `user` may see, as dicts: the REST rows endpoint's rows
+    (metrics.rows.rows_for_user; PermissionDenied for company cost or lead rows a CSM may not see).
 
-    Returns (rows, hidden count). Aggregates are company-wide for every role, but a CSM
-    sees only their own customers' rows.
+    Aggregates are company-wide for every role, but a CSM reads only their own customers' rows.
     """
-    rows = [_flat(r) for r in rows_for(key, scope, period)]
-    if sees_all_customers(user):
-        return rows, 0
-    visible = set(Customer.objects.visible_to(user).values_list("pk", flat=True))
-    kept = [r for r in rows if _row_customer(r) is None or _row_customer(r) in visible]
-    return kept, len(rows) - len(kept)
+    return [_flat(r) for r in rows_for_user(user, key, scope, period)]
 
 
 def _flat(row) -> dict:
@@ -541,12 +492,20 @@ def _flat(row) -> dict:
         return {"cost_month": cost["month"], "category": cost["category"], "amount": cost["amount"]}
     return dict(row)
 
+# --- Renewals, cohorts, churn reasons -----------------------------------------------------
 
-def _row_customer(row):
-    if "customer_id" in row:
-        return row["customer_id"]
-    if "cost_month" in row:
-        return None
-    if "name" in row and "id" in row:  # trial and onboarding cohorts are customers
-        return row["id"]
-    return None
+
+def visible_customer_ids(user, ids) -> set[int]:
+    """The ids among `ids` of customers `user` may see."""
+    return set(policy.visible_customers(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def open_task_counts(ids) -> dict[int, int]:
+    """{customer: open tasks} of the customers in `ids`."""
+    rows = Task.objects.filter(customer_id__in=list(ids), completed_at__isnull=True).values("customer_id")
+    return {r["customer_id"]: r["n"] for r in rows.annotate(n=Count("pk")).order_by()}
+
+
+def account_contacts(customer, limit: int = 100) -> list:
+    """The customer's contacts (the product's users), named ones first."""
+    return list(customer.contacts.order_by("name", "email", "external_id")[:limit])
