@@ -7,14 +7,20 @@ its system (`segment`, `stripe`, `zendesk`).
 import base64
 import binascii
 
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-
 import stripe as stripe_lib
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django.http import JsonResponse
 
-from integrations import config, inbound, segment, stripe, zendesk
-from integrations.models import Kind
+from accounts.policy import may_manage_configuration
+from integrations import config, inbound, segment, services, stripe, zendesk
+from integrations.forms import ConnectionForm
+from integrations.models import ChatChannel, Connection, InboundEvent, Kind
 from integrations.webhooks import locked_out, refuse, too_many
 
 SEGMENT_CALLS = {
@@ -113,3 +119,78 @@ def zendesk_webhook(request):
     if not config.enabled(kind):
         return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=payload)
     return JsonResponse(zendesk.receive(payload, request=request))
+
+
+# --- The Integrations page (admins) ------------------------------------------------------
+
+
+def _require_admin(request):
+    if not may_manage_configuration(request.user):
+        raise PermissionDenied
+
+
+def _page(request, *, forms=None, new_secret=None, status=200):
+    connections = {c.kind: c for c in Connection.objects.all()}
+    forms = forms or {}
+    for kind, _label in Kind.choices:
+        if kind not in forms:
+            stored = connections.get(kind)
+            initial = {"enabled": stored is None or stored.enabled}
+            forms[kind] = ConnectionForm(kind, initial=initial, stored={**(stored.options if stored else {}), **(stored.secrets if stored else {})})
+    context = {
+        "statuses": [(status_, forms[status_.kind]) for status_ in services.statuses()],
+        "new_secret": new_secret,
+        "endpoints": {
+            Kind.SEGMENT: request.build_absolute_uri("/integrations/segment"),
+            Kind.STRIPE: request.build_absolute_uri("/integrations/stripe/webhook"),
+            Kind.ZENDESK: request.build_absolute_uri("/integrations/zendesk/webhook"),
+            Kind.OIDC: services.sso_callback_url(request),
+        },
+        "channels": ChatChannel.objects.select_related("user"),
+        "deliveries": services.recent_chat_deliveries(),
+    }
+    return render(request, "integrations/settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def settings_page(request):
+    _require_admin(request)
+    return _page(request)
+
+
+@login_required
+@require_POST
+def connection_save(request, kind):
+    _require_admin(request)
+    if kind not in Kind.values:
+        raise PermissionDenied
+    form = ConnectionForm(kind, request.POST)
+    if not form.is_valid():
+        return _page(request, forms={kind: form}, status=400)
+    config.store(kind, form.cleaned_data, enabled=form.cleaned_data["enabled"])
+    messages.success(request, _("%(connection)s saved.") % {"connection": Kind(kind).label})
+    return redirect("integrations:settings")
+
+
+@login_required
+@require_POST
+def write_key_new(request):
+    """Make a new Segment write key and show it on this answer only (it is never shown again)."""
+    _require_admin(request)
+    key = config.generate_secret(Kind.SEGMENT, "write_key", prefix="wk_")
+    return _page(request, new_secret=key)
+
+
+@login_required
+@require_POST
+def event_replay(request, pk):
+    _require_admin(request)
+    event = get_object_or_404(InboundEvent, pk=pk)
+    try:
+        outcome = services.replay(event)
+    except services.ReplayError as exc:
+        messages.error(request, _("Replay failed: %(error)s") % {"error": exc})
+    else:
+        messages.success(request, _("Replayed: %(outcome)s") % {"outcome": outcome})
+    return redirect("integrations:settings")
