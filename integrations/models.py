@@ -135,3 +135,17 @@ class ObjectVersion(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.object_id} @ {self.version_at}"
+
+
+class CustomerLink(models.Model):
+    """Which of our customers a source's own customer id stands for (a Stripe `cus_…` with metadata.csplatform_id)."""
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source_id = models.CharField(max_length=200)
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "source_id"], name="customer_link_unique")]
+
+    def __str__(self):
+        return f"{self.kind} {self.source_id} → {self.customer_id}"
