@@ -11,7 +11,7 @@ above accounts (docs/architecture.md).
 
 import copy
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -227,7 +227,19 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
 
     @extend_schema(
         request=UsageEventInSerializer(many=True),
-        responses={201: UsageEventBatchResultSerializer},
+        responses={
+            201: UsageEventBatchResultSerializer,
+            400: OpenApiResponse(
+                {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/ValidationError"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+                    ]
+                },
+                description="The request as a whole (`detail`), or one object per event in the order sent "
+                "(empty for the events without problems).",
+            ),
+        },
         description=f"Store up to {MAX_EVENTS_PER_REQUEST:,} events, all or none. An event already stored "
         "(the same `event_id`, or without one the same user, instant and type) is counted in `duplicates`. Errors are a list with one object per "
         "event, as DRF gives them for lists.",

@@ -4,7 +4,7 @@ from django.db.models import Q
 from django.http import Http404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.pagination import LimitOffsetPagination
@@ -14,13 +14,21 @@ from rest_framework.routers import SimpleRouter
 from accounts import policy, reporting_time
 from accounts.permissions import RolePermission
 from lib.dates import validate_in_window
-from lib.rest import StrictCursorPagination, StrictFilterBackend
+from lib.rest import Cursor, StrictFilterBackend
+from lib.schema import ErrorSerializer
 from metrics import rows as kpi_rows
 from metrics.health import health_for_customers, health_json
 from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
 from metrics.presenters import kpis_json, number
+from metrics.serializers import (
+    HealthSerializer,
+    KpiReportSerializer,
+    KpiRowsPageSerializer,
+    KpiSeriesSerializer,
+    KpiSnapshotExtraField,
+)
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
 from metrics.tasks import fan_out
 
@@ -102,18 +110,10 @@ KPI_PARAMETERS = [
     OpenApiParameter("csm", OpenApiTypes.STR),
     OpenApiParameter("keys", OpenApiTypes.STR, description="Comma-separated: " + ", ".join(KPI_KEYS)),
 ]
-REPORT = inline_serializer(
-    "KpiReport",
-    {
-        "period": serializers.DictField(),
-        "scope": serializers.DictField(),
-        "definition_version": serializers.CharField(),
-        "kpis": serializers.DictField(child=serializers.DictField()),
-    },
-)
+SCOPE_NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description="The customer or CSM asked for is not one the user may see.")
 
 
-@extend_schema(parameters=KPI_PARAMETERS, responses=REPORT)
+@extend_schema(parameters=KPI_PARAMETERS, responses={200: KpiReportSerializer, 404: SCOPE_NOT_VISIBLE})
 @api_view(["GET"])
 @permission_classes([RolePermission])
 def kpi_report(request):
@@ -125,7 +125,7 @@ def kpi_report(request):
 
 @extend_schema(
     parameters=KPI_PARAMETERS + [OpenApiParameter("interval", OpenApiTypes.STR, enum=INTERVALS)],
-    responses=inline_serializer("KpiSeries", {"interval": serializers.CharField(), "series": REPORT}),
+    responses={200: KpiSeriesSerializer, 404: SCOPE_NOT_VISIBLE},
 )
 @api_view(["GET"])
 @permission_classes([RolePermission])
@@ -144,7 +144,15 @@ class RowsPagination(LimitOffsetPagination):
     max_limit = 1000
 
 
-@extend_schema(parameters=KPI_PARAMETERS[:5], responses=inline_serializer("KpiRows", {"results": serializers.ListField()}))
+@extend_schema(
+    parameters=[
+        OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, enum=KPI_KEYS),
+        *KPI_PARAMETERS[:5],
+        OpenApiParameter("limit", OpenApiTypes.INT, description=f"Rows per page, at most {RowsPagination.max_limit}."),
+        OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+    ],
+    responses={200: KpiRowsPageSerializer},
+)
 @api_view(["GET"])
 @permission_classes([RolePermission])
 def kpi_rows_view(request, key):
@@ -160,13 +168,14 @@ def kpi_rows_view(request, key):
     rows = kpi_rows.rows_for_user(request.user, key, scope, Period(data["start"], data["end"]))
     paginator = RowsPagination()
     page = paginator.paginate_queryset(rows, request)
-    return paginator.get_paginated_response(page)
+    return paginator.get_paginated_response([{"kind": kpi_rows.row_kind(key, row), **row} for row in page])
 
 
 class KpiSnapshotSerializer(serializers.ModelSerializer):
     value = serializers.SerializerMethodField()
     numerator = serializers.SerializerMethodField()
     denominator = serializers.SerializerMethodField()
+    extra = KpiSnapshotExtraField(read_only=True)
 
     class Meta:
         model = KpiSnapshot
@@ -197,7 +206,7 @@ class KpiSnapshotFilter(filters.FilterSet):
         }
 
 
-class SnapshotCursor(StrictCursorPagination):
+class SnapshotCursor(Cursor):
     ordering = ("-period_start", "metric", "scope", "id")
     page_size = 100
 
@@ -269,15 +278,7 @@ class HealthQuery(serializers.Serializer):
 
 @extend_schema(
     parameters=[OpenApiParameter("at", OpenApiTypes.DATE, description="Score at the start of this day; default today.")],
-    responses=inline_serializer(
-        "Health",
-        {
-            "score": serializers.CharField(allow_null=True),
-            "band": serializers.CharField(allow_null=True),
-            "components": serializers.DictField(),
-            "definition_version": serializers.CharField(),
-        },
-    ),
+    responses=HealthSerializer,
 )
 @api_view(["GET"])
 @permission_classes([RolePermission])

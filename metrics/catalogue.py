@@ -71,10 +71,24 @@ class KpiDef:
         return self.unit == NPS or (self.unit in (MONEY, COUNT) and self.key not in RATIO_OF_MONEY)
 
     @property
+    def shape(self) -> str:
+        """Its JSON shape (metrics.serializers has one schema component per shape): "amount" (the value
+        alone), "nps" (with its answer counts), "ratio" (value, numerator, denominator), or one of
+        `EXTRA_SHAPES` (a ratio with a breakdown or extra figures)."""
+        if self.key in EXTRA_SHAPES:
+            return EXTRA_SHAPES[self.key]
+        if self.unit == NPS:
+            return "nps"
+        return "amount" if self.is_plain_figure else "ratio"
+
+    @property
     def anchor(self) -> str:
         """The id of its definition in docs/kpis.md and on the definitions page."""
         return f"kpi-{self.key.replace('_', '-')}"
 
+
+# KPIs whose JSON adds figures to a ratio's (their own schema components).
+EXTRA_SHAPES = {"clv": "clv", "feature_adoption": "feature_adoption", "onboarding_drop_off": "onboarding_drop_off"}
 
 # Money figures that are ratios of money (a numerator and denominator in the API).
 RATIO_OF_MONEY = frozenset({"arpu", "clv", "customer_retention_cost", "cac"})

@@ -49,6 +49,34 @@ MOVEMENT_KEYS = {
 }
 
 
+# The kind of the rows behind each KPI; the API names it in every row (`kind`) and the schema
+# has one component per kind (metrics.serializers). Costs come as {"cost": {…}} rows after the
+# customers behind CAC, LTV : CAC and retention cost, of kind "cost".
+ROW_KINDS = {
+    **dict.fromkeys(
+        (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
+         "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost"),
+        "customer_movement",
+    ),  # fmt: skip
+    "cac": "new_customer",
+    "ltv_to_cac": "new_customer",
+    "conversion_rate": "lead",
+    "trial_conversion_rate": "trial",
+    "onboarding_completion_rate": "signup",
+    "onboarding_drop_off": "signup",
+    **dict.fromkeys(("nps", "csat", "ces", "ces_average"), "survey_response"),
+    "first_contact_resolution_rate": "ticket",
+    "average_session_duration": "session",
+    "feature_adoption": "feature",
+    **dict.fromkeys(("mau", "dau_average", "dau_mau", "events_per_active_user"), "active_user"),
+}
+
+
+def row_kind(key: str, row: dict) -> str:
+    """Return the kind of one row behind `key`."""
+    return "cost" if "cost" in row else ROW_KINDS[key]
+
+
 def _money(value):
     return f"{value.normalize():f}" if value is not None else None
 
