@@ -10,15 +10,16 @@ with their counts, refused ones with the error and the payload, kept for replay.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    SEGMENT = "segment", "Product events (Segment spec)"
-    STRIPE = "stripe", "Billing (Stripe)"
-    ZENDESK = "zendesk", "Support (Zendesk)"
-    SLACK = "slack", "Chat (Slack)"
-    TEAMS = "teams", "Chat (Microsoft Teams)"
-    OIDC = "oidc", "Single sign-on (OpenID Connect)"
+    SEGMENT = "segment", _("Product events (Segment spec)")
+    STRIPE = "stripe", _("Billing (Stripe)")
+    ZENDESK = "zendesk", _("Support (Zendesk)")
+    SLACK = "slack", _("Chat (Slack)")
+    TEAMS = "teams", _("Chat (Microsoft Teams)")
+    OIDC = "oidc", _("Single sign-on (OpenID Connect)")
 
 
 class Connection(models.Model):

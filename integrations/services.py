@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Max, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from integrations import config, segment, stripe, zendesk
 from integrations.models import ChatChannel, ChatDelivery, Connection, InboundEvent, Kind
@@ -82,7 +83,7 @@ def statuses(now=None) -> list[Status]:
         connection = connections.get(kind)
         missing = [str(config.BY_KEY[(kind, n)].label) for n in REQUIRED[kind] if not config.value(kind, n, connection)]
         if kind in (Kind.SLACK, Kind.TEAMS) and not _chat_reachable(kind, connection):
-            missing.append("a channel or the team webhook URL")
+            missing.append(gettext("a channel or the team webhook URL"))
         row = counts.get(kind, {})
         result.append(Status(
             kind=kind, label=label, enabled=connection is None or connection.enabled, missing=missing,

@@ -60,3 +60,16 @@ def test_a_refused_message_is_replayed_once_its_cause_is_fixed(client, admin_use
     event.refresh_from_db()
     assert event.status == "replayed"
     assert UsageEvent.objects.get().event_id == "m1"
+
+
+def test_the_page_and_the_sso_button_speak_german(client, admin_user, monkeypatch):
+    monkeypatch.setenv("INTEGRATION_SEGMENT_WRITE_KEY", "k")
+    monkeypatch.setenv("INTEGRATION_OIDC_ISSUER", "http://localhost:1")
+    monkeypatch.setenv("INTEGRATION_OIDC_CLIENT_ID", "c")
+    login = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Mit Single Sign-on anmelden" in login
+    client.force_login(admin_user)
+    page = client.get(URL, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "<h1>Integrationen</h1>" in page
+    assert "Produktereignisse (Segment-Spezifikation)" in page and "bereit" in page
+    assert "Es fehlt: Subdomain, E-Mail des Agenten" in page
