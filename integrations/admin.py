@@ -32,25 +32,27 @@ class ConnectionAdmin(admin.ModelAdmin):
         return ", ".join(f"{name} {config.masked(value)}" for name, value in sorted(obj.secrets.items())) or "—"
 
 
+class LogAdmin(admin.ModelAdmin):
+    """A log: read and delete, never written by hand."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+
 @admin.register(InboundEvent)
-class InboundEventAdmin(admin.ModelAdmin):
+class InboundEventAdmin(LogAdmin):
     list_display = ("received_at", "kind", "status", "event_type", "external_id", "remote_addr")
     list_filter = ("kind", "status")
     search_fields = ("external_id", "error")
-    readonly_fields = [f.name for f in InboundEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(ChatDelivery)
-class ChatDeliveryAdmin(admin.ModelAdmin):
+class ChatDeliveryAdmin(LogAdmin):
     list_display = ("created_at", "event_type", "channel", "service", "attempts", "status_code", "delivered_at")
     list_filter = ("service", "event_type")
-    readonly_fields = [f.name for f in ChatDelivery._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
 
 
 @admin.register(ObjectVersion)

@@ -13,15 +13,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods, require_POST
 from django.http import JsonResponse
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.policy import may_manage_configuration
 from integrations import config, inbound, segment, services, stripe, zendesk
 from integrations.forms import ConnectionForm
 from integrations.models import ChatChannel, Connection, InboundEvent, Kind
-from integrations.webhooks import locked_out, refuse, too_many
+from integrations.webhooks import inbound_endpoint, refuse
 
 SEGMENT_CALLS = {
     "batch": "batch", "import": "batch", "track": "track", "t": "track", "identify": "identify", "i": "identify",
@@ -41,19 +40,15 @@ def _basic_user(request) -> str | None:
         return None
 
 
-@csrf_exempt  # authorised by the write key, not by a session
-@require_POST
-def segment_source(request, call):
+@inbound_endpoint(Kind.SEGMENT)  # authorised by the write key, not by a session
+def segment_source(request, body, call):
     kind = Kind.SEGMENT
     if call not in SEGMENT_CALLS:
-        return JsonResponse({"success": False, "message": f"unknown call {call!r}"}, status=404)
-    if locked_out(request, kind):
-        return too_many(request, kind)
+        return refuse(request, kind, 404, f"unknown call {call!r}", body=body)
     try:
-        body = inbound.body_bytes(request)
         data = inbound.json_body(body)
     except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc), body=request.body[: inbound.RAW_KEPT])
+        return refuse(request, kind, 400, str(exc), body=body)
     if not isinstance(data, dict):
         return refuse(request, kind, 400, "the body must be a JSON object", body=body)
     key = _basic_user(request)
@@ -62,11 +57,11 @@ def segment_source(request, call):
     if not segment.write_key_matches(key):
         return refuse(request, kind, 401, "wrong or missing write key (send it as the HTTP basic auth user)")
     if not config.enabled(kind):
-        return refuse(request, kind, 403, "this source is switched off on the Integrations page", payload=data)
+        return refuse(request, kind, 403, "this source is switched off on the Integrations page", payload=data, counted=False)
     if SEGMENT_CALLS[call] == "batch":
         messages = data.get("batch")
         if not isinstance(messages, list):
-            return refuse(request, kind, 400, "a batch needs a list 'batch'", payload=data)
+            return refuse(request, kind, 400, "a batch needs a list 'batch'", payload=data, counted=False)
     else:
         messages = [{**data, "type": data.get("type") or SEGMENT_CALLS[call]}]
     result = segment.ingest(messages, request=request)
@@ -75,37 +70,23 @@ def segment_source(request, call):
     return JsonResponse(result.as_json())
 
 
-@csrf_exempt  # authorised by the Stripe-Signature header, checked with the stripe library
-@require_POST
-def stripe_webhook(request):
+@inbound_endpoint(Kind.STRIPE)  # authorised by the Stripe-Signature header, checked with the stripe library
+def stripe_webhook(request, body):
     kind = Kind.STRIPE
-    if locked_out(request, kind):
-        return too_many(request, kind)
     try:
-        body = inbound.body_bytes(request)
-        stripe.construct_event(body, request.headers.get("Stripe-Signature", ""))
-    except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc))
+        event = stripe.construct_event(body, request.headers.get("Stripe-Signature", ""))
     except stripe_lib.SignatureVerificationError as exc:
         return refuse(request, kind, 401, f"the Stripe-Signature header does not match: {exc}", body=body)
     except (stripe.Refused, ValueError) as exc:  # no secret set; a signed body that is not JSON
         return refuse(request, kind, 400, str(exc), body=body)
     if not config.enabled(kind):
-        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", body=body)
-    status, answer = stripe.receive(body, request.headers["Stripe-Signature"], request=request)
-    return JsonResponse(answer, status=status)
+        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=event, counted=False)
+    return JsonResponse(stripe.receive(event, request=request))
 
 
-@csrf_exempt  # authorised by Zendesk's webhook signature
-@require_POST
-def zendesk_webhook(request):
+@inbound_endpoint(Kind.ZENDESK)  # authorised by Zendesk's webhook signature
+def zendesk_webhook(request, body):
     kind = Kind.ZENDESK
-    if locked_out(request, kind):
-        return too_many(request, kind)
-    try:
-        body = inbound.body_bytes(request)
-    except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc))
     signature = request.headers.get("X-Zendesk-Webhook-Signature", "")
     timestamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
     if not zendesk.signature_ok(body, signature, timestamp):
@@ -113,11 +94,11 @@ def zendesk_webhook(request):
     try:
         payload = inbound.json_body(body)
     except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc), body=body)
+        return refuse(request, kind, 400, str(exc), body=body, counted=False)
     if not isinstance(payload, dict):
-        return refuse(request, kind, 400, "the body must be a JSON object", body=body)
+        return refuse(request, kind, 400, "the body must be a JSON object", body=body, counted=False)
     if not config.enabled(kind):
-        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=payload)
+        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=payload, counted=False)
     return JsonResponse(zendesk.receive(payload, request=request))
 
 
