@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from alerts.models import DeliveryLog
+
 
 class Kind(models.TextChoices):
     SEGMENT = "segment", _("Product events (Segment spec)")
@@ -95,22 +97,14 @@ class ChatChannel(models.Model):
         return self.name
 
 
-class ChatDelivery(models.Model):
-    """One notification to a chat channel and its attempts."""
+class ChatDelivery(DeliveryLog):
+    """One notification to a chat channel and its attempts (the delivery log shape of alerts' webhooks)."""
 
     channel = models.ForeignKey(
         ChatChannel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
         help_text="Blank: the team webhook set by environment variable or on the Integrations page.",
     )  # fmt: skip
     service = models.CharField(max_length=20, choices=ChatChannel.Service.choices)
-    event_type = models.CharField(max_length=60)
-    payload = models.JSONField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
