@@ -24,10 +24,7 @@ import argparse
 import base64
 import datetime
 import json
-import os
-import signal
 import statistics
-import subprocess
 import sys
 import time
 import uuid
@@ -107,25 +104,11 @@ def part(requests: int, batch: int, concurrency: int, trials: int) -> dict:
 
         connections.close_all()
         port = _free_port()
-        workers = 2 * os.cpu_count() + 1
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "csplatform.wsgi", "-w", str(workers),
-             "-b", f"{HOST}:{port}", "--log-level", "warning"],  # fmt: skip
-            cwd=common.ROOT,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
         auth = "Basic " + base64.b64encode(f"{WRITE_KEY}:".encode()).decode()
         headers = {"Content-Type": "application/json", "Authorization": auth}
         now = datetime.datetime.now(datetime.UTC)
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    _request(port, "GET", "/accounts/login/")
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "gunicorn did not start"
-                    time.sleep(0.3)
+        with common.gunicorn(port, lambda: _request(port, "GET", "/accounts/login/")) as server:
+            workers = server.workers
             for i in range(workers * 2):  # warm every worker on both views
                 _request(port, "POST", "/bench/insert/")
                 _request(port, "POST", "/integrations/segment/v1/track", json.dumps(_event(10_000_000 + i, now)), headers)
@@ -141,9 +124,6 @@ def part(requests: int, batch: int, concurrency: int, trials: int) -> dict:
             singles = load(port, [single(i) for i in range(requests)], concurrency, 120)
             batches = load(port, [batched(1000 + i) for i in range(max(1, requests // 10))], concurrency, 120)
             delay = delays(port, token, trials)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
         from accounts.models import UsageEvent
 
         stored = UsageEvent.objects.count()
