@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.policy import may_manage_configuration
@@ -145,7 +145,7 @@ def settings_page(request):
 def connection_save(request, kind):
     _require_admin(request)
     if kind not in Kind.values:
-        raise PermissionDenied
+        raise Http404("No such connection.")
     form = ConnectionForm(kind, request.POST)
     if not form.is_valid():
         return _page(request, forms={kind: form}, status=400)

@@ -73,3 +73,13 @@ def test_the_page_and_the_sso_button_speak_german(client, admin_user, monkeypatc
     assert "<h1>Integrationen</h1>" in page
     assert "Produktereignisse (Segment-Spezifikation)" in page and "bereit" in page
     assert "Es fehlt: Subdomain, E-Mail des Agenten" in page
+
+
+def test_saving_an_unknown_connection_is_404_and_csms_may_not_replay(client, admin_user, csm):
+    client.force_login(admin_user)
+    assert client.post("/integrations/ftp/settings", {}).status_code == 404
+    event = InboundEvent.objects.create(kind="segment", status="refused", payload={"type": "track"})
+    client.force_login(csm)
+    assert client.post(f"/integrations/events/{event.pk}/replay").status_code == 403
+    assert client.post("/integrations/segment/write-key").status_code == 403
+    assert not Connection.objects.exists()
