@@ -6,8 +6,8 @@ the responses behind NPS, the tickets behind first contact resolution, and so on
 same selectors that feed the figures choose these rows.
 
 `rows_for_user` is what interfaces call (the REST rows endpoint, the web drill-down): it
-asks the access policy which row kinds the user may see (`ROW_KINDS` says which each
-key is made of) and reads the rows of the customers they may see only, in the query.
+asks the access policy which kinds of rows the user may see (`ACCESS_KINDS` says which
+each key is made of) and reads the rows of the customers they may see only, in the query.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -30,9 +30,10 @@ from metrics.selectors import (
     trial_cohort,
 )
 
-# The kinds of rows behind each key (accounts.policy): customers' rows, company costs, leads.
+# What the rows behind each key are, for the access policy (accounts.policy): customers' rows,
+# company costs, leads. (`ROW_KINDS` below is their shape, for the schema.)
 _COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
-ROW_KINDS = {
+ACCESS_KINDS = {
     **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
     "cac": _COSTS,
     "ltv_to_cac": _COSTS,
@@ -151,7 +152,7 @@ def _responses(scope, period, survey_type):
 def rows_for_user(user, key: str, scope: Scope, period: Period):
     """The rows behind `key` that `user` may see: only rows of the customers they may see, only
     the row kinds the policy grants them; PermissionDenied when the key has none of those."""
-    kinds = ROW_KINDS[key] & policy.row_kinds(user)
+    kinds = ACCESS_KINDS[key] & policy.row_kinds(user)
     if not kinds:
         raise PermissionDenied("These rows are company data.")
     return rows_for(key, scope.seen_by(user), period, kinds)

@@ -192,7 +192,7 @@ def churn_reasons_page(request):
 @require_http_methods(["GET", "POST"])
 def subscription_reason(request, pk, subscription_pk):
     """Record why a subscription of a customer the user may change ended or shrank."""
-    customer = selectors.changeable_customers(request.user).filter(pk=pk).first()
+    customer = policy.changeable_customers(request.user).filter(pk=pk).first()
     if customer is None:
         raise Http404(_("No such customer."))
     subscription = get_object_or_404(customer.subscriptions, pk=subscription_pk, ended_at__isnull=False)
