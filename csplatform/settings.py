@@ -114,7 +114,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked-out username+IP before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Then passwords (refused for non-superusers in "SSO only" mode), then OpenID Connect (integrations/sso.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "integrations.sso.PasswordBackend",
+    "integrations.sso.OIDCBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -322,6 +327,15 @@ CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT = env("CSPLATFORM_PASSWORD_RESET_IP_RATEL
 # Every connection's settings come from INTEGRATION_<KIND>_<NAME> variables (integrations/config.py)
 # unless set on the Integrations page. Failed credential checks per address before 429:
 CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT = env("CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT", default="30/m")
+# Single sign-on (mozilla-django-oidc): the client and the provider's endpoints come from the
+# Integrations page or INTEGRATION_OIDC_*; these are fixed.
+OIDC_AUTHENTICATE_CLASS = "integrations.sso.AuthenticateView"
+OIDC_CALLBACK_CLASS = "integrations.sso.CallbackView"
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile groups"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 
 LOGGING = {
     "version": 1,

@@ -35,10 +35,16 @@ def refresh_after_import(result) -> None:
 
 @transaction.atomic
 def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> None:
-    """Rebuild every usage rollup of `customer_ids` for the reporting days [start, end)."""
+    """Rebuild every usage rollup of `customer_ids` for the reporting days [start, end).
+
+    Two rebuilds of one customer at once (two Segment requests, an import beside the API)
+    would both delete, then both insert the same rows: on PostgreSQL each rebuild first
+    takes a lock per customer, held to its commit, in id order so two never deadlock.
+    """
     customer_ids = sorted(customer_ids)
     for chunk_start in range(0, len(customer_ids), 500):
         chunk = customer_ids[chunk_start : chunk_start + 500]
+        _lock_customers(chunk)
         _refresh_daily(chunk, start, end)
         _refresh_sessions(chunk, day_start(start), day_start(end))
         _lower_first_seen(chunk, day_start(start), day_start(end))
@@ -65,6 +71,19 @@ def _lower_first_seen(customer_ids, start_at, end_at) -> None:
         if pk in firsts and firsts[pk] < seen
     ]
     Contact.objects.bulk_update(earlier, ["first_seen_at"], batch_size=500)
+
+
+ROLLUP_LOCK = 73010  # the advisory lock space of rollup rebuilds (pg_advisory_xact_lock(space, customer id))
+
+
+def _lock_customers(customer_ids) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite lets one writer at a time anyway
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, s.id) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) s",
+            [ROLLUP_LOCK, list(customer_ids)],
+        )
 
 
 def rebuild_all() -> None:
