@@ -17,6 +17,7 @@ urlpatterns = [
     # Before Django's auth URLs: the password reset, rate-limited (web.views.password_reset).
     path("accounts/password_reset/", web_views.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/", include("mozilla_django_oidc.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("integrations.urls")),
     path("", include("web.health_urls")),

@@ -13,6 +13,7 @@ from accounts.models import Customer
 from metrics import snapshots
 from metrics.health_snapshots import health_snapshot_write
 from metrics.periods import Period
+from metrics.quality import quality_refresh
 from metrics.selectors import Scope
 from metrics.verification import verification_run
 
@@ -64,6 +65,12 @@ def snapshots_stale() -> int:
     for label, period, keys in pairs:
         snapshot_chunk.delay([label], period.start.isoformat(), period.end.isoformat(), list(keys))
     return len(pairs)
+
+
+@shared_task(name="metrics.quality_checks", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def quality_checks() -> dict:
+    """Run the data-quality gate (metrics.quality) and store its findings."""
+    return quality_refresh()
 
 
 @shared_task(name="metrics.snapshots_verify", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)

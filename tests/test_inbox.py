@@ -131,3 +131,12 @@ def test_a_manager_reads_the_inbox_but_acts_on_no_alert(client, manager, alerts)
         assert client.post(f"/inbox/{mine.pk}/{action}/", data).status_code == 403, action
     mine.refresh_from_db()
     assert (mine.acknowledged_at, mine.snoozed_until, mine.closed_at) == (None, None, None)
+
+
+def test_a_manager_reads_every_alert_but_acting_on_one_is_refused(client, manager, alerts):
+    mine, _ = alerts
+    client.force_login(manager)
+    page = client.get("/inbox/").content.decode()
+    assert "Mine" in page and "Theirs" in page and "Read only" in page and ">Acknowledge<span" not in page
+    assert client.post(f"/inbox/{mine.pk}/acknowledge/").status_code == 403
+    assert Alert.objects.get(pk=mine.pk).acknowledged_at is None

@@ -25,14 +25,13 @@ from web.pages import template_for
 
 
 def _alert(request, pk) -> Alert:
-    """The open alert `pk` for an action on it: 404 if the user may not see it, 403 if they may
-    not change its customer (a manager reads the inbox, acts on nothing: accounts.policy)."""
+    """The alert the user acts on: 404 if its customer is not theirs to see, 403 if they may only read it."""
     try:
         alert = inbox.alert_for_user(request.user, pk)
     except Alert.DoesNotExist:
         raise Http404(_("No such alert.")) from None
-    if not policy.may_change_customer(request.user, alert.customer_id):
-        raise PermissionDenied
+    if not policy.may_change_customer(request.user, alert.customer):
+        raise PermissionDenied(_("You may read this alert but not act on it."))
     return alert
 
 

@@ -30,6 +30,7 @@ from accounts import policy
 from accounts.models import Task
 from churn.selectors import published_model, report_risk
 from metrics import catalogue
+from metrics.quality import CHECKS as QUALITY_CHECKS
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
@@ -259,7 +260,12 @@ def reports(request):
     as_of = as_of_for(request)
     form = _report_form(request, as_of)
     context = {"form": form, "as_of": as_of}
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["period"].start >= as_of.day:
+        # Nothing has happened in it yet: no figures (churn 0 %, retention 100 % would be invented).
+        context["future_period"] = form.cleaned_data["period"]
+    elif form.is_valid():
+        if form.cleaned_data["period"].end > as_of.day:
+            context["partial_until"] = as_of.day
         report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
         context.update(report_context(report))
         context["churn"] = report_risk(report.scope, as_of.day, [user for user, _kpis in report.comparison or ()])
@@ -277,6 +283,7 @@ def report_context(report) -> dict:
         "sections": sections,
         "charts": charts.report_charts(report.trends, kpi_label, format_kpi),
         "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
+        "quality_checks": [(QUALITY_CHECKS.get(k, k), n) for k, n in (report.quality.get("checks") or {}).items()],
     }
 
 
