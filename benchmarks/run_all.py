@@ -24,6 +24,7 @@ BENCHMARKS = {
     "kpi_engine": (["--rows", "400000"], ["--rows", "40000"]),
     "pages": (["--small", "10", "--large", "1000"], ["--small", "10", "--large", "200", "--repeat", "5"]),
     "survey_submit": (["--requests", "1200", "--seconds", "60"], ["--requests", "200", "--seconds", "20"]),
+    "segment_ingest": (["--requests", "600", "--delays", "15"], ["--requests", "100", "--delays", "5"]),
     "nightly_snapshots": (["--small", "1000", "--large", "10000", "--sample", "1000"],
                           ["--small", "100", "--large", "1000", "--sample", "100"]),  # fmt: skip
 }

@@ -31,7 +31,7 @@ from metrics.selectors import (
 )
 
 # What the rows behind each key are, for the access policy (accounts.policy): customers' rows,
-# company costs, leads. (`ROW_KINDS` below is their shape, for the schema.)
+# company costs, leads. (`ROW_SHAPES` below is their shape, for the schema.)
 _COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
 ACCESS_KINDS = {
     **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
@@ -50,10 +50,11 @@ MOVEMENT_KEYS = {
 }
 
 
-# The kind of the rows behind each KPI; the API names it in every row (`kind`) and the schema
-# has one component per kind (metrics.serializers). Costs come as {"cost": {…}} rows after the
-# customers behind CAC, LTV : CAC and retention cost, of kind "cost".
-ROW_KINDS = {
+# The shape of the rows behind each KPI; the API names it in every row (`kind`) and the schema
+# has one component per shape (metrics.serializers). Costs come as {"cost": {…}} rows after the
+# customers behind CAC, LTV : CAC and retention cost, of kind "cost". (`ACCESS_KINDS` above is
+# who may see them.)
+ROW_SHAPES = {
     **dict.fromkeys(
         (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
          "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost"),
@@ -74,8 +75,8 @@ ROW_KINDS = {
 
 
 def row_kind(key: str, row: dict) -> str:
-    """Return the kind of one row behind `key`."""
-    return "cost" if "cost" in row else ROW_KINDS[key]
+    """Return the kind (shape) of one row behind `key`: its `kind` in the API."""
+    return "cost" if "cost" in row else ROW_SHAPES[key]
 
 
 def _money(value):

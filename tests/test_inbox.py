@@ -122,6 +122,17 @@ def test_a_dry_run_enables_the_enable_button_in_place(client, admin_user, rule):
     assert ">Enable</button>" in actions and "disabled" not in actions
 
 
+def test_a_manager_reads_the_inbox_but_acts_on_no_alert(client, manager, alerts):
+    mine, _theirs = alerts
+    client.force_login(manager)
+    html = client.get("/inbox/").content.decode()
+    assert "Mine" in html and 'method="post"' not in html.split("</header>", 1)[1]
+    for action, data in (("acknowledge", {}), ("snooze", {"until": "2024-06-20"}), ("resolve", {"note": "x"})):
+        assert client.post(f"/inbox/{mine.pk}/{action}/", data).status_code == 403, action
+    mine.refresh_from_db()
+    assert (mine.acknowledged_at, mine.snoozed_until, mine.closed_at) == (None, None, None)
+
+
 def test_a_manager_reads_every_alert_but_acting_on_one_is_refused(client, manager, alerts):
     mine, _ = alerts
     client.force_login(manager)

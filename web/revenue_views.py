@@ -24,7 +24,7 @@ from metrics import cohorts, losses, renewals
 from metrics.periods import add_months
 from web import charts, formatting, selectors
 from web.forms import EndReasonForm, ScopeMonthsForm
-from web.pages import template_for
+from web.pages import changeable_customer_or_403, template_for
 
 RENEWAL_WINDOWS = renewals.WINDOWS
 
@@ -197,9 +197,7 @@ def churn_reasons_page(request):
 @require_http_methods(["GET", "POST"])
 def subscription_reason(request, pk, subscription_pk):
     """Record why a subscription of a customer the user may change ended or shrank."""
-    customer = policy.changeable_customers(request.user).filter(pk=pk).first()
-    if customer is None:
-        raise Http404(_("No such customer."))
+    customer = changeable_customer_or_403(request, pk)  # 404 if not seen, 403 for a manager
     subscription = get_object_or_404(customer.subscriptions, pk=subscription_pk, ended_at__isnull=False)
     form = EndReasonForm(request.POST or None, instance=subscription)
     saved = False

@@ -25,6 +25,7 @@ from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import scores_on
 from metrics.models import HealthScore, UserDayActivity
+from metrics.quality import scope_quality
 from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for_user
 from metrics.selectors import Scope, compute_kpis, mrr_by_customer
@@ -460,6 +461,7 @@ class Report:
     trends: list[tuple[Period, dict]]
     comparison: list[tuple[object, dict]] | None
     onboarding_steps: list[str]
+    quality: dict = field(default_factory=dict)  # metrics.quality: open data-quality findings in the period
 
 
 def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True) -> Report:
@@ -483,6 +485,7 @@ def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True)
         trends=trends,
         comparison=comparison,
         onboarding_steps=list(settings.CSPLATFORM_ONBOARDING_STEPS),
+        quality=scope_quality(scope, period),
     )
 
 

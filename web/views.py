@@ -7,8 +7,11 @@ works without JavaScript.
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -20,12 +23,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
+from django_ratelimit.decorators import ratelimit
 from rest_framework.authtoken.models import Token
 
 from accounts import policy
 from accounts.models import Task
 from churn.selectors import published_model, report_risk
 from metrics import catalogue
+from metrics.quality import CHECKS as QUALITY_CHECKS
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
@@ -278,6 +283,7 @@ def report_context(report) -> dict:
         "sections": sections,
         "charts": charts.report_charts(report.trends, kpi_label, format_kpi),
         "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
+        "quality_checks": [(QUALITY_CHECKS.get(k, k), n) for k, n in (report.quality.get("checks") or {}).items()],
     }
 
 
@@ -375,3 +381,28 @@ def token_action(request):
         return render(request, "web/profile.html#api-token", {"token": token, "token_message": message})
     messages.success(request, message)
     return redirect("web:profile")
+
+
+# --- Password reset ---------------------------------------------------------------------
+
+
+def _reset_email(group, request):
+    return (request.POST.get("email") or "").strip().lower()
+
+
+@ratelimit(group="password_reset", key="ip", method="POST", block=False,
+           rate=lambda group, request: settings.CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT)
+@ratelimit(group="password_reset", key=_reset_email, method="POST", block=False,
+           rate=lambda group, request: settings.CSPLATFORM_PASSWORD_RESET_RATELIMIT)
+def password_reset(request):
+    """Django's password reset, with a limit of emails per address and of requests per IP:
+    past it, the form again with a 429 and nothing sent (the same answer whether the address exists)."""
+    if getattr(request, "limited", False):
+        form = PasswordResetForm(request.POST)
+        form.is_valid()
+        form.add_error("email", _("Too many password reset requests: try again in an hour."))
+        context = {"form": form, "title": _("Password reset")}
+        response = render(request, "registration/password_reset_form.html", context, status=429)
+        response["Retry-After"] = "3600"
+        return response
+    return PasswordResetView.as_view()(request)
