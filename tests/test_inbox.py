@@ -140,3 +140,13 @@ def test_a_manager_reads_every_alert_but_acting_on_one_is_refused(client, manage
     assert "Mine" in page and "Theirs" in page and "Read only" in page and ">Acknowledge<span" not in page
     assert client.post(f"/inbox/{mine.pk}/acknowledge/").status_code == 403
     assert Alert.objects.get(pk=mine.pk).acknowledged_at is None
+
+
+def test_the_daily_loop_pages_speak_german(client, csm, alerts, settings):
+    client.force_login(csm)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "de"
+    page = client.get("/inbox/").content.decode()
+    assert "Alarm-Posteingang" in page and "Bestätigen" in page and "Posteingang" in page
+    assert "Verlängerungen" in client.get("/renewals/").content.decode()
+    assert "Kohortenbindung" in client.get("/cohorts/").content.decode()
+    assert "Verlorener MRR nach Grund" in client.get("/churn-reasons/").content.decode()

@@ -256,8 +256,11 @@ class ScopeMonthsForm(forms.Form):
         choices=[(6, "6"), (12, "12"), (18, "18"), (24, "24")],
     )  # fmt: skip
 
-    def __init__(self, *args, user, today: datetime.date, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, data=None, *args, user, today: datetime.date, **kwargs):
+        if data is not None and not data.get("until"):
+            data = data.copy()
+            data["until"] = today.strftime("%Y-%m")  # shown filled in, as it is used: this month
+        super().__init__(data, *args, **kwargs)
         self.user, self.today = user, today
         self.fields["scope"].choices = [
             (group, choices) if group else choices[0] for group, choices in selectors.report_scope_choices(user)

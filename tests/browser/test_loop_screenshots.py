@@ -29,6 +29,20 @@ def company(transactional_db, django_user_model, tmp_path, settings):
     call_command("demo_live", seed=7)
 
 
+@pytest.fixture
+def page(browser, live_server):
+    """A page that records console errors with their URL and source line, to name the one that fails."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, base_url=live_server.url, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+    page.on("console", lambda m: errors.append(f"{page.url}: {m.text} at {m.location}") if m.type == "error" else None)
+    yield page
+    context.close()
+    assert not errors, errors
+
+
 def test_the_daily_loop_pages(page, company, login, shot):
     login(page, "carla")
     nav = page.get_by_role("navigation", name="Main")
