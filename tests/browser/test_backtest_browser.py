@@ -53,10 +53,10 @@ def test_an_admin_backtests_a_draft_and_publishes_it(page, admin, shot, login):
     assert HealthModel.objects.get(pk=draft.pk).status == "published"
 
 
-def test_a_manager_dry_runs_a_rule_then_enables_it(page, demo, shot, login):
+def test_an_admin_dry_runs_a_rule_then_enables_it(page, admin, shot, login):
     from alerts.models import AlertRule
 
-    login(page, "mona")
+    login(page, "ada")
     page.goto("/alerts/rules/")
     page.get_by_label("Name").fill("Tickets open over a week")
     page.get_by_label("Kind").select_option("ticket_open")
@@ -80,3 +80,17 @@ def test_a_manager_dry_runs_a_rule_then_enables_it(page, demo, shot, login):
     page.get_by_role("button", name="Dry-run").click()
     expect(page.locator("#dry-tasks")).to_be_visible()
     shot(page, "alert-rule-dry-run")
+
+
+def test_a_manager_reads_the_rules_but_gets_no_controls(page, demo, login):
+    from alerts.models import AlertRule
+
+    rule = AlertRule.objects.create(name="Tickets open over a week", kind="ticket_open", threshold=7)
+    login(page, "mona")
+    page.goto("/alerts/rules/")
+    expect(page.get_by_role("link", name="Tickets open over a week")).to_be_visible()
+    expect(page.get_by_role("button", name="Add rule")).to_have_count(0)
+    page.goto(f"/alerts/rules/{rule.pk}/")
+    expect(page.get_by_role("heading", name="Tickets open over a week")).to_be_visible()
+    expect(page.get_by_role("button", name="Enable")).to_have_count(0)
+    expect(page.get_by_role("button", name="Dry-run")).to_have_count(0)
