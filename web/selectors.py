@@ -11,18 +11,20 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField, Case, Count, DecimalField, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When,
+)  # fmt: skip
+from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import Customer, Subscription, Task, Ticket
 from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
-from churn.selectors import risks_for_customers
+from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.health import Component, Health, health_for_customers
-from metrics.health_snapshots import scores_on
+from metrics.health_snapshots import day_scores, day_scores_fill, scores_on
 from metrics.models import HealthScore, UserDayActivity
 from metrics.periods import Period, add_months, day_start, reporting_tz
 from metrics.rows import rows_for
@@ -84,20 +86,6 @@ class PortfolioFilters:
     sort: str = "name"
 
 
-SORT_KEYS = {
-    "name": lambda r: r.customer.name.lower(),
-    "health": lambda r: (r.health_score is None, r.health_score or 0),
-    "mrr": lambda r: r.mrr,
-    "mrr_change": lambda r: r.mrr_change,
-    "renewal": lambda r: (r.renewal_on is None, r.renewal_on or datetime.date.max),
-    "last_activity": lambda r: (r.last_activity_on is None, r.last_activity_on or datetime.date.min),
-    "open_tickets": lambda r: r.open_tickets,
-    "nps": lambda r: (r.latest_nps is None, r.latest_nps if r.latest_nps is not None else 0),
-    "open_tasks": lambda r: r.open_tasks,
-    "churn": lambda r: (r.churn_probability is not None, r.churn_probability or 0),  # riskiest first, unscored last
-}
-
-
 @dataclass
 class PortfolioRow:
     customer: Customer
@@ -121,6 +109,20 @@ class PortfolioRow:
         return None if self.churn_probability is None else self.mrr * Decimal(str(self.churn_probability))
 
 
+@dataclass
+class Portfolio:
+    """A portfolio as the page shows it: the totals of every customer matching the filters, and
+    the customers themselves as a sorted queryset (`rows_of` builds the rows of a slice of it)."""
+
+    at: datetime.date
+    customers: object  # QuerySet[Customer], annotated and sorted
+    total: int
+    bands: dict[str, int]
+    mrr_total: Decimal
+    mrr_at_risk: Decimal
+    churn_model: object = None
+
+
 def portfolio_scope(user, csm: str = "") -> Scope:
     """The KPI scope of the portfolio shown: the user's own, a chosen CSM's, or the company."""
     if sees_all_customers(user):
@@ -128,36 +130,17 @@ def portfolio_scope(user, csm: str = "") -> Scope:
     return Scope(csm=user.get_username())
 
 
-def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
-    """The annotated customers of the portfolio, before health filtering and sorting."""
-    customers = Customer.objects.visible_to(user)
-    if filters.csm and sees_all_customers(user):
-        customers = customers.filter(Q(owner__username=filters.csm) | Q(assigned_users__username=filters.csm))
+def _portfolio_base(user, filters: PortfolioFilters, at: datetime.date):
+    """The customers matching every filter but the health band, without duplicates and unannotated."""
+    customers = Customer.objects.all()
+    if not sees_all_customers(user):
+        customers = customers.filter(pk__in=Customer.objects.visible_to(user).values("pk"))
+    elif filters.csm:
+        customers = customers.filter(pk__in=Scope(csm=filters.csm).customers().values("pk"))
     if filters.q:
         customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
     if filters.segment:
         customers = customers.filter(segment=filters.segment)
-    renewal = (
-        Subscription.objects.active_at(at)
-        .filter(customer=OuterRef("pk"), ended_at__isnull=False)
-        .order_by("ended_at")
-        .values("ended_at")[:1]
-    )
-    last_activity = aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day"))
-    open_tickets = aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField())
-    latest_nps = (
-        SurveyResponse.objects.filter(customer=OuterRef("pk"), survey_type="nps")
-        .order_by("-responded_at", "-pk")
-        .values("score")[:1]
-    )
-    open_tasks = aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField())
-    customers = customers.annotate(
-        renewal_on=Subquery(renewal),
-        last_activity_on=last_activity,
-        open_tickets=Coalesce(open_tickets, 0),
-        latest_nps=Subquery(latest_nps),
-        open_tasks=Coalesce(open_tasks, 0),
-    )
     if filters.status != "all":
         # Former customers: they had subscriptions and none is active now (churned, not reactivated).
         subscribed = Exists(Subscription.objects.filter(customer=OuterRef("pk"), started_at__lte=at))
@@ -165,47 +148,139 @@ def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
         former = Q(subscribed) & ~Q(current)
         customers = customers.filter(former if filters.status == "former" else ~former)
     if filters.renewal_days is not None:
-        customers = customers.filter(
+        customers = customers.annotate(renewal_on=Subquery(_renewal(at))).filter(
             renewal_on__gte=at, renewal_on__lt=at + datetime.timedelta(days=filters.renewal_days)
         )
-    return customers.select_related("owner").order_by("name", "pk")
+    return customers
 
 
-def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = None) -> list[PortfolioRow]:
-    """Return one row per customer of the portfolio, filtered and sorted; a fixed number of queries."""
+def _renewal(at: datetime.date):
+    return (
+        Subscription.objects.active_at(at)
+        .filter(customer=OuterRef("pk"), ended_at__isnull=False)
+        .order_by("ended_at")
+        .values("ended_at")[:1]
+    )
+
+
+def _paying_mrr(day: datetime.date):
+    return Coalesce(aggregate_of(Subscription.objects.paying_at(day), Sum("mrr")), Value(Decimal(0)))
+
+
+# Sort keys: the database's ORDER BY of each, ties by name; missing values last, but churn
+# (unscored last when sorted riskiest first, the column's default).
+SORTS = {
+    "name": ("name_lower", False),
+    "health": ("health_score", False),
+    "mrr": ("mrr", False),
+    "mrr_change": ("mrr_change", False),
+    "renewal": ("renewal_on", False),
+    "last_activity": ("last_activity_on", False),
+    "open_tickets": ("open_tickets", False),
+    "nps": ("latest_nps", False),
+    "open_tasks": ("open_tasks", False),
+    "churn": ("churn_probability", True),  # missing first ascending, so last in "-churn"
+}
+
+
+def _ordering(sort: str) -> list:
+    field_name, missing_first = SORTS.get(sort.lstrip("-"), SORTS["name"])
+    descending = sort.startswith("-") and sort.lstrip("-") in SORTS
+    if descending != missing_first:  # missing values first
+        expression = F(field_name).desc(nulls_first=True) if descending else F(field_name).asc(nulls_first=True)
+    else:
+        expression = F(field_name).desc(nulls_last=True) if descending else F(field_name).asc(nulls_last=True)
+    return [expression, "name_lower", "name", "pk"]
+
+
+def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) -> Portfolio:
+    """The portfolio of `user` under `filters` at the start of `at` (default today).
+
+    Everything is counted, summed, sorted and cut in the database, over the day's stored
+    health scores and churn probabilities (`metrics.health_snapshots.day_scores`,
+    `churn.selectors.day_risks`), so its time hardly grows with the portfolio and its query
+    count not at all. Customers without a stored row of the day (new ones, changed ones, or
+    every one before the nightly run) are scored and stored first.
+    """
     at = at or today()
-    customers = list(portfolio_customers(user, filters, at))
-    ids = [c.pk for c in customers]
-    health = health_for_customers(ids, at) if ids else {}
-    scope = portfolio_scope(user, filters.csm)
-    mrr_now = mrr_by_customer(scope, at) if ids else {}
-    mrr_before = mrr_by_customer(scope, at - datetime.timedelta(days=MRR_CHANGE_DAYS)) if ids else {}
-    risks = risks_for_customers(ids, at) if ids else {}
-    rows = []
-    for c in customers:  # customers of one portfolio, every input already fetched
-        h = health.get(c.pk)
-        rows.append(
-            PortfolioRow(
-                customer=c,
-                health_score=h.score if h else None,
-                band=h.band if h else None,
-                mrr=mrr_now.get(c.pk, Decimal(0)),
-                mrr_before=mrr_before.get(c.pk, Decimal(0)),
-                renewal_on=c.renewal_on,
-                last_activity_on=c.last_activity_on,
-                open_tickets=c.open_tickets,
-                latest_nps=c.latest_nps,
-                open_tasks=c.open_tasks,
-                churn_probability=risks[c.pk].probability if c.pk in risks else None,
-            )
-        )
-    if filters.band == "none":
-        rows = [r for r in rows if r.band is None]
-    elif filters.band:
-        rows = [r for r in rows if r.band == filters.band]
-    key = filters.sort.lstrip("-")
-    rows.sort(key=SORT_KEYS.get(key, SORT_KEYS["name"]), reverse=filters.sort.startswith("-"))
-    return rows
+    base = _portfolio_base(user, filters, at)
+    model = published_model()
+    before = at - datetime.timedelta(days=MRR_CHANGE_DAYS)
+    all_scores = day_scores(at)
+    scores = all_scores.filter(customer__in=base.values("pk"))
+    for attempt in range(2):  # a second pass only after storing the missing scores
+        bands = dict(scores.order_by().values_list("band").annotate(n=Count("pk")))
+        scored = sum(bands.values())
+        total = base.count()
+        if scored == total or attempt:
+            break
+        day_scores_fill(at, base)
+    chosen = base
+    if filters.band:
+        chosen = base.filter(pk__in=scores.filter(band="" if filters.band == "none" else filters.band).values("customer_id"))
+        total = bands.get("" if filters.band == "none" else filters.band, 0)
+    paying = Subscription.objects.paying_at(at).filter(customer__in=chosen.values("pk"))
+    money = paying.aggregate(mrr=Sum("mrr"), customers=Count("customer", distinct=True))
+    mrr_at_risk = Decimal(0)
+    if model is not None:
+        for attempt in range(2):
+            risks = day_risks(at, model, chosen).aggregate(n=Count("pk"), at_risk=Sum(F("mrr") * F("probability")))
+            if risks["n"] >= money["customers"] or attempt:
+                break
+            day_risks_fill(at, model, chosen)
+        mrr_at_risk = risks["at_risk"] or Decimal(0)
+    health_rows = all_scores.filter(customer=OuterRef("pk"))
+    customers = chosen.select_related("owner").annotate(
+        name_lower=Lower("name"),
+        health_score=Subquery(health_rows.values("score")[:1]),
+        health_band=Subquery(health_rows.values("band")[:1]),
+        mrr=_paying_mrr(at),
+        mrr_before=_paying_mrr(before),
+        mrr_change=F("mrr") - F("mrr_before"),
+        renewal_on=Subquery(_renewal(at)),
+        last_activity_on=aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day")),
+        open_tickets=Coalesce(aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
+        latest_nps=Subquery(
+            SurveyResponse.objects.filter(customer=OuterRef("pk"), survey_type="nps")
+            .order_by("-responded_at", "-pk")
+            .values("score")[:1]
+        ),
+        open_tasks=Coalesce(aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
+        churn_probability=Subquery(day_risks(at, model).filter(customer=OuterRef("pk")).values("probability")[:1])
+        if model is not None
+        else Value(None, output_field=DecimalField()),
+    )
+    return Portfolio(
+        at=at,
+        customers=customers.order_by(*_ordering(filters.sort)),
+        total=total,
+        bands={band: bands.get(band, 0) for band in kpis.HEALTH_BANDS},
+        mrr_total=money["mrr"] or Decimal(0),
+        mrr_at_risk=mrr_at_risk,
+        churn_model=model,
+    )
+
+
+def portfolio_row(c: Customer) -> PortfolioRow:
+    """The row of one customer annotated by `portfolio`."""
+    return PortfolioRow(
+        customer=c,
+        health_score=c.health_score,
+        band=c.health_band or None,
+        mrr=c.mrr,
+        mrr_before=c.mrr_before,
+        renewal_on=c.renewal_on,
+        last_activity_on=c.last_activity_on,
+        open_tickets=c.open_tickets,
+        latest_nps=c.latest_nps,
+        open_tasks=c.open_tasks,
+        churn_probability=None if c.churn_probability is None else float(c.churn_probability),
+    )
+
+
+def rows_of(customers) -> list[PortfolioRow]:
+    """The rows of a page of annotated portfolio customers."""
+    return [portfolio_row(c) for c in customers]
 
 
 def portfolio_segments(user) -> list[str]:
@@ -216,14 +291,6 @@ def portfolio_segments(user) -> list[str]:
         .values_list("segment", flat=True)
         .distinct()
     )
-
-
-def band_counts(rows) -> dict[str, int]:
-    counts = {band: 0 for band in kpis.HEALTH_BANDS}
-    for row in rows:
-        if row.band in counts:
-            counts[row.band] += 1
-    return counts
 
 
 # --- Account 360 ------------------------------------------------------------------------

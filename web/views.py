@@ -5,8 +5,6 @@ requests get the partial named after `#`, other requests the full page, so every
 works without JavaScript.
 """
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -54,25 +52,26 @@ def _portfolio(request):
         csms=list(selectors.csm_users()) if manager else None,
     )
     filters = form.filters() if request.GET else selectors.PortfolioFilters()
-    rows = selectors.portfolio_rows(user, filters)
-    return form, filters, rows
+    return form, filters, selectors.portfolio(user, filters)
 
 
 @login_required
 @require_GET
 def portfolio(request):
-    form, filters, rows = _portfolio(request)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, filters, found = _portfolio(request)
+    paginator = Paginator(found.customers, PAGE_SIZE)
+    paginator.count = found.total  # counted with the totals: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": page.object_list,
-        "total": len(rows),
-        "bands": selectors.band_counts(rows),
-        "mrr_total": sum((r.mrr for r in rows), Decimal(0)),
-        "mrr_at_risk": sum((r.mrr_at_risk for r in rows if r.mrr_at_risk is not None), Decimal(0)),
-        "churn_model": published_model(),
+        "rows": selectors.rows_of(page.object_list),
+        "total": found.total,
+        "bands": found.bands,
+        "mrr_total": found.mrr_total,
+        "mrr_at_risk": found.mrr_at_risk,
+        "churn_model": found.churn_model,
         "is_manager": sees_all_customers(request.user),
     }
     return render(request, template_for(request, "web/portfolio.html", "portfolio-table"), context)
@@ -81,12 +80,13 @@ def portfolio(request):
 @login_required
 @require_GET
 def portfolio_export(request):
-    _form, _filters, rows = _portfolio(request)
+    _form, _filters, found = _portfolio(request)
     header = [
         "customer", "external_id", "segment", "owner", "health_score", "health_band", "mrr", "mrr_30_days_before",
         "mrr_change", "renewal_on", "last_activity_on", "open_tickets", "latest_nps", "open_tasks", "churn_probability",
         "mrr_at_risk",
     ]  # fmt: skip
+    rows = (selectors.portfolio_row(c) for c in found.customers.iterator(chunk_size=2000))  # streamed, not all at once
     return csv_response(
         "portfolio.csv",
         header,
