@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import (
-    BooleanField, Case, Count, DecimalField, Exists, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When,
+    BooleanField, Case, Count, DecimalField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When,
 )  # fmt: skip
 from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext as _
@@ -132,21 +132,20 @@ def portfolio_scope(user, csm: str = "") -> Scope:
 
 def _portfolio_base(user, filters: PortfolioFilters, at: datetime.date):
     """The customers matching every filter but the health band, without duplicates and unannotated."""
-    customers = Customer.objects.all()
-    if not sees_all_customers(user):
-        customers = customers.filter(pk__in=Customer.objects.visible_to(user).values("pk"))
-    elif filters.csm:
-        customers = customers.filter(pk__in=Scope(csm=filters.csm).customers().values("pk"))
+    customers = Customer.objects.visible_to(user)
+    if filters.csm and sees_all_customers(user):
+        csm = get_user_model().objects.filter(username=filters.csm).first()
+        customers = customers.portfolio_of(csm) if csm else customers.none()
     if filters.q:
         customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
     if filters.segment:
         customers = customers.filter(segment=filters.segment)
     if filters.status != "all":
         # Former customers: they had subscriptions and none is active now (churned, not reactivated).
-        subscribed = Exists(Subscription.objects.filter(customer=OuterRef("pk"), started_at__lte=at))
-        current = Exists(Subscription.objects.active_at(at).filter(customer=OuterRef("pk")))
-        former = Q(subscribed) & ~Q(current)
-        customers = customers.filter(former if filters.status == "former" else ~former)
+        # As one set (a hashed subplan), not two correlated EXISTS per customer.
+        current = Subscription.objects.active_at(at).values("customer_id")
+        former = Subscription.objects.filter(started_at__lte=at).exclude(customer_id__in=current).values("customer_id")
+        customers = customers.filter(pk__in=former) if filters.status == "former" else customers.exclude(pk__in=former)
     if filters.renewal_days is not None:
         customers = customers.annotate(renewal_on=Subquery(_renewal(at))).filter(
             renewal_on__gte=at, renewal_on__lt=at + datetime.timedelta(days=filters.renewal_days)
@@ -161,6 +160,9 @@ def _renewal(at: datetime.date):
         .order_by("ended_at")
         .values("ended_at")[:1]
     )
+
+
+_NO_PROBABILITY = Value(None, output_field=DecimalField())
 
 
 def _paying_mrr(day: datetime.date):
@@ -206,30 +208,31 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
     base = _portfolio_base(user, filters, at)
     model = published_model()
     before = at - datetime.timedelta(days=MRR_CHANGE_DAYS)
-    all_scores = day_scores(at)
-    scores = all_scores.filter(customer__in=base.values("pk"))
+    stored = day_scores(at)
+    health_rows = stored.filter(customer=OuterRef("pk"))
+    risk_rows = day_risks(at, model).filter(customer=OuterRef("pk")) if model is not None else None
+    scores = stored.filter(customer__in=base.values("pk"))
     for attempt in range(2):  # a second pass only after storing the missing scores
         bands = dict(scores.order_by().values_list("band").annotate(n=Count("pk")))
-        scored = sum(bands.values())
         total = base.count()
-        if scored == total or attempt:
+        if attempt or sum(bands.values()) == total:
             break
         day_scores_fill(at, base)
     chosen = base
     if filters.band:
-        chosen = base.filter(pk__in=scores.filter(band="" if filters.band == "none" else filters.band).values("customer_id"))
-        total = bands.get("" if filters.band == "none" else filters.band, 0)
+        band = "" if filters.band == "none" else filters.band
+        chosen = base.filter(pk__in=scores.filter(band=band).values("customer_id"))
+        total = bands.get(band, 0)
     paying = Subscription.objects.paying_at(at).filter(customer__in=chosen.values("pk"))
     money = paying.aggregate(mrr=Sum("mrr"), customers=Count("customer", distinct=True))
     mrr_at_risk = Decimal(0)
     if model is not None:
         for attempt in range(2):
             risks = day_risks(at, model, chosen).aggregate(n=Count("pk"), at_risk=Sum(F("mrr") * F("probability")))
-            if risks["n"] >= money["customers"] or attempt:
+            if attempt or risks["n"] >= money["customers"]:
                 break
             day_risks_fill(at, model, chosen)
         mrr_at_risk = risks["at_risk"] or Decimal(0)
-    health_rows = all_scores.filter(customer=OuterRef("pk"))
     customers = chosen.select_related("owner").annotate(
         name_lower=Lower("name"),
         health_score=Subquery(health_rows.values("score")[:1]),
@@ -246,9 +249,7 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
             .values("score")[:1]
         ),
         open_tasks=Coalesce(aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
-        churn_probability=Subquery(day_risks(at, model).filter(customer=OuterRef("pk")).values("probability")[:1])
-        if model is not None
-        else Value(None, output_field=DecimalField()),
+        churn_probability=Subquery(risk_rows.values("probability")[:1]) if model is not None else _NO_PROBABILITY,
     )
     return Portfolio(
         at=at,

@@ -21,7 +21,7 @@ from rest_framework.authtoken.models import Token
 
 from accounts.models import Customer, Task
 from accounts.roles import role_of, sees_all_customers
-from churn.selectors import published_model, report_risk
+from churn.selectors import report_risk
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
