@@ -92,18 +92,32 @@ class Contact(models.Model):
         return self.name or self.email or self.external_id
 
 
+def active_on(day) -> Q:
+    """A subscription row active at the start of `day`: started_at <= day < ended_at (blank never ends)."""
+    return Q(started_at__lte=day) & (Q(ended_at__isnull=True) | Q(ended_at__gt=day))
+
+
+PAYING = Q(is_trial=False, mrr__gt=0)  # non-trial rows with a positive MRR
+
+
+def paying_on(day) -> Q:
+    """A subscription row paying at the start of `day`: active then and paying (a condition, e.g. for
+    `Sum("mrr", filter=paying_on(day))`: one query for the MRR of many days)."""
+    return active_on(day) & PAYING
+
+
 class SubscriptionQuerySet(models.QuerySet):
     def active_at(self, day):
         """Rows active at the start of `day`: started_at <= day < ended_at (blank never ends)."""
-        return self.filter(Q(started_at__lte=day) & (Q(ended_at__isnull=True) | Q(ended_at__gt=day)))
+        return self.filter(active_on(day))
 
     def paying(self):
         """Non-trial rows with a positive MRR."""
-        return self.filter(is_trial=False, mrr__gt=0)
+        return self.filter(PAYING)
 
     def paying_at(self, day):
         """Rows paying at the start of `day` (a date, or an OuterRef to one): active then and paying."""
-        return self.active_at(day).paying()
+        return self.filter(paying_on(day))
 
     def mrr_by_customer(self) -> dict[int, Decimal]:
         """Return {customer id: Σ MRR} of these rows; with `paying_at(day)`, the paying MRR on that day."""

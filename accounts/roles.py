@@ -4,6 +4,7 @@ ADMIN = "admin"
 MANAGER = "manager"
 CSM = "csm"
 ROLES = (ADMIN, MANAGER, CSM)
+UNKNOWN = object()
 
 
 def role_of(user) -> str | None:
@@ -12,11 +13,11 @@ def role_of(user) -> str | None:
         return None
     if user.is_superuser:
         return ADMIN
-    names = {g.name for g in user.groups.all()}
-    for role in ROLES:
-        if role in names:
-            return role
-    return None
+    role = getattr(user, "_csplatform_role", UNKNOWN)  # asked several times a request: groups read once per user object
+    if role is UNKNOWN:
+        names = {g.name for g in user.groups.all()}
+        role = user._csplatform_role = next((role for role in ROLES if role in names), None)
+    return role
 
 
 def sees_all_customers(user) -> bool:

@@ -73,6 +73,16 @@ def day_scores_fill(day: datetime.date, customers) -> int:
     return health_snapshot_write(day, missing) if missing else 0
 
 
+def day_score(customer_id: int, day: datetime.date) -> HealthScore:
+    """The customer's counting row of `day` (see `day_scores`), scored and stored first if missing."""
+    rows = day_scores(day).filter(customer_id=customer_id)
+    row = rows.first()
+    if row is None:
+        health_snapshot_write(day, [customer_id])
+        row = rows.first()
+    return row
+
+
 def day_scores_forget(customer_ids, day: datetime.date) -> int:
     """Delete the rows of `day` and later of these customers: data they were computed from changed.
 

@@ -24,11 +24,11 @@ from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.health import Component, Health, health_for_customers
-from metrics.health_snapshots import day_scores, day_scores_fill, scores_on
+from metrics.health_snapshots import day_score, day_scores, day_scores_fill, scores_on
 from metrics.models import HealthScore, UserDayActivity
 from metrics.periods import Period, add_months, day_start, reporting_tz
 from metrics.rows import rows_for
-from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_by_customer
+from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_on_days, usage_kpis_for_periods
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
@@ -430,12 +430,14 @@ def health_from_snapshot(row: HealthScore) -> Health:
 
 
 def account_health(customer: Customer, at: datetime.date, past: bool) -> tuple[Health, str]:
-    """The health at the start of `at`: in a past view the stored snapshot when there is one, else computed."""
+    """The health at the start of `at`: in a past view the stored snapshot when there is one, else computed;
+    today the day's score the portfolio shows too (scored and stored now if the nightly run has not yet)."""
     if past:
         row = scores_on([customer.pk], at).get(customer.pk)
         if row is not None:
             return health_from_snapshot(row), "snapshot"
-    return health_for_customers([customer.pk], at)[customer.pk], "computed"
+        return health_for_customers([customer.pk], at)[customer.pk], "computed"
+    return health_from_snapshot(day_score(customer.pk, at)), "computed"
 
 
 def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
@@ -453,8 +455,13 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     first_paid = min((s.started_at for s in subscriptions), default=None)
     months = last_months(at)
     month_starts = [m.start for m in months] + [at]
-    mrr_series = [(day, mrr_by_customer(scope, day).get(customer.pk, Decimal(0))) for day in month_starts]
-    activity_series = [(m, compute_kpis(scope, m, ["mau", "events_per_active_user"])) for m in months]
+    mrr_series = list(zip(month_starts, mrr_on_days(scope, month_starts), strict=True))
+    *usage, recent_usage = usage_kpis_for_periods(scope, [*months, kpi_period])  # four queries for 13 periods
+    activity_series = [(m, {k: u[k] for k in ("mau", "events_per_active_user")}) for m, u in zip(months, usage, strict=True)]
+    account_kpis = {
+        **compute_kpis(scope, kpi_period, [k for k in ACCOUNT_KPI_KEYS if k not in recent_usage]),
+        **{k: v for k, v in recent_usage.items() if k in ACCOUNT_KPI_KEYS},
+    }
     health, health_source = account_health(customer, at, past)
     tickets = list(account_tickets(customer, until).select_related("contact")[:25])
     return Account(
@@ -465,7 +472,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
         renewal_on=renewals[0] if renewals else None,
         customer_since=customer.created_on or first_paid,
         plans=sorted({s.plan for s in active}),
-        kpis=compute_kpis(scope, kpi_period, ACCOUNT_KPI_KEYS),
+        kpis={k: account_kpis[k] for k in ACCOUNT_KPI_KEYS},
         kpi_period=kpi_period,
         mrr_series=mrr_series,
         activity_series=activity_series,
