@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connections
 from django.db.models import (
     BooleanField, Case, Count, DecimalField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When,
 )  # fmt: skip
@@ -207,33 +208,42 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
     at = at or today()
     base = _portfolio_base(user, filters, at)
     model = published_model()
-    before = at - datetime.timedelta(days=MRR_CHANGE_DAYS)
     stored = day_scores(at)
-    health_rows = stored.filter(customer=OuterRef("pk"))
-    risk_rows = day_risks(at, model).filter(customer=OuterRef("pk")) if model is not None else None
-    scores = stored.filter(customer__in=base.values("pk"))
+    risks = day_risks(at, model) if model is not None else None
     for attempt in range(2):  # a second pass only after storing the missing scores
-        bands = dict(scores.order_by().values_list("band").annotate(n=Count("pk")))
-        total = base.count()
-        if attempt or sum(bands.values()) == total:
+        groups = _totals_by_band(base, stored, Subscription.objects.paying_at(at), risks)
+        unscored = groups.get(None, {}).get("customers", 0)
+        unrisked = sum(g["paying"] - g["risked"] for g in groups.values()) if model is not None else 0
+        if attempt or not (unscored or unrisked):
             break
-        day_scores_fill(at, base)
-    chosen = base
+        if unscored:
+            day_scores_fill(at, base)
+        if unrisked:
+            day_risks_fill(at, model, base)
+    chosen, shown = base, list(groups.values())
     if filters.band:
         band = "" if filters.band == "none" else filters.band
-        chosen = base.filter(pk__in=scores.filter(band=band).values("customer_id"))
-        total = bands.get(band, 0)
-    paying = Subscription.objects.paying_at(at).filter(customer__in=chosen.values("pk"))
-    money = paying.aggregate(mrr=Sum("mrr"), customers=Count("customer", distinct=True))
-    mrr_at_risk = Decimal(0)
-    if model is not None:
-        for attempt in range(2):
-            risks = day_risks(at, model, chosen).aggregate(n=Count("pk"), at_risk=Sum(F("mrr") * F("probability")))
-            if attempt or risks["n"] >= money["customers"]:
-                break
-            day_risks_fill(at, model, chosen)
-        mrr_at_risk = risks["at_risk"] or Decimal(0)
-    customers = chosen.select_related("owner").annotate(
+        chosen = base.filter(pk__in=stored.filter(band=band).values("customer_id"))
+        shown = [groups[band]] if band in groups else []
+    customers = _with_row_figures(chosen, at, model)
+    return Portfolio(
+        at=at,
+        customers=customers.order_by(*_ordering(filters.sort)),
+        total=sum(g["customers"] for g in shown),
+        bands={band: groups[band]["customers"] if band in groups else 0 for band in kpis.HEALTH_BANDS},
+        mrr_total=sum((g["mrr"] for g in shown), Decimal(0)),
+        mrr_at_risk=sum((g["at_risk"] for g in shown), Decimal(0)),
+        churn_model=model,
+    )
+
+
+def _with_row_figures(customers, at: datetime.date, model):
+    """Annotate customers with what a portfolio row shows (correlated subqueries: computed for the rows
+    fetched, and for every row only when the figure is the sort key)."""
+    before = at - datetime.timedelta(days=MRR_CHANGE_DAYS)
+    health_rows = day_scores(at).filter(customer=OuterRef("pk"))
+    risk_rows = day_risks(at, model).filter(customer=OuterRef("pk")) if model is not None else None
+    return customers.select_related("owner").annotate(
         name_lower=Lower("name"),
         health_score=Subquery(health_rows.values("score")[:1]),
         health_band=Subquery(health_rows.values("band")[:1]),
@@ -251,15 +261,47 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
         open_tasks=Coalesce(aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
         churn_probability=Subquery(risk_rows.values("probability")[:1]) if model is not None else _NO_PROBABILITY,
     )
-    return Portfolio(
-        at=at,
-        customers=customers.order_by(*_ordering(filters.sort)),
-        total=total,
-        bands={band: bands.get(band, 0) for band in kpis.HEALTH_BANDS},
-        mrr_total=money["mrr"] or Decimal(0),
-        mrr_at_risk=mrr_at_risk,
-        churn_model=model,
+
+
+def _totals_by_band(base, scores, paying, risks) -> dict:
+    """{band (None: no stored score of the day): customers, paying ones, MRR, scored for churn, MRR at risk}
+    of the customers of `base`, in one grouped query: the filters' sets are computed once, not per total.
+
+    Composed from the querysets' own SQL: each is a derived table joined to the customers.
+    """
+    tables = [
+        base.order_by().values("id"),
+        scores.order_by().values("customer_id", "band"),
+        paying.order_by().values("customer_id").annotate(mrr=Sum("mrr")).values("customer_id", "mrr"),
+    ]
+    if risks is not None:
+        tables.append(risks.order_by().values("customer_id", "mrr", "probability"))
+    sqls, params = [], []
+    for table in tables:
+        sql, table_params = table.query.sql_with_params()
+        sqls.append(sql)
+        params.extend(table_params)
+    risk_join, risk_columns = "", "0, 0"
+    if risks is not None:
+        risk_join = f" LEFT JOIN ({sqls[3]}) r ON r.customer_id = b.id"
+        risk_columns = "COUNT(r.customer_id), SUM(r.mrr * r.probability)"
+    query = (
+        f"SELECT s.band, COUNT(*), COUNT(m.customer_id), SUM(m.mrr), {risk_columns} FROM ({sqls[0]}) b"
+        f" LEFT JOIN ({sqls[1]}) s ON s.customer_id = b.id LEFT JOIN ({sqls[2]}) m ON m.customer_id = b.id"
+        f"{risk_join} GROUP BY s.band"
     )
+    with connections[base.db].cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    return {
+        band: {"customers": n, "paying": paying_n, "mrr": _money(mrr), "risked": risked, "at_risk": _money(at_risk)}
+        for band, n, paying_n, mrr, risked, at_risk in rows
+    }
+
+
+def _money(value) -> Decimal:
+    """A sum from the database as money (SQLite answers a float)."""
+    return Decimal(0) if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
 
 
 def portfolio_row(c: Customer) -> PortfolioRow:
@@ -279,9 +321,10 @@ def portfolio_row(c: Customer) -> PortfolioRow:
     )
 
 
-def rows_of(customers) -> list[PortfolioRow]:
-    """The rows of a page of annotated portfolio customers."""
-    return [portfolio_row(c) for c in customers]
+def rows_of(found: Portfolio, ids: list[int]) -> list[PortfolioRow]:
+    """The rows of the portfolio's customers `ids` (a page of `found.customers`), in that order."""
+    by_id = {c.pk: c for c in _with_row_figures(Customer.objects.filter(pk__in=ids), found.at, found.churn_model)}
+    return [portfolio_row(by_id[pk]) for pk in ids]
 
 
 def portfolio_segments(user) -> list[str]:

@@ -59,14 +59,15 @@ def _portfolio(request):
 @require_GET
 def portfolio(request):
     form, filters, found = _portfolio(request)
-    paginator = Paginator(found.customers, PAGE_SIZE)
+    # The page's ids first (only the sort key computed for the rows skipped), then its rows.
+    paginator = Paginator(found.customers.values_list("pk", flat=True), PAGE_SIZE)
     paginator.count = found.total  # counted with the totals: no second COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": selectors.rows_of(page.object_list),
+        "rows": selectors.rows_of(found, list(page.object_list)),
         "total": found.total,
         "bands": found.bands,
         "mrr_total": found.mrr_total,
