@@ -17,6 +17,7 @@ from rest_framework.routers import SimpleRouter
 from accounts.models import Customer
 from accounts.permissions import RolePermission
 from accounts.roles import sees_all_customers
+from lib.db_routing import reads_from_replica
 from lib.rest import StrictFilterBackend
 from metrics import rows as kpi_rows
 from metrics.health import health_for_customers, health_json
@@ -121,6 +122,7 @@ REPORT = inline_serializer(
 @extend_schema(parameters=KPI_PARAMETERS, responses=REPORT)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
+@reads_from_replica
 def kpi_report(request):
     """Every KPI of spec/kpis.md (or those in `keys`) for one period and scope."""
     data = _parse(KpiQuery, request)
@@ -134,6 +136,7 @@ def kpi_report(request):
 )
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
+@reads_from_replica
 def kpi_series(request):
     """The same report for each day, week, month or quarter of the period, for charts."""
     data = _parse(SeriesQuery, request)
@@ -152,6 +155,7 @@ class RowsPagination(LimitOffsetPagination):
 @extend_schema(parameters=KPI_PARAMETERS[:5], responses=inline_serializer("KpiRows", {"results": serializers.ListField()}))
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
+@reads_from_replica
 def kpi_rows_view(request, key):
     """The rows behind one KPI: the churned customers, the detractors, the tickets …"""
     if key not in KPI_KEYS:

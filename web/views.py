@@ -23,6 +23,7 @@ from accounts.models import Customer, Task
 from accounts.roles import role_of, sees_all_customers
 from churn.selectors import report_risk
 from metrics.selectors import KPI_KEYS, compute_kpis
+from lib.db_routing import reads_from_replica
 from web import charts, selectors
 from web.csvexport import csv_response
 from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm, as_of_for
@@ -257,6 +258,7 @@ def _default_scope(user) -> str:
 
 @login_required
 @require_GET
+@reads_from_replica
 def reports(request):
     as_of = as_of_for(request)
     form = _report_form(request, as_of)
@@ -284,6 +286,7 @@ def report_context(report) -> dict:
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_rows(request, key):
     if key not in KPI_KEYS:
         raise Http404(_("Unknown KPI."))
@@ -315,6 +318,7 @@ def report_rows(request, key):
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_export(request):
     as_of = as_of_for(request)
     data = request.GET if any(key != "as_of" for key in request.GET) else {"scope": _default_scope(request.user)}
