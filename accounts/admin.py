@@ -3,6 +3,7 @@
 The ImportJob admin (CSV upload) lives in importing/admin.py.
 """
 
+import copy
 from decimal import Decimal
 
 from django.contrib import admin
@@ -11,8 +12,10 @@ from django.db.models import DecimalField, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from accounts.models import MONEY, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
+from accounts import reporting_time
+from accounts.models import MONEY, ChurnReason, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from accounts.roles import ROLES
+from accounts.signals import announce_change
 from lib.admin_history import AuditHistoryAdmin
 from lib.admin_paginators import LargeTableAdmin
 from lib.subqueries import aggregate_of
@@ -22,6 +25,35 @@ admin.site.site_title = "csplatform"
 admin.site.index_title = "Administration"
 
 CENTS = Decimal("0.01")
+
+
+class AnnouncesChangesAdmin(admin.ModelAdmin):
+    """Admin of rows KPIs read: every save and delete (inline rows too) is announced as
+    `accounts.signals.data_changed`, with the row as it was and as it is, so metrics marks
+    the snapshots it touches stale as after an import."""
+
+    def save_model(self, request, obj, form, change):
+        before = type(obj).objects.filter(pk=obj.pk).first() if change and obj.pk else None
+        super().save_model(request, obj, form, change)
+        announce_change(before, obj)
+
+    def delete_model(self, request, obj):
+        gone = copy.copy(obj)
+        related = list(obj.subscriptions.all()) if isinstance(obj, Customer) else []
+        super().delete_model(request, obj)
+        announce_change(gone, *related)
+
+    def delete_queryset(self, request, queryset):
+        gone = list(queryset)
+        super().delete_queryset(request, queryset)
+        announce_change(*gone)
+
+    def save_formset(self, request, form, formset, change):
+        model = formset.model
+        before = {o.pk: o for o in model.objects.filter(pk__in=[f.instance.pk for f in formset.forms if f.instance.pk])}
+        super().save_formset(request, form, formset, change)
+        touched = [before.get(o.pk) for o, _ in formset.changed_objects] + list(formset.deleted_objects)
+        announce_change(*touched, *formset.new_objects, *(o for o, _ in formset.changed_objects))
 
 
 def team_members():
@@ -59,7 +91,7 @@ class ActiveTodayFilter(admin.SimpleListFilter):
         return [("yes", "Yes"), ("no", "No")]
 
     def queryset(self, request, queryset):
-        active = Subscription.objects.active_at(timezone.localdate()).values("pk")
+        active = Subscription.objects.active_at(reporting_time.today()).values("pk")
         if self.value() == "yes":
             return queryset.filter(pk__in=active)
         if self.value() == "no":
@@ -83,7 +115,7 @@ class SubscriptionInline(admin.TabularInline):
 
 
 @admin.register(Customer)
-class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
+class CustomerAdmin(AnnouncesChangesAdmin, TeamMemberChoicesMixin, AuditHistoryAdmin):
     list_display = ["name", "external_id", "segment", "country", "owner", "current_mrr"]
     list_filter = ["segment", "country", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]
@@ -109,7 +141,7 @@ class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
     def get_queryset(self, request):
         """Annotate today's MRR (active paying subscriptions) in the same query as the customers."""
         money = DecimalField(**MONEY)
-        mrr = aggregate_of(Subscription.objects.paying_at(timezone.localdate()), Sum("mrr"), output_field=money)
+        mrr = aggregate_of(Subscription.objects.paying_at(reporting_time.today()), Sum("mrr"), output_field=money)
         total = Coalesce(mrr, Value(Decimal(0)), output_field=money)
         return super().get_queryset(request).annotate(current_mrr_total=total)
 
@@ -121,17 +153,30 @@ class CustomerAdmin(TeamMemberChoicesMixin, AuditHistoryAdmin):
 
 @admin.register(Contact)
 class ContactAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "external_id", "email", "customer", "language", "opted_out_at"]
+    list_display = ["__str__", "external_id", "email", "customer", "language", "opted_out_at", "first_seen_at"]
+    readonly_fields = ["first_seen_at"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.first_seen_at = timezone.now()  # known from now on: past health scores stay as they were
+        super().save_model(request, obj, form, change)
     list_filter = ["language", ("opted_out_at", admin.EmptyFieldListFilter)]
     list_select_related = ["customer"]
     search_fields = ["external_id", "email", "name", "customer__name", "customer__external_id"]
     autocomplete_fields = ["customer"]
 
 
+@admin.register(ChurnReason)
+class ChurnReasonAdmin(admin.ModelAdmin):
+    list_display = ["label", "code", "label_de", "position", "active"]
+    list_editable = ["position", "active"]
+    prepopulated_fields = {"code": ["label"]}
+
+
 @admin.register(Subscription)
-class SubscriptionAdmin(AuditHistoryAdmin):
-    list_display = ["customer", "plan", "started_at", "ended_at", "mrr", "is_trial", "is_active"]
-    list_filter = [ActiveTodayFilter, "is_trial", "plan", "currency"]
+class SubscriptionAdmin(AnnouncesChangesAdmin, AuditHistoryAdmin):
+    list_display = ["customer", "plan", "started_at", "ended_at", "mrr", "is_trial", "is_active", "end_reason"]
+    list_filter = [ActiveTodayFilter, "is_trial", "plan", "currency", "end_reason"]
     list_select_related = ["customer"]
     search_fields = ["external_id", "plan", "customer__name", "customer__external_id"]
     autocomplete_fields = ["customer"]
@@ -139,11 +184,11 @@ class SubscriptionAdmin(AuditHistoryAdmin):
 
     @admin.display(boolean=True, description="active today")
     def is_active(self, obj):
-        return obj.is_active_on(timezone.localdate())
+        return obj.is_active_on(reporting_time.today())
 
 
 @admin.register(UsageEvent)
-class UsageEventAdmin(LargeTableAdmin):
+class UsageEventAdmin(AnnouncesChangesAdmin, LargeTableAdmin):
     list_display = ["occurred_at", "event_type", "customer", "contact", "session_id"]
     # Only filters that add a WHERE: a filter on event_type would SELECT DISTINCT the whole table.
     list_filter = [("occurred_at", admin.DateFieldListFilter)]
@@ -154,7 +199,7 @@ class UsageEventAdmin(LargeTableAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = [
         "external_id",
         "subject",
@@ -178,7 +223,7 @@ class TicketAdmin(admin.ModelAdmin):
 
 
 @admin.register(CostEntry)
-class CostEntryAdmin(admin.ModelAdmin):
+class CostEntryAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = ["month", "category", "amount", "currency", "original_amount"]
     list_filter = ["category", "currency"]
     search_fields = ["category"]
@@ -186,7 +231,7 @@ class CostEntryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = ["external_id", "source", "created_at", "converted_at", "customer", "is_converted"]
     list_filter = [("converted_at", admin.EmptyFieldListFilter), ("created_at", admin.DateFieldListFilter), "source"]
     list_select_related = ["customer"]

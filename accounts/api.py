@@ -11,7 +11,7 @@ above accounts (docs/architecture.md).
 
 import copy
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
@@ -32,10 +32,11 @@ from accounts.filters import (
     TicketFilter,
     UsageEventFilter,
 )
-from accounts.models import CostEntry, Lead, Ticket
+from accounts.models import ChurnReason, CostEntry, Lead
 from accounts.permissions import RolePermission
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
+    ChurnReasonSerializer,
     ContactSerializer,
     CostSerializer,
     CustomerSerializer,
@@ -53,6 +54,7 @@ from accounts.serializers import (
 from importing.parsing import CellError
 from importing.records import events_record, record_written
 from lib.rest import (
+    AtomicWritesMixin,
     PagePagination,
     SelectorMixin,
     StrictFilterBackend,
@@ -67,7 +69,7 @@ MAX_EVENTS_PER_REQUEST = 5_000
 _EVENT_FIELDS = {"customer_external_id": "customer"}
 
 
-class PortfolioViewSet(SelectorMixin, viewsets.ModelViewSet):
+class PortfolioViewSet(AtomicWritesMixin, SelectorMixin, viewsets.ModelViewSet):
     """CRUD on records tied to customers: every role reads (a CSM their portfolio), admins and CSMs write.
 
     Subclasses set `selector` or, for data that is not per customer, `queryset`; they may
@@ -143,17 +145,21 @@ class TicketViewSet(ImportKindViewSet):
 
     def perform_create(self, serializer):
         super().perform_create(serializer)
-        _announce_if_resolved(None, serializer.instance)
+        signals.announce_if_resolved(None, serializer.instance)
 
     def perform_update(self, serializer):
         was_resolved = serializer.instance.resolved_at
         super().perform_update(serializer)
-        _announce_if_resolved(was_resolved, serializer.instance)
+        signals.announce_if_resolved(was_resolved, serializer.instance)
 
 
-def _announce_if_resolved(was_resolved, ticket):
-    if was_resolved is None and ticket.resolved_at is not None:
-        signals.ticket_resolved.send(sender=Ticket, ticket=ticket)
+class ChurnReasonViewSet(viewsets.ReadOnlyModelViewSet):
+    """The editable list of churn and contraction reasons (edited in admin); every role reads it."""
+
+    permission_classes = [RolePermission]
+    serializer_class = ChurnReasonSerializer
+    queryset = ChurnReason.objects.all()
+    pagination_class = None
 
 
 class CostViewSet(ImportKindViewSet):
@@ -221,9 +227,21 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
 
     @extend_schema(
         request=UsageEventInSerializer(many=True),
-        responses={201: UsageEventBatchResultSerializer},
+        responses={
+            201: UsageEventBatchResultSerializer,
+            400: OpenApiResponse(
+                {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/ValidationError"},
+                        {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}},
+                    ]
+                },
+                description="The request as a whole (`detail`), or one object per event in the order sent "
+                "(empty for the events without problems).",
+            ),
+        },
         description=f"Store up to {MAX_EVENTS_PER_REQUEST:,} events, all or none. An event already stored "
-        "(same user, instant and type) is counted in `duplicates`. Errors are a list with one object per "
+        "(the same `event_id`, or without one the same user, instant and type) is counted in `duplicates`. Errors are a list with one object per "
         "event, as DRF gives them for lists.",
     )
     def create(self, request):
@@ -268,7 +286,7 @@ class UsageEventViewSet(SelectorMixin, mixins.ListModelMixin, viewsets.GenericVi
                 errors[i]["customer"] = [f"no customer with id {ids[i]}"]
                 continue
             row = {"customer_external_id": external_ids[ids[i]]}
-            for name in ("user_external_id", "event_type", "occurred_at", "session_id"):
+            for name in ("user_external_id", "event_type", "occurred_at", "session_id", "event_id"):
                 try:
                     row[name] = cell_text(event.get(name))
                 except CellError as exc:

@@ -16,23 +16,9 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from accounts.roles import sees_all_customers
+from accounts import reporting_time
 
 MONEY = {"max_digits": 18, "decimal_places": 6}
-
-
-class CustomerQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Return the customers `user` may see: all for admins and managers, else their portfolio."""
-        if sees_all_customers(user):
-            return self
-        return self.portfolio_of(user)
-
-    def portfolio_of(self, user):
-        """Return the customers `user` owns or is assigned to (a condition without a join: no DISTINCT,
-        so counts, sums and sorted pages over it stay cheap at any size)."""
-        assigned = Customer.assigned_users.through.objects.filter(user=user).values("customer_id")
-        return self.filter(Q(owner=user) | Q(pk__in=assigned))
 
 
 class Customer(models.Model):
@@ -57,7 +43,6 @@ class Customer(models.Model):
     created_on = models.DateField(null=True, blank=True, help_text="Date the customer signed up.")
     added_at = models.DateTimeField(auto_now_add=True)
 
-    objects = CustomerQuerySet.as_manager()
     history = HistoricalRecords()  # audit trail: who changed what, shown in admin
 
     class Meta:
@@ -74,6 +59,15 @@ class Customer(models.Model):
         return self.name
 
 
+class ContactQuerySet(models.QuerySet):
+    def known_at(self, instant):
+        """Contacts csplatform knew at `instant`: first seen before it, or undated (known from the start).
+
+        A score or feature as of a day counts only these, so data arriving later never
+        changes a past figure (as-of purity)."""
+        return self.filter(Q(first_seen_at__isnull=True) | Q(first_seen_at__lt=instant))
+
+
 class Contact(models.Model):
     class Language(models.TextChoices):
         GERMAN = "de", "Deutsch"
@@ -86,6 +80,14 @@ class Contact(models.Model):
     role = models.CharField(max_length=100, blank=True)
     language = models.CharField(max_length=2, choices=Language.choices, blank=True)
     opted_out_at = models.DateTimeField(null=True, blank=True, help_text="Never survey after this.")
+    first_seen_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When csplatform first knew this user: its creation by an import, the API or admin, or its "
+        "first event if earlier. Blank: known from the start.",
+    )
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["customer", "external_id"]
@@ -111,6 +113,52 @@ def paying_on(day) -> Q:
     return active_on(day) & PAYING
 
 
+class ChurnReason(models.Model):
+    """Why MRR was lost: an editable list (admin) that a subscription's end or shrink points at."""
+
+    code = models.SlugField(max_length=50, unique=True, help_text="Used in imports and the API.")
+    label = models.CharField(max_length=100)
+    label_de = models.CharField(max_length=100, blank=True, help_text="German label; blank: the label.")
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True, help_text="Inactive reasons stay on old rows but are not offered.")
+
+    class Meta:
+        ordering = ["position", "label"]
+
+    def __str__(self):
+        return self.label
+
+    def label_for(self, language: str | None) -> str:
+        """The label in `language` ("de" or anything else for English)."""
+        return self.label_de if language and language.startswith("de") and self.label_de else self.label
+
+
+def renewal_on(started_at: datetime.date, ended_at: datetime.date | None, billing_period_months: int, day: datetime.date):
+    """Return the next renewal of a subscription on or after `day`: its end when it has one, else the next
+    billing-period boundary counted from its start (a running monthly plan renews every month, an annual one
+    every year). None when it has ended before `day`."""
+    if ended_at is not None:
+        return ended_at if ended_at >= day else None
+    months = max(billing_period_months, 1)
+    if started_at > day:
+        return _plus_months(started_at, months)
+    elapsed = (day.year - started_at.year) * 12 + day.month - started_at.month
+    periods = max(elapsed // months, 1)
+    candidate = _plus_months(started_at, periods * months)
+    while candidate < day:
+        periods += 1
+        candidate = _plus_months(started_at, periods * months)
+    return candidate
+
+
+def _plus_months(day: datetime.date, months: int) -> datetime.date:
+    """`day` moved by whole months, on the last day of a shorter month (31 Jan + 1 month = 28/29 Feb)."""
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    last = (datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)).day
+    return datetime.date(year, month, min(day.day, last))
+
+
 class SubscriptionQuerySet(models.QuerySet):
     def active_at(self, day):
         """Rows active at the start of `day`: started_at <= day < ended_at (blank never ends)."""
@@ -123,6 +171,16 @@ class SubscriptionQuerySet(models.QuerySet):
     def paying_at(self, day):
         """Rows paying at the start of `day` (a date, or an OuterRef to one): active then and paying."""
         return self.filter(paying_on(day))
+
+    def renewals_by_customer(self, day: datetime.date) -> dict[int, datetime.date]:
+        """Return {customer id: the earliest next renewal on or after `day`} of these rows (see `renewal_on`)."""
+        found: dict[int, datetime.date] = {}
+        rows = self.values_list("customer_id", "started_at", "ended_at", "billing_period_months")
+        for customer_id, started, ended, months in rows:  # one row per subscription; the date maths is per row
+            on = renewal_on(started, ended, months, day)
+            if on is not None and (customer_id not in found or on < found[customer_id]):
+                found[customer_id] = on
+        return found
 
     def mrr_by_customer(self) -> dict[int, Decimal]:
         """Return {customer id: Σ MRR} of these rows; with `paying_at(day)`, the paying MRR on that day."""
@@ -144,6 +202,11 @@ class Subscription(models.Model):
     billing_period_months = models.PositiveSmallIntegerField(default=1)
     quantity = models.PositiveIntegerField(null=True, blank=True)
     is_trial = models.BooleanField(default=False)
+    end_reason = models.ForeignKey(
+        ChurnReason, null=True, blank=True, on_delete=models.PROTECT, related_name="subscriptions",
+        help_text="Why this row ended (churn) or was replaced by a smaller one (contraction).",
+    )
+    end_note = models.TextField(blank=True, max_length=2000)
 
     objects = SubscriptionQuerySet.as_manager()
     history = HistoricalRecords()  # audit trail: who changed what, shown in admin
@@ -175,6 +238,16 @@ class Subscription(models.Model):
     def is_active_on(self, day: datetime.date) -> bool:
         return self.started_at <= day and (self.ended_at is None or day < self.ended_at)
 
+    def renewal_on(self, day: datetime.date) -> datetime.date | None:
+        """The next renewal on or after `day`: the end date when there is one, else derived from the start and
+        the billing period (see `renewal_on`)."""
+        return renewal_on(self.started_at, self.ended_at, self.billing_period_months, day)
+
+
+def renewal_of(subscription: Subscription, day: datetime.date | None = None) -> datetime.date | None:
+    """Return the subscription's next renewal on or after `day` (default today); see Subscription.renewal_on."""
+    return subscription.renewal_on(day or timezone.localdate())
+
 
 class UsageEvent(models.Model):
     """One product event. Many millions of rows: keep this table narrow."""
@@ -185,6 +258,13 @@ class UsageEvent(models.Model):
     event_type = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
     session_id = models.CharField(max_length=100, blank=True)
+    event_id = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="The source's id of the event (Segment's messageId); blank: identical rows are one event.",
+    )
 
     class Meta:
         indexes = [
@@ -192,8 +272,15 @@ class UsageEvent(models.Model):
             models.Index(fields=["occurred_at"], name="usage_time"),
         ]
         constraints = [
-            # The re-import key: the same user doing the same thing at the same instant is one event.
-            models.UniqueConstraint(fields=["contact", "occurred_at", "event_type"], name="usage_event_unique"),
+            # The re-import key of events without an id: the same user doing the same thing at
+            # the same instant is one event. An event with an id is one event per id and customer,
+            # so two identical clicks the source tells apart both count.
+            models.UniqueConstraint(
+                fields=["contact", "occurred_at", "event_type"], condition=Q(event_id=""), name="usage_event_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["customer", "event_id"], condition=~Q(event_id=""), name="usage_event_unique_id"
+            ),
         ]
 
     def __str__(self):
@@ -341,6 +428,6 @@ class Task(models.Model):
         return self.completed_at is None
 
     def is_overdue(self, today=None):
-        today = today or timezone.localdate()
+        today = today or reporting_time.today()
         return self.is_open and self.due_on is not None and self.due_on < today
 

@@ -1,10 +1,9 @@
-"""The three roles (Django groups) and what each may see."""
+"""The three roles (Django groups). What each may see and change: accounts.policy."""
 
 ADMIN = "admin"
 MANAGER = "manager"
 CSM = "csm"
 ROLES = (ADMIN, MANAGER, CSM)
-UNKNOWN = object()
 
 
 def role_of(user) -> str | None:
@@ -13,16 +12,8 @@ def role_of(user) -> str | None:
         return None
     if user.is_superuser:
         return ADMIN
-    role = getattr(user, "_csplatform_role", UNKNOWN)  # asked several times a request: groups read once per user object
-    if role is UNKNOWN:
-        names = {g.name for g in user.groups.all()}
-        role = user._csplatform_role = next((role for role in ROLES if role in names), None)
-    return role
-
-
-def sees_all_customers(user) -> bool:
-    return role_of(user) in (ADMIN, MANAGER)
-
-
-def is_admin(user) -> bool:
-    return role_of(user) == ADMIN
+    names = {g.name for g in user.groups.all()}
+    for role in ROLES:
+        if role in names:
+            return role
+    return None

@@ -1,26 +1,24 @@
 """Reads of accounts data for a user: what each endpoint lists, scoped to what the user may see.
 
-A CSM sees the customers they own or are assigned to and everything tied to them;
-admins and managers see all. Each selector also joins what its endpoint shows, so a
+Who sees what is accounts.policy's: a CSM sees the customers they own or are assigned
+to and everything tied to them; admins and managers see all. Each selector also joins what its endpoint shows, so a
 list costs a fixed number of queries.
 """
 
 from django.db.models import QuerySet
 
-from accounts.models import Contact, Customer, Note, Subscription, Task, Ticket, UsageEvent
-from accounts.roles import sees_all_customers
+from accounts import policy
+from accounts.models import Contact, Note, Subscription, Task, Ticket, UsageEvent
 
 
 def in_portfolio(queryset: QuerySet, user, field="customer") -> QuerySet:
-    """Return the rows of `queryset` whose `field` is a customer `user` may see."""
-    if sees_all_customers(user):
-        return queryset
-    return queryset.filter(**{f"{field}__in": Customer.objects.visible_to(user).values("pk")})
+    """Return the rows of `queryset` whose `field` is a customer `user` may see (accounts.policy)."""
+    return policy.restrict(queryset, user, field)
 
 
 def customer_list_for_user(user) -> QuerySet:
     return (
-        Customer.objects.visible_to(user)
+        policy.visible_customers(user)
         .select_related("owner")
         .prefetch_related("assigned_users")
     )

@@ -14,11 +14,11 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from accounts.models import Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
-from accounts.permissions import request_role
-from accounts.roles import ADMIN
+from accounts import policy
+from accounts.models import ChurnReason, Contact, CostEntry, Customer, Lead, Note, Subscription, Task, Ticket, UsageEvent
 from importing.parsing import CellError
-from importing.records import record_parse
+from importing.records import record_parse, record_resolve
+from lib.dates import validate_in_window
 
 
 def cell_text(value) -> str:
@@ -56,7 +56,7 @@ def id_of(value, what="customer") -> int:
 
 
 def visible_customers(context):
-    return Customer.objects.visible_to(context["request"].user)
+    return policy.visible_customers(context["request"].user)
 
 
 class CustomerField(serializers.PrimaryKeyRelatedField):
@@ -160,10 +160,10 @@ class ImportRulesSerializer(serializers.ModelSerializer):
         """Check the record as a whole beyond the import's rules; add problems to `errors`."""
 
     def create(self, validated_data):
-        return self.Meta.model.objects.create(**validated_data)
+        return self.Meta.model.objects.create(**record_resolve(self.import_kind, validated_data))
 
     def update(self, instance, validated_data):
-        for name, value in validated_data.items():
+        for name, value in record_resolve(self.import_kind, validated_data).items():
             setattr(instance, name, value)
         instance.save()
         return instance
@@ -201,7 +201,7 @@ class CustomerSerializer(ImportRulesSerializer):
                 errors["parent"] = ["a customer cannot be its own parent"]
             elif not visible_customers(self.context).filter(pk=parent).exists():
                 errors["parent"] = [f"no customer with id {parent}"]
-        if request_role(self.context["request"]) != ADMIN:
+        if not policy.may_reassign_customers(self.context["request"].user):
             current = self.instance.owner_id if self.instance is not None else None
             if values.get("owner_id") != current:
                 errors["csm"] = ["only an admin may change who owns a customer"]
@@ -220,16 +220,25 @@ class ContactSerializer(ImportRulesSerializer):
         fields = ("id", "customer", "external_id", "email", "name", "role", "language", "opted_out_at")
         extra_kwargs = {"email": {"allow_blank": True}, "opted_out_at": {"allow_null": True}}
 
+    def update(self, instance, validated_data):
+        validated_data.pop("first_seen_at", None)  # set when the import's rules create it, never moved later
+        return super().update(instance, validated_data)
+
 
 class SubscriptionSerializer(ImportRulesSerializer):
     import_kind = "subscriptions"
     import_fields = (
         "customer", "external_id", "plan", "started_at", "ended_at", "mrr", "currency",
-        "billing_period_months", "quantity", "is_trial",
+        "billing_period_months", "quantity", "is_trial", "end_reason", "end_note",
     )  # fmt: skip
     columns = {"customer": "customer_external_id"}
 
     customer = serializers.IntegerField(source="customer_id")
+    end_reason = serializers.SlugRelatedField(
+        slug_field="code", queryset=ChurnReason.objects.all(), required=False, allow_null=True,
+        help_text="Why the row ended or shrank: a churn reason's code (GET /api/v1/churn-reasons/), or null.",
+    )  # fmt: skip
+    end_note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     mrr = serializers.DecimalField(
         max_digits=18,
         decimal_places=6,
@@ -242,13 +251,22 @@ class SubscriptionSerializer(ImportRulesSerializer):
         model = Subscription
         fields = (
             "id", "customer", "external_id", "plan", "started_at", "ended_at", "mrr", "currency", "original_mrr",
-            "billing_period_months", "quantity", "is_trial",
+            "billing_period_months", "quantity", "is_trial", "end_reason", "end_note",
         )  # fmt: skip
         read_only_fields = ("original_mrr",)
         extra_kwargs = {"ended_at": {"allow_null": True}, "quantity": {"allow_null": True}}
 
     def stored_mrr(self, instance):
         return stored_text(instance.original_mrr)
+
+    def stored_end_reason(self, instance):
+        return instance.end_reason.code if instance.end_reason_id else ""
+
+
+class ChurnReasonSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChurnReason
+        fields = ("code", "label", "label_de", "active")
 
 
 class TicketSerializer(ImportRulesSerializer):
@@ -343,7 +361,10 @@ class TaskSerializer(serializers.ModelSerializer):
         model = Task
         fields = ("id", "customer", "assignee", "title", "details", "due_on", "source", "created_at", "completed_at")
         read_only_fields = ("created_at",)
-        extra_kwargs = {"due_on": {"allow_null": True}, "completed_at": {"allow_null": True}}
+        extra_kwargs = {
+            "due_on": {"allow_null": True, "validators": [validate_in_window]},
+            "completed_at": {"allow_null": True, "validators": [validate_in_window]},
+        }
 
 
 class UsageEventSerializer(serializers.ModelSerializer):
@@ -353,7 +374,7 @@ class UsageEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = UsageEvent
-        fields = ("id", "customer", "contact", "user_external_id", "event_type", "occurred_at", "session_id")
+        fields = ("id", "customer", "contact", "user_external_id", "event_type", "occurred_at", "session_id", "event_id")
         read_only_fields = fields
 
 
@@ -365,6 +386,13 @@ class UsageEventInSerializer(serializers.Serializer):
     event_type = serializers.CharField(max_length=100)
     occurred_at = serializers.DateTimeField()
     session_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    event_id = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        help_text="The source's id of the event. With it, only an event with the same id is a duplicate; "
+        "without it, an event with the same user, instant and type is.",
+    )
 
 
 class UsageEventBatchResultSerializer(serializers.Serializer):

@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.db.models import Count, Min, Q
 
 from accounts.models import Customer, Subscription, Ticket
+from accounts.reporting_time import day_of
 from churn.selectors import risks_for_customers
 from metrics.health import health_for_customers
 from metrics.health_snapshots import BAND_RANK, scores_on
@@ -103,7 +104,7 @@ def _ticket_open(threshold, day, ids):
         .values("customer_id")
         .annotate(n=Count("pk"), oldest=Min("opened_at"))
     )
-    return {r["customer_id"]: {"open_tickets": r["n"], "oldest_opened_on": r["oldest"].date().isoformat()} for r in rows}
+    return {r["customer_id"]: {"open_tickets": r["n"], "oldest_opened_on": day_of(r["oldest"]).isoformat()} for r in rows}
 
 
 def _churn_risk(threshold, day, ids):

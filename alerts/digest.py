@@ -1,7 +1,8 @@
 """The weekly digest of one CSM: at-risk customers, band changes, overdue tasks, renewals.
 
 `digest_for` gathers it (a fixed number of queries); `digest_send` claims the
-(user, week) row before sending, so a re-run or a retried task sends nothing twice.
+(user, week) row before sending, so a re-run or a retried task sends nothing twice, and
+announces the claimed digest (`alerts.signals.digest_ready`) for chat.
 """
 
 import datetime
@@ -10,12 +11,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Min
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Customer, Subscription, Task
+from accounts import policy
+from accounts.models import Subscription, Task
 from accounts.roles import CSM
+from alerts import signals
 from alerts.conditions import published_scores
 from alerts.models import DigestSent
 from metrics.health_snapshots import band_changes_for_user
@@ -44,13 +48,13 @@ def digest_recipients():
 
 def digest_for(user, day: datetime.date) -> Digest:
     """Gather `user`'s digest at the start of `day`."""
-    customers = {c.pk: c for c in Customer.objects.visible_to(user)}
+    customers = {c.pk: c for c in policy.visible_customers(user)}
     scores = published_scores(list(customers), day)
     at_risk = sorted(
         ((customers[cid], score) for cid, (score, band) in scores.items() if band == "at_risk"), key=lambda p: p[1]
     )
     overdue = list(
-        Task.objects.filter(assignee=user, completed_at__isnull=True, due_on__lt=day).select_related("customer").order_by("due_on")
+        policy.restrict(Task.objects.filter(assignee=user, completed_at__isnull=True, due_on__lt=day), user).select_related("customer").order_by("due_on")
     )
     renewals = (
         Subscription.objects.paying_at(day)
@@ -73,9 +77,12 @@ def digest_send(*, user, week_start: datetime.date) -> bool:
     """Send `user` the digest of the week starting `week_start`, once; return whether it was sent now."""
     DigestSent.objects.get_or_create(user=user, week_start=week_start)
     claimed = DigestSent.objects.filter(user=user, week_start=week_start, sent_at__isnull=True).update(sent_at=timezone.now())
-    if not claimed or not user.email:
+    if not claimed:
         return False
     digest = digest_for(user, week_start)
+    transaction.on_commit(lambda: signals.digest_ready.send(sender=Digest, digest=digest))
+    if not user.email:
+        return False
     body = render_to_string("alerts/email/digest.txt", {"digest": digest, "base_url": settings.CSPLATFORM_BASE_URL})
     send_mail(f"[csplatform] Your week: {len(digest.at_risk)} at risk, {len(digest.overdue_tasks)} overdue", body, None, [user.email])
     return True

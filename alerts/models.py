@@ -102,10 +102,18 @@ class Alert(models.Model):
     task = models.ForeignKey(Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="Who resolved it in the inbox; blank when it closed because its task was done.",
+    )  # fmt: skip
     emailed_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    snoozed_until = models.DateField(null=True, blank=True, help_text="Out of the inbox until this day.")
 
     class Meta:
         ordering = ["-fired_on", "-pk"]
+        indexes = [models.Index(fields=["closed_at", "customer"], name="alert_open_customer")]
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "customer"], condition=Q(closed_at__isnull=True), name="alert_one_open_per_rule_customer"

@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import reporting_time
 from accounts.models import Customer, Task
 from alerts import webhooks
 from alerts.models import Alert, Playbook, PlaybookRun, PlaybookStep
@@ -35,7 +36,7 @@ def _do(step: PlaybookStep, run: PlaybookRun, now: datetime.datetime) -> str:
     if step.kind == Kind.TASK:
         Task.objects.create(
             customer=customer, assignee=owner, title=(step.title or f"{run.playbook.name}: next step")[:200],
-            due_on=timezone.localdate(now) + datetime.timedelta(days=step.days), source=Task.Source.PLAYBOOK,
+            due_on=reporting_time.today(now) + datetime.timedelta(days=step.days), source=Task.Source.PLAYBOOK,
         )  # fmt: skip
         return "task created"
     if step.kind == Kind.EMAIL:

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Customer, Subscription, Task
-from alerts import webhooks
+from alerts import signals, webhooks
 from alerts.conditions import matches
 from alerts.models import Alert, AlertRule
 
@@ -59,6 +59,7 @@ def alert_fire(*, rule: AlertRule, customer, day: datetime.date, details: dict) 
         tasks.webhook_deliver.delay_on_commit(delivery.pk)
     if rule.playbook_id and rule.playbook.active:
         tasks.playbook_start_task.delay_on_commit(rule.playbook_id, customer.pk, alert.pk)
+    transaction.on_commit(lambda: signals.alert_fired.send(sender=Alert, alert=alert))
     return alert
 
 

@@ -11,6 +11,7 @@ from django.db import OperationalError
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts import reporting_time
 from accounts.models import Customer
 from alerts import digest, playbooks, services, webhooks
 from alerts.models import Alert, Playbook, WebhookDelivery
@@ -20,7 +21,7 @@ TRANSIENT = (OperationalError,)
 
 
 def _date(value: str | None) -> datetime.date:
-    return datetime.date.fromisoformat(value) if value else timezone.localdate()  # beat: today
+    return datetime.date.fromisoformat(value) if value else reporting_time.today()  # beat: today
 
 
 @shared_task(name="alerts.evaluate_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)

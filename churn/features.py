@@ -208,7 +208,8 @@ def features_at(customer_ids, day: datetime.date, horizon: int = HORIZON_DAYS) -
     usage, last_active, sessions = _usage(ids, day)
     used, key_count = _key_features_used(ids, day)
     contacts = dict(
-        Contact.objects.filter(customer_id__in=ids).values("customer_id").annotate(n=Count("pk")).values_list("customer_id", "n")
+        Contact.objects.known_at(day_start(day)).filter(customer_id__in=ids).values("customer_id").annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
     )
     contracts, first_paid = _contracts(ids, day)
     open_now, opened, resolved = _support(ids, day)

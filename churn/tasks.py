@@ -9,8 +9,8 @@ import logging
 from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import OperationalError
-from django.utils import timezone
 
+from accounts import reporting_time
 from accounts.models import Customer
 from churn import training
 from churn.models import ChurnModel
@@ -22,7 +22,7 @@ CHUNK = 500
 
 
 def _date(value: str | None) -> datetime.date:
-    return datetime.date.fromisoformat(value) if value else timezone.localdate()  # beat: today
+    return datetime.date.fromisoformat(value) if value else reporting_time.today()  # beat: today
 
 
 def _user(user_id):
@@ -76,7 +76,7 @@ def scores_chunk(customer_ids: list[int], day: str) -> int:
 @shared_task(name="churn.scores_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def scores_daily(day: str | None = None) -> int:
     """Queue one chunk of customers per task for `day` (beat: today); return the number of tasks."""
-    day = day or timezone.localdate().isoformat()
+    day = day or reporting_time.today().isoformat()
     ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     for i in range(0, len(ids), CHUNK):
         scores_chunk.delay(ids[i : i + CHUNK], day)

@@ -10,6 +10,8 @@ from celery import Celery
 from celery.schedules import crontab
 from kombu import Queue
 
+from alerts import schedule as alert_schedule
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
 
 app = Celery("csplatform")
@@ -78,9 +80,10 @@ app.conf.beat_schedule = {
         "options": {"expires": 12 * HOUR},
     },
     # Alert rules once the day's health scores are stored; alerts make tasks before the CSMs start.
-    "alerts-evaluate-daily": {
-        "task": "alerts.evaluate_daily",
-        "schedule": crontab(hour=4, minute=0),
+    # The time lives in alerts.schedule, which also tells the rule pages when the next run is.
+    alert_schedule.EVALUATE_ENTRY: {
+        "task": alert_schedule.EVALUATE_TASK,
+        "schedule": alert_schedule.EVALUATE_SCHEDULE,
         "options": {"expires": 6 * HOUR},
     },
     # Playbook runs whose wait is over continue within the hour.
@@ -106,5 +109,12 @@ app.conf.beat_schedule = {
         "task": "metrics.snapshots_stale",
         "schedule": crontab(minute=40),
         "options": {"expires": HOUR},
+    },
+    # Prove the stored numbers: recompute every stored snapshot and keep the drifts for admins
+    # (admin: Snapshot verifications). Sunday night, after the stale run, when nobody reads reports.
+    "kpi-snapshots-verify": {
+        "task": "metrics.snapshots_verify",
+        "schedule": crontab(day_of_week="sun", hour=3, minute=50),
+        "options": {"expires": 12 * HOUR},
     },
 }

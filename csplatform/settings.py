@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "web",
     "alerts",
     "simulation",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "web.context_processors.role",
+                "web.context_processors.inbox",
             ],
         },
     },
@@ -226,7 +228,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "lib.schema.AutoSchema",  # documents the error answers of each operation
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -242,17 +244,22 @@ REST_FRAMEWORK = {
         "auth": env("API_THROTTLE_AUTH", default="10/minute"),  # password attempts at /api/v1/auth/token/
     },
     "EXCEPTION_HANDLER": "lib.rest.exception_handler",
-    "DEFAULT_PARSER_CLASSES": [
-        "lib.parsers.UnicodeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # JSON bodies only, so the schema offers one request body per operation (generated clients
+    # cannot choose between several); the import upload sets its own multipart parser.
+    "DEFAULT_PARSER_CLASSES": ["lib.parsers.UnicodeJSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
     "DESCRIPTION": "Customer success data and KPIs. See spec/api.md.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # 3.1: nullable types as JSON Schema has them, and `webhooks` for the messages we send.
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["alerts.webhook_schema.ALERT_FIRED", "alerts.webhook_schema.PLAYBOOK_STEP"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "alerts.webhook_schema.add_signature_headers",
+    ],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI and Redoc from our static files: no CDN (self-hosted installs, strict CSP).
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -288,6 +295,11 @@ CSPLATFORM_BASE_URL = env("CSPLATFORM_BASE_URL", default="http://localhost:8000"
 # The survey pages' rate limit counts in this cache: use Redis (CACHE_URL=redis://…) with several processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+
+# --- Integrations (docs/integrations.md) ---
+# Every connection's settings come from INTEGRATION_<KIND>_<NAME> variables (integrations/config.py)
+# unless set on the Integrations page. Failed credential checks per address before 429:
+CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT = env("CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT", default="30/m")
 
 LOGGING = {
     "version": 1,

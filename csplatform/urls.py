@@ -14,6 +14,7 @@ urlpatterns = [
     path("s/", include("surveys.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("integrations.urls")),
     path("", include("web.health_urls")),
     path("", include("web.churn_urls")),
     path("", include("web.urls")),

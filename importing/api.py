@@ -2,7 +2,7 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from accounts.permissions import RolePermission
@@ -21,7 +21,7 @@ class ImportJobViewSet(
     serializer_class = ImportJobSerializer
     permission_classes = [RolePermission]
     read_roles = write_roles = (ADMIN,)
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]  # a file: the one request body that is not JSON
     pagination_class = PagePagination
     filter_backends = [StrictFilterBackend]
     queryset = ImportJob.objects.select_related("created_by")

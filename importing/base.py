@@ -11,7 +11,9 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db import models
+from django.utils import timezone
 
+from accounts.signals import changed_row
 from importing import history
 from importing.parsing import CellError
 
@@ -56,10 +58,17 @@ class ImportResult:
     touched_customer_ids: set[int] = field(default_factory=set)
     touched_from: datetime.datetime | None = None
     touched_to: datetime.datetime | None = None
+    # Per written, updated (as before and after) or deleted record: its customer and its
+    # dates and instants, from which metrics works out exactly which days changed.
+    changed_rows: list[dict] = field(default_factory=list)
 
     @property
     def error_count(self) -> int:
         return len(self.errors) + self.errors_not_listed
+
+    def note_row(self, obj) -> None:
+        """Record a written or deleted model row of a record kind (see `changed_row`)."""
+        self.changed_rows.append(changed_row(obj))
 
     def touch(self, customer_id=None, *instants):
         """Record that a written row concerns `customer_id` and the given instants."""
@@ -79,6 +88,7 @@ class Run:
 
     def __init__(self, kind_name, source_name, dry_run):
         self.source_name = source_name
+        self.started_at = timezone.now()
         self.result = ImportResult(kind=kind_name, source_name=source_name, dry_run=dry_run)
         self.index: dict[str, int] = {}
         self.width = 0  # cells per row, from the header
@@ -194,6 +204,14 @@ class RecordKind(Kind):
         """Tell the result which customer and time the written `obj` affects."""
         self.result.touch(obj.customer_id)
 
+    def resolve(self, values: dict) -> dict:
+        """Return the values of a row about to be written, creating what `parse` only named (default: as they are).
+
+        `parse` must not write: a row refused later (another cell's error, a duplicate key,
+        a refused REST write) leaves nothing behind.
+        """
+        return values
+
     def handle(self, batch, write):
         rows = [Row(line, cells, self.run.index) for line, cells in batch]
         self.prepare(rows)
@@ -216,9 +234,14 @@ class RecordKind(Kind):
             self.upsert(keyed)
 
     def upsert(self, keyed):
+        keyed = {key: self.resolve(values) for key, values in keyed.items()}
         existing = self.find_existing(keyed)
         new = [self.model(**values) for key, values in keyed.items() if key not in existing]
         old = [self.model(pk=existing[key], **values) for key, values in keyed.items() if key in existing]
+        if old:  # an updated row's old dates changed too
+            for chunk in chunks([o.pk for o in old]):
+                for before in self.model.objects.filter(pk__in=chunk):
+                    self.result.note_row(before)
         reason = f"import {self.run.source_name}"
         history.bulk_create(self.model, new, reason=reason)
         if old and self.update_fields:
@@ -227,3 +250,4 @@ class RecordKind(Kind):
         self.result.updated += len(old)
         for obj in new + old:
             self.touch(obj)
+            self.result.note_row(obj)

@@ -10,10 +10,12 @@ Elsewhere (SQLite) rows are checked in a tight loop (a row that fails is re-chec
 cell by cell only to word its errors), users unknown so far become contacts in bulk,
 and each batch is written with one `INSERT OR IGNORE` executemany.
 
-The unique constraint (contact, occurred_at, event_type) is the de-duplication: an
-event already stored, or repeated within the file, is not an error and is counted in
-`updated` (it is left unchanged). Keeping a set of millions of keys would break the
-flat-memory promise for no gain.
+The unique constraints are the de-duplication: an event without an `event_id` is the
+same event as a stored one (or one earlier in the file) with the same contact,
+occurred_at and event_type; an event with an `event_id` (Segment's messageId) is the
+same as the customer's stored event with that id, and only that. A duplicate is not an
+error and is counted in `updated` (it is left unchanged). Keeping a set of millions of
+keys would break the flat-memory promise for no gain.
 """
 
 import datetime
@@ -25,15 +27,18 @@ from accounts.models import Contact, UsageEvent
 from importing.base import Kind, Row, max_length
 from importing.lookups import ContactIds, CustomerIds
 from importing.parsing import parse_datetime
+from lib.dates import EARLIEST, LATEST
 
-COLUMNS = ("customer_id", "contact_id", "event_type", "occurred_at", "session_id")
-CELLS = ("customer_external_id", "user_external_id", "event_type", "occurred_at", "session_id")
+COLUMNS = ("customer_id", "contact_id", "event_type", "occurred_at", "session_id", "event_id")
+CELLS = ("customer_external_id", "user_external_id", "event_type", "occurred_at", "session_id", "event_id")
 _CELL_INDEX = {column: i for i, column in enumerate(CELLS)}
 UTC = datetime.UTC
+EARLIEST_INSTANT = datetime.datetime.combine(EARLIEST, datetime.time(), tzinfo=UTC)
+LATEST_INSTANT = datetime.datetime.combine(LATEST, datetime.time.max, tzinfo=UTC)
 
 
 class EventRowChecker:
-    """Judges one row from its five stripped cells (in `CELLS` order) and words its errors."""
+    """Judges one row from its six stripped cells (in `CELLS` order) and words its errors."""
 
     def __init__(self, customers: CustomerIds):
         self.customers = customers
@@ -49,13 +54,14 @@ class EventRowChecker:
         row.get("event_type", required=True, max_length=self.text_length)
         occurred_at = row.get("occurred_at", parse_datetime, required=True)
         row.get("session_id", max_length=self.text_length)
+        row.get("event_id", max_length=self.text_length)
         return row, occurred_at
 
 
 class UsageEvents(Kind):
     name = "usage_events"
     required = ("customer_external_id", "user_external_id", "event_type", "occurred_at")
-    optional = ("session_id",)
+    optional = ("session_id", "event_id")
     batch_size = 50_000
 
     def __init__(self, run):
@@ -71,7 +77,7 @@ class UsageEvents(Kind):
             self.contacts = ContactIds()
 
     def cells(self, cells) -> tuple[str, ...]:
-        """Return a CSV row's stripped cells in `CELLS` order ("" for an absent session_id)."""
+        """Return a CSV row's stripped cells in `CELLS` order ("" for an absent optional column)."""
         index = self.run.index
         return tuple(cells[index[c]].strip() if c in index else "" for c in CELLS)
 
@@ -95,7 +101,7 @@ class UsageEvents(Kind):
         """Check `batch` in Python and write it with INSERT-or-ignore (databases other than PostgreSQL)."""
         index = self.run.index
         ci, ui, ei, oi = (index[c] for c in self.required)
-        si = index.get("session_id")
+        si, ii = index.get("session_id"), index.get("event_id")
         self.customers.load({cells[ci].strip() for _, cells in batch})
         customer_ids = self.customers.ids
         user_length, text_length = self.checker.user_length, self.checker.text_length
@@ -106,9 +112,10 @@ class UsageEvents(Kind):
                 customer_id = customer_ids[cells[ci].strip()]
                 user, event_type = cells[ui].strip(), cells[ei].strip()
                 session = cells[si].strip() if si is not None else ""
+                event_id = cells[ii].strip() if ii is not None else ""
                 if not user or not event_type or len(user) > user_length or len(event_type) > text_length:
                     raise ValueError
-                if len(session) > text_length:
+                if len(session) > text_length or len(event_id) > text_length:
                     raise ValueError
                 when = fromisoformat(cells[oi].strip())
             except (KeyError, ValueError):
@@ -119,7 +126,10 @@ class UsageEvents(Kind):
             except OverflowError:  # outside datetime's range once in UTC: let the checker word it
                 self.report(line, self.cells(cells))
                 continue
-            good.append((customer_id, user, event_type, when, session))
+            if not EARLIEST_INSTANT <= when <= LATEST_INSTANT:  # outside the accepted window (lib.dates)
+                self.report(line, self.cells(cells))
+                continue
+            good.append((customer_id, user, event_type, when, session, event_id))
         if not good:
             return
         self.result.touch(None, min(r[3] for r in good), max(r[3] for r in good))
@@ -135,7 +145,7 @@ class UsageEvents(Kind):
         if missing:
             self.contacts.create(missing)
         ids = self.contacts.ids
-        return [(c, ids[(c, user)], event_type, when, session) for c, user, event_type, when, session in good]
+        return [(c, ids[(c, user)], event_type, when, session, eid) for c, user, event_type, when, session, eid in good]
 
 
 def insert_rows(rows) -> int:
@@ -151,7 +161,7 @@ def insert_rows(rows) -> int:
         ops.on_conflict_suffix_sql(fields, OnConflict.IGNORE, None, None),
     )
     adapt = ops.adapt_datetimefield_value
-    params = [(c, k, e, adapt(w), s) for c, k, e, w, s in rows]
+    params = [(c, k, e, adapt(w), s, i) for c, k, e, w, s, i in rows]
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
         return cursor.rowcount

@@ -12,8 +12,10 @@ cells and writing them as COPY text:
    COPYed into a temporary table; its `occurred_at` is timestamptz, so the text is read
    by COPY itself, in UTC.
 3. Users unknown so far become contacts with one INSERT … SELECT DISTINCT.
-4. One INSERT … SELECT … ON CONFLICT DO NOTHING writes the events; the unique constraint
-   usage_event_unique de-duplicates against stored rows and within the file.
+4. One INSERT … SELECT … ON CONFLICT DO NOTHING writes the events; the unique constraints
+   de-duplicate against stored rows and within the file: usage_event_unique (contact,
+   instant, type) for events without an id, usage_event_unique_id (customer, event_id)
+   for events with one.
 
 The runner's transaction still wraps everything, so all-or-nothing, --skip-errors and
 --dry-run behave as for any other kind. Line numbers come from the runner's csv.reader
@@ -25,12 +27,14 @@ import operator
 import re
 
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Contact, UsageEvent
 from importing.events import CELLS, COLUMNS
+from lib.dates import EARLIEST, LATEST
 
 STAGE = "csp_usage_stage"
-STAGE_COLUMNS = ("line", "customer_id", "user_id", "event_type", "occurred_at", "session_id")
+STAGE_COLUMNS = ("line", "customer_id", "user_id", "event_type", "occurred_at", "session_id", "event_id")
 NUL_MESSAGE = "contains a NUL character (a zero byte), which cannot be stored; is this really a text file?"
 
 # Datetime shapes (digits written as 0) that PostgreSQL reads exactly as Python's
@@ -51,16 +55,20 @@ _EVENT = _q(UsageEvent._meta.db_table)
 
 # NOT EXISTS skips rows already stored with an index-only probe: a re-import runs about
 # twice as fast as with ON CONFLICT alone, which also draws an id for every duplicate.
-# ON CONFLICT still settles duplicates within the batch and a concurrent import's rows.
+# ON CONFLICT still settles duplicates within the batch and a concurrent import's rows;
+# it names no target, since either partial unique index may be the one a row hits.
 _INSERT = f"""
 INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
-SELECT s.customer_id, k.id, s.event_type, s.occurred_at, s.session_id
+SELECT s.customer_id, k.id, s.event_type, s.occurred_at, s.session_id, s.event_id
 FROM {STAGE} s JOIN {_CONTACT} k ON k.customer_id = s.customer_id AND k.external_id = s.user_id
 WHERE NOT EXISTS (
     SELECT 1 FROM {_EVENT} e
-    WHERE e.contact_id = k.id AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type
+    WHERE s.event_id = '' AND e.event_id = ''
+      AND e.contact_id = k.id AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type
+) AND NOT EXISTS (
+    SELECT 1 FROM {_EVENT} e WHERE s.event_id <> '' AND e.customer_id = s.customer_id AND e.event_id = s.event_id
 )
-ON CONFLICT (contact_id, occurred_at, event_type) DO NOTHING
+ON CONFLICT DO NOTHING
 """
 
 _TOUCHED = f"SELECT min(occurred_at), max(occurred_at), array_agg(DISTINCT customer_id) FROM {STAGE}"
@@ -73,7 +81,10 @@ def _new_contacts_sql():
         if not f.primary_key and f.name not in ("customer", "external_id") and not f.has_db_default()
     ]  # fmt: skip
     columns = ", ".join(["customer_id", "external_id", *(_q(f.column) for f in fields)])
-    defaults = [f.get_db_prep_save(f.get_default(), connection) for f in fields]
+    # first seen: now, lowered to their first event by metrics' usage refresh
+    defaults = [
+        f.get_db_prep_save(timezone.now() if f.name == "first_seen_at" else f.get_default(), connection) for f in fields
+    ]
     placeholders = "".join(", %s" for _ in fields)
     # NOT EXISTS: sequence numbers only for new users; ON CONFLICT: a concurrent import
     # may create the same user first.
@@ -89,9 +100,10 @@ def _new_contacts_sql():
 class Columns:
     """A batch as columns of stripped cells, the customer column already turned into ids."""
 
-    def __init__(self, lines, customers, users, event_types, instants, sessions):
+    def __init__(self, lines, customers, users, event_types, instants, sessions, event_ids):
         self.lines, self.customers, self.users = lines, customers, users
         self.event_types, self.instants, self.sessions = event_types, instants, sessions
+        self.event_ids = event_ids
 
     @classmethod
     def of(cls, batch, index):
@@ -106,14 +118,17 @@ class Columns:
             column("event_type"),
             column("occurred_at"),
             column("session_id"),
+            column("event_id"),
         )
 
     def row(self, i):
         """The i-th row's cells in `events.CELLS` order."""
-        return (self.customers[i], self.users[i], self.event_types[i], self.instants[i], self.sessions[i])
+        return (
+            self.customers[i], self.users[i], self.event_types[i], self.instants[i], self.sessions[i], self.event_ids[i]
+        )  # fmt: skip
 
     def keep(self, positions):
-        for name in ("lines", "customers", "users", "event_types", "instants", "sessions"):
+        for name in ("lines", "customers", "users", "event_types", "instants", "sessions", "event_ids"):
             values = getattr(self, name)
             setattr(self, name, [values[i] for i in positions])
 
@@ -150,9 +165,9 @@ class StagedEvents:
         for values, limit in ((c.users, self.user_length), (c.event_types, self.text_length)):
             if min(map(len, values)) == 0 or max(map(len, values)) > limit:
                 return False
-        if max(map(len, c.sessions)) > self.text_length:
+        if max(map(len, c.sessions)) > self.text_length or max(map(len, c.event_ids)) > self.text_length:
             return False
-        if any("\x00" in "".join(values) for values in (c.users, c.event_types, c.sessions)):
+        if any("\x00" in "".join(values) for values in (c.users, c.event_types, c.sessions, c.event_ids)):
             return False
         return _instants_are_plain(c.instants)
 
@@ -162,14 +177,15 @@ class StagedEvents:
         kept = []
         for i, line in enumerate(c.lines):
             cells = c.row(i)
-            customer, user, event_type, instant, session = cells
+            customer, user, event_type, instant, session, event_id = cells
             if any("\x00" in cell for cell in cells):
                 self.report_nul(line, cells)
                 continue
             fine = (
                 customer in known and customer != ""
                 and 0 < len(user) <= self.user_length and 0 < len(event_type) <= self.text_length
-                and len(session) <= self.text_length and _instants_are_plain([instant])
+                and len(session) <= self.text_length and len(event_id) <= self.text_length
+                and _instants_are_plain([instant])
             )  # fmt: skip
             if not fine:
                 occurred_at = self.kind.report(line, cells)
@@ -192,7 +208,7 @@ class StagedEvents:
         # import's transaction. Created per batch (IF NOT EXISTS): a rolled-back dry run drops it.
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (line bigint, customer_id bigint, user_id text, "
-            "event_type text, occurred_at timestamptz, session_id text) ON COMMIT DROP"
+            "event_type text, occurred_at timestamptz, session_id text, event_id text) ON COMMIT DROP"
         )
         cursor.execute(f"TRUNCATE {STAGE}")
         # Instants without an offset are UTC (Django's sessions are UTC with USE_TZ; this makes sure).
@@ -221,8 +237,8 @@ def _instants_are_plain(instants) -> bool:
         values = list(map(_fromisoformat, instants))
     except ValueError:
         return False
-    # Years 1 and 9999 may leave datetime's range once shifted to UTC: Python decides those.
-    if min(instants) < "0002" or max(instants) >= "9999":
+    # Near the edges of the accepted window (lib.dates) offsets matter: Python decides those.
+    if min(instants) < f"{EARLIEST.year + 1:04d}" or max(instants) >= f"{LATEST.year:04d}":
         return False
     joined = "\n".join(instants).encode().translate(_DIGITS_AS_ZERO)
     first = joined.split(b"\n", 1)[0]
@@ -239,19 +255,20 @@ _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\
 
 
 def copy_text(c: Columns) -> str:
-    """Return the vetted batch as COPY text rows (line, customer id, user, event type, instant, session).
+    """Return the vetted batch as COPY text rows (line, customer id, user, event type, instant, session, event id).
 
     The rows are joined without escaping first (fast) and checked as a whole: only a batch
     with a backslash, a tab or a line break inside a cell is built again escaped.
     """
-    rows = (c.lines, c.customers, c.users, c.event_types, c.instants, c.sessions)
-    text = "".join(map("{}\t{}\t{}\t{}\t{}\t{}\n".format, *rows))
+    rows = (c.lines, c.customers, c.users, c.event_types, c.instants, c.sessions, c.event_ids)
+    text = "".join(map("{}\t{}\t{}\t{}\t{}\t{}\t{}\n".format, *rows))
     n = len(c.lines)
-    if "\\" not in text and "\r" not in text and text.count("\t") == 5 * n and text.count("\n") == n:
+    if "\\" not in text and "\r" not in text and text.count("\t") == 6 * n and text.count("\n") == n:
         return text
     return "".join(
-        f"{line}\t{customer}\t{_escaped(user)}\t{_escaped(event_type)}\t{instant}\t{_escaped(session)}\n"
-        for line, customer, user, event_type, instant, session in zip(*rows, strict=True)
+        f"{line}\t{customer}\t{_escaped(user)}\t{_escaped(event_type)}\t{instant}\t{_escaped(session)}"
+        f"\t{_escaped(event_id)}\n"
+        for line, customer, user, event_type, instant, session, event_id in zip(*rows, strict=True)
     )
 
 

@@ -5,6 +5,7 @@ Usage events, which come by the million, live in `events.py`; survey responses i
 """
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from accounts.models import Contact, CostEntry, Customer, Lead, Subscription, Ticket
+from accounts.models import ChurnReason, Contact, CostEntry, Customer, Lead, Subscription, Ticket
 from accounts.roles import CSM
 from importing.base import RecordKind, Row, chunks, max_length
 from importing.lookups import CustomerIds
@@ -100,6 +101,13 @@ class ExternalIdKeyMixin:
         return found
 
 
+@dataclass(frozen=True)
+class NewCsm:
+    """An owner a row names whom the app does not know yet: created when the row is written."""
+
+    username: str
+
+
 class Customers(ExternalIdKeyMixin, RecordKind):
     name = "customers"
     model = Customer
@@ -138,18 +146,34 @@ class Customers(ExternalIdKeyMixin, RecordKind):
         return self._new_csm(text)
 
     def _new_csm(self, text):
-        """Create a CSM login for an owner the file names but the app does not know yet.
+        """Name a CSM login for an owner the file names but the app does not know yet.
 
         The account keeps its owner instead of the row failing; the user has no usable
-        password until an admin sets one. Inside the import's transaction, so a dry run
-        or a refused file creates nobody.
+        password until an admin sets one. Only a row that is written creates it (`resolve`,
+        inside the import's transaction), so a refused row or file, a dry run or a refused
+        REST write creates nobody.
         """
         if len(text) > 150 or not re.fullmatch(r"[\w.@+-]+", text):
             raise CellError(f'"{text}" is not a username or email of a user, and cannot be made one')
-        user = get_user_model().objects.create_user(username=text, email=text if "@" in text else "")
-        user.groups.add(Group.objects.get_or_create(name=CSM)[0])
-        self._users[text] = user.pk
-        return user.pk
+        return NewCsm(text)
+
+    def resolve(self, values):
+        owner = values.get("owner_id")
+        if not isinstance(owner, NewCsm):
+            return values
+        known = self._users.get(owner.username) if self._users is not None else None
+        if not isinstance(known, int):
+            user, created = get_user_model().objects.get_or_create(
+                username=owner.username, defaults={"email": owner.username if "@" in owner.username else ""}
+            )
+            if created:
+                user.set_unusable_password()
+                user.save(update_fields=["password"])
+                user.groups.add(Group.objects.get_or_create(name=CSM)[0])
+            known = user.pk
+            if self._users is not None:
+                self._users[owner.username] = known
+        return {**values, "owner_id": known}
 
     def parse(self, row):
         return {
@@ -201,6 +225,7 @@ class Contacts(CustomerRefKind):
             "name": row.get("name", max_length=max_length(Contact, "name")) or "",
             "role": row.get("role", max_length=max_length(Contact, "role")) or "",
             "language": row.get("language", self._language) or "",
+            "first_seen_at": self.run.started_at,  # for new contacts only: not among the update fields
         }
 
     def key(self, values):
@@ -219,7 +244,9 @@ class Subscriptions(CustomerRefKind):
     name = "subscriptions"
     model = Subscription
     required = ("customer_external_id", "plan", "started_at", "mrr")
-    optional = ("external_id", "ended_at", "currency", "billing_period_months", "quantity", "is_trial")
+    optional = (
+        "external_id", "ended_at", "currency", "billing_period_months", "quantity", "is_trial", "end_reason", "end_note",
+    )  # fmt: skip
     field_sources = {
         "customer_id": (),
         "external_id": (),
@@ -232,8 +259,26 @@ class Subscriptions(CustomerRefKind):
         "billing_period_months": ("billing_period_months",),
         "quantity": ("quantity",),
         "is_trial": (),  # derived from mrr when the column is blank
+        "end_reason_id": ("end_reason",),
+        "end_note": ("end_note",),
     }
     key_column = "started_at"
+
+    def __init__(self, run):
+        super().__init__(run)
+        self._reasons = None
+
+    def _reason(self, text: str) -> int:
+        """The id of the churn reason named by its code or label (case-insensitive)."""
+        if self._reasons is None:
+            self._reasons = {}
+            for pk, code, label in ChurnReason.objects.values_list("pk", "code", "label"):
+                self._reasons[code.lower()] = self._reasons[label.lower()] = pk
+        found = self._reasons.get(text.lower())
+        if found is None:
+            known = ", ".join(sorted(ChurnReason.objects.values_list("code", flat=True)))
+            raise CellError(f'"{text}" is not a churn reason; known codes: {known}')
+        return found
 
     def parse(self, row):
         started = row.get("started_at", parse_date, required=True)
@@ -257,6 +302,8 @@ class Subscriptions(CustomerRefKind):
             "billing_period_months": positive_int(row, "billing_period_months", minimum=1, maximum=SMALL_INT_LIMIT) or 1,
             "quantity": positive_int(row, "quantity", minimum=0),
             "is_trial": is_trial,
+            "end_reason_id": row.get("end_reason", self._reason),
+            "end_note": row.get("end_note", max_length=Subscription._meta.get_field("end_note").max_length) or "",
         }
 
     def key(self, values):

@@ -4,6 +4,8 @@ Each batch asks for the ids it mentions in one query per chunk, never one per ro
 answers (including "not there") are remembered for the rest of the file.
 """
 
+from django.utils import timezone
+
 from accounts.models import Contact, Customer
 from importing.base import Row, chunks, max_length
 
@@ -59,8 +61,11 @@ class ContactIds:
         """Create contacts for the `(customer_id, external_id)` pairs and learn their ids."""
         pairs = set(pairs)
         # ignore_conflicts: a concurrent import may create the same user first; fine.
+        now = timezone.now()  # first seen: now, lowered to their first event by metrics' usage refresh
         Contact.objects.bulk_create(
-            [Contact(customer_id=c, external_id=e) for c, e in pairs], batch_size=1000, ignore_conflicts=True
+            [Contact(customer_id=c, external_id=e, first_seen_at=now) for c, e in pairs],
+            batch_size=1000,
+            ignore_conflicts=True,
         )
         # Their ids: reload those customers' contacts (by the customer index, one query a chunk).
         customer_ids = {customer_id for customer_id, _ in pairs}

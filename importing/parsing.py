@@ -11,6 +11,8 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 
+from lib.dates import window_error
+
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -32,10 +34,19 @@ def parse_date(text: str) -> datetime.date:
     """Return the date of an ISO `YYYY-MM-DD` cell."""
     if _DATE.fullmatch(text):
         try:
-            return datetime.date.fromisoformat(text)
+            day = datetime.date.fromisoformat(text)
         except ValueError:
             raise CellError(f'"{text}" is not a real date') from None
+        return _in_window(day)
     raise CellError(f'"{text}" is not a date (use YYYY-MM-DD, e.g. 2024-03-01)')
+
+
+def _in_window(value):
+    """Return `value` if it lies in the accepted window of dates (lib.dates); raise CellError otherwise."""
+    message = window_error(value)
+    if message:
+        raise CellError(message)
+    return value
 
 
 def parse_datetime(text: str) -> datetime.datetime:
@@ -45,9 +56,9 @@ def parse_datetime(text: str) -> datetime.datetime:
     except ValueError:
         raise CellError(f'"{text}" is not a date and time (use ISO 8601, e.g. 2024-03-01T09:30:00Z)') from None
     if value.tzinfo is None:
-        return value.replace(tzinfo=datetime.UTC)
+        return _in_window(value.replace(tzinfo=datetime.UTC))
     try:
-        return value.astimezone(datetime.UTC)
+        return _in_window(value.astimezone(datetime.UTC))
     except OverflowError:  # e.g. 0001-01-01T00:00+01:00 lies before the first representable instant
         raise CellError(f'"{text}" is out of the range of dates that can be stored') from None
 
@@ -56,7 +67,7 @@ def parse_month(text: str) -> datetime.date:
     """Return the first day of a `YYYY-MM` month."""
     match = _MONTH.fullmatch(text)
     if match and 1 <= int(match[2]) <= 12:
-        return datetime.date(int(match[1]), int(match[2]), 1)
+        return _in_window(datetime.date(int(match[1]), int(match[2]), 1))
     raise CellError(f'"{text}" is not a month (use YYYY-MM, e.g. 2024-03)')
 
 

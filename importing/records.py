@@ -5,12 +5,12 @@
 problems worded the same way. `events_record(rows)` sends a batch of usage events through
 the importer's usage-event kind, all or nothing. Writes are announced like an import's
 (`importing.signals.import_finished`): `record_written` after a save or delete,
-`events_record` by itself.
+`events_record` and `record_save` by themselves.
 """
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, models, transaction
 
 from importing.base import ImportResult, RecordKind, Row, Run
 from importing.events import UsageEvents
@@ -58,11 +58,55 @@ def record_parse(kind: str, cells: dict[str, str]) -> ParsedRecord:
     return ParsedRecord(values, row.errors, existing, handler.key_column)
 
 
+def record_resolve(kind: str, values: dict) -> dict:
+    """Return a checked record's values ready to save: what its kind creates only for rows it
+    writes (a customer's new CSM login) is created now, so a refused record creates nothing."""
+    return KINDS[kind](_run(kind, ())).resolve(values)
+
+
+def record_save(kind: str, cells: dict[str, str]) -> tuple[models.Model | None, ParsedRecord]:
+    """Check a record of `kind` as `record_parse` does and, without errors, store and announce it.
+
+    A record whose key is stored already is updated, in the fields whose columns `cells`
+    names (as an import updates only the columns of its file); a new one is created.
+    For writers outside the REST API, such as the integrations' webhooks and syncs.
+    """
+    kind_class = KINDS[kind]
+    for attempt in range(2):
+        parsed = record_parse(kind, cells)
+        if parsed.errors:
+            return None, parsed
+        try:
+            with transaction.atomic():
+                obj = _save_parsed(kind_class, parsed, cells.keys())
+            break
+        except IntegrityError:
+            if attempt:  # a concurrent writer created the same key first: update it instead
+                raise
+    record_written(kind, obj)
+    return obj, parsed
+
+
+def _save_parsed(kind_class, parsed: ParsedRecord, columns) -> models.Model:
+    model = kind_class.model
+    values = kind_class(_run(kind_class.name, ())).resolve(parsed.values)  # e.g. a new CSM's login, only now
+    if parsed.existing_pk is None:
+        return model.objects.create(**values)
+    given = set(columns)
+    fields = [name for name, sources in kind_class.field_sources.items() if not sources or given & set(sources)]
+    obj = model.objects.get(pk=parsed.existing_pk)
+    for name in fields:
+        setattr(obj, name, values[name])
+    obj.save(update_fields=fields)
+    return obj
+
+
 def record_touched(kind: str, *objs) -> ImportResult:
     """Return an import result saying which customers and instants the written (or deleted) `objs` affect."""
     handler = KINDS[kind](_run(kind, ()))
     for obj in objs:
         handler.touch(obj)
+        handler.result.note_row(obj)
     return handler.result
 
 

@@ -7,12 +7,18 @@ from importing.runner import KINDS
 from importing.uploads import validate_import_size
 
 
+class ImportErrorSerializer(serializers.Serializer):
+    """One problem of the file: where it is (line 1 is the header) and what it is."""
+
+    line = serializers.IntegerField(allow_null=True, help_text="Null for a problem of the whole file.")
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     created = serializers.IntegerField(source="rows_created", read_only=True)
     updated = serializers.IntegerField(source="rows_updated", read_only=True)
-    errors = serializers.ListField(
-        child=serializers.DictField(), read_only=True, help_text='[{"line", "column", "message"}]'
-    )
+    errors = ImportErrorSerializer(many=True, read_only=True)
 
     class Meta:
         model = ImportJob

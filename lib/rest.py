@@ -11,11 +11,11 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, IntegrityError
+from django.db import DataError, IntegrityError, transaction
 from django.template.defaultfilters import filesizeformat
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, serializers, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, UnsupportedMediaType, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -47,6 +47,10 @@ def exception_handler(exc, context):
     elif isinstance(exc, OverflowError):
         # e.g. a filter's 0001-01-01T00:00+01:00, which has no UTC equivalent to query with
         exc = Conflict("a value is out of the range that can be stored or compared")
+    elif isinstance(exc, UnsupportedMediaType) and context.get("request") is not None:
+        accepted = " or ".join(parser.media_type for parser in context["request"].parsers)
+        media = context["request"].content_type.split(";")[0]
+        exc = UnsupportedMediaType(media, f'the body is "{media}"; send {accepted}')
     return drf_exception_handler(exc, context)
 
 
@@ -94,6 +98,19 @@ class StrictSearchFilter(filters.SearchFilter):
         return super().get_search_terms(request)
 
 
+def page_schema(results: dict, *, counted: bool) -> dict:
+    """The schema of a page of results: every list answers with this envelope (`count` when counted)."""
+    link = {"type": ["string", "null"], "format": "uri"}
+    properties = {
+        "next": {**link, "description": "The next page; null on the last."},
+        "previous": {**link, "description": "The previous page; null on the first."},
+        "results": results,
+    }
+    if counted:
+        properties = {"count": {"type": "integer", "description": "Results in all pages."}, **properties}
+    return {"type": "object", "required": list(properties), "properties": properties}
+
+
 class PagePagination(PageNumberPagination):
     """Pages of 50 (`page_size` up to 500); a page that does not exist is a 400 naming `page`."""
 
@@ -107,20 +124,47 @@ class PagePagination(PageNumberPagination):
         except NotFound as exc:
             raise ValidationError({self.page_query_param: [str(exc.detail)]}) from None
 
+    def get_paginated_response_schema(self, schema):
+        return page_schema(schema, counted=True)
 
-class TimeCursorPagination(CursorPagination):
-    """Cursor pages in time order, for tables of millions of rows (a page of 100, up to 1,000)."""
 
-    ordering = ("occurred_at", "id")
-    page_size = 100
-    page_size_query_param = "page_size"
-    max_page_size = 1000
+class Cursor(CursorPagination):
+    """Cursor pages (no count: counting a huge table is slow); a cursor we did not hand out is a 400."""
 
     def decode_cursor(self, request):
         try:
             return super().decode_cursor(request)
         except NotFound:
             raise ValidationError({self.cursor_query_param: ["is not a cursor this API handed out"]}) from None
+
+    def get_paginated_response_schema(self, schema):
+        return page_schema(schema, counted=False)
+
+
+class AtomicWritesMixin:
+    """Each write of a viewset in one transaction: a write refused after something was saved (a
+    400 or 403 raised on the way) leaves nothing behind."""
+
+    def create(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        with transaction.atomic():
+            return super().destroy(request, *args, **kwargs)
+
+
+class TimeCursorPagination(Cursor):
+    """Cursor pages in time order, for tables of millions of rows (a page of 100, up to 1,000)."""
+
+    ordering = ("occurred_at", "id")
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
 
 
 class SelectorMixin:

@@ -8,6 +8,7 @@ to have the engine recompute some days.
 import datetime
 
 from django.contrib import admin
+from django.utils.html import format_html_join
 
 from lib.admin_history import AuditHistoryAdmin
 from lib.admin_paginators import LargeTableAdmin
@@ -18,6 +19,7 @@ from metrics.models import (
     HealthModel,
     HealthScore,
     KpiSnapshot,
+    SnapshotVerification,
     StaleRange,
     UsageSession,
     UserDayActivity,
@@ -41,10 +43,36 @@ class KpiSnapshotAdmin(ComputedDataAdmin):
     search_fields = ["=metric", "^scope", "=definition_version"]
 
 
+@admin.register(SnapshotVerification)
+class SnapshotVerificationAdmin(admin.ModelAdmin):
+    """The outcome of each `verify_snapshots` run (weekly by beat): every stored figure that drifted."""
+
+    list_display = ["started_at", "checked", "drift_count", "period_start", "period_end", "finished_at"]
+    readonly_fields = ["started_at", "finished_at", "period_start", "period_end", "checked", "drift_count", "drift_table"]
+    exclude = ["drifts"]
+    date_hierarchy = "started_at"
+
+    @admin.display(description="Drifts (metric, scope, period, field: stored → live)")
+    def drift_table(self, obj):
+        if not obj.drifts:
+            return "none: every stored figure equals the live value"
+        return format_html_join(
+            "\n", "<div><code>{} {} [{}, {}) {}: {} → {}</code></div>",
+            ((d["metric"], d["scope"], d["period_start"], d["period_end"], d["field"], d["stored"], d["live"])
+             for d in obj.drifts),
+        )  # fmt: skip
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(StaleRange)
 class StaleRangeAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "start", "end", "marked_at"]
-    list_filter = [("start", admin.DateFieldListFilter)]
+    list_display = ["__str__", "start", "end", "input", "marked_at"]
+    list_filter = [("start", admin.DateFieldListFilter), "input"]
     search_fields = ["start", "end"]
     ordering = ["-start"]
 

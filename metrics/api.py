@@ -1,37 +1,42 @@
 """KPI endpoints of the REST API: figures, series, the rows behind a figure, snapshots."""
 
-from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.pagination import CursorPagination, LimitOffsetPagination
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.response import Response
 from rest_framework.routers import SimpleRouter
 
-from accounts.models import Customer
+from accounts import policy, reporting_time
 from accounts.permissions import RolePermission
-from accounts.roles import sees_all_customers
+from lib.dates import validate_in_window
 from lib.db_routing import reads_from_replica
-from lib.rest import StrictFilterBackend
+from lib.rest import Cursor, StrictFilterBackend
+from lib.schema import ErrorSerializer
 from metrics import rows as kpi_rows
 from metrics.health import health_for_customers, health_json
 from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
 from metrics.presenters import kpis_json, number
+from metrics.serializers import (
+    HealthSerializer,
+    KpiReportSerializer,
+    KpiRowsPageSerializer,
+    KpiSeriesSerializer,
+    KpiSnapshotExtraField,
+)
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
 from metrics.tasks import fan_out
 
 
 class KpiQuery(serializers.Serializer):
-    start = serializers.DateField(help_text="First day of the period (inclusive).")
-    end = serializers.DateField(help_text="Day after the period (exclusive).")
+    start = serializers.DateField(help_text="First day of the period (inclusive).", validators=[validate_in_window])
+    end = serializers.DateField(help_text="Day after the period (exclusive).", validators=[validate_in_window])
     customer = serializers.IntegerField(required=False, min_value=1)
     segment = serializers.CharField(required=False, max_length=100)
     csm = serializers.CharField(required=False, max_length=150)
@@ -65,15 +70,13 @@ class SeriesQuery(KpiQuery):
 
 
 def scope_for(user, data) -> Scope:
-    """Return the scope asked for, or 404 when it lies outside what the user may see."""
+    """Return the scope asked for, or 404 when it lies outside what the user may see (accounts.policy)."""
     if "customer" in data:
-        if not Customer.objects.visible_to(user).filter(pk=data["customer"]).exists():
+        if not policy.may_ask_scope(user, customer_id=data["customer"]):
             raise Http404("No such customer.")
         return Scope(customer_id=data["customer"])
     if "csm" in data:
-        if not sees_all_customers(user) and data["csm"] != user.get_username():
-            raise Http404("No such CSM.")
-        if not get_user_model().objects.filter(username=data["csm"]).exists():
+        if not policy.may_ask_scope(user, csm=data["csm"]):
             raise Http404("No such CSM.")
         return Scope(csm=data["csm"])
     if "segment" in data:
@@ -108,20 +111,12 @@ KPI_PARAMETERS = [
     OpenApiParameter("csm", OpenApiTypes.STR),
     OpenApiParameter("keys", OpenApiTypes.STR, description="Comma-separated: " + ", ".join(KPI_KEYS)),
 ]
-REPORT = inline_serializer(
-    "KpiReport",
-    {
-        "period": serializers.DictField(),
-        "scope": serializers.DictField(),
-        "definition_version": serializers.CharField(),
-        "kpis": serializers.DictField(child=serializers.DictField()),
-    },
-)
+SCOPE_NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description="The customer or CSM asked for is not one the user may see.")
 
 
-@extend_schema(parameters=KPI_PARAMETERS, responses=REPORT)
+@extend_schema(parameters=KPI_PARAMETERS, responses={200: KpiReportSerializer, 404: SCOPE_NOT_VISIBLE})
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 @reads_from_replica
 def kpi_report(request):
     """Every KPI of spec/kpis.md (or those in `keys`) for one period and scope."""
@@ -132,10 +127,10 @@ def kpi_report(request):
 
 @extend_schema(
     parameters=KPI_PARAMETERS + [OpenApiParameter("interval", OpenApiTypes.STR, enum=INTERVALS)],
-    responses=inline_serializer("KpiSeries", {"interval": serializers.CharField(), "series": REPORT}),
+    responses={200: KpiSeriesSerializer, 404: SCOPE_NOT_VISIBLE},
 )
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 @reads_from_replica
 def kpi_series(request):
     """The same report for each day, week, month or quarter of the period, for charts."""
@@ -152,26 +147,39 @@ class RowsPagination(LimitOffsetPagination):
     max_limit = 1000
 
 
-@extend_schema(parameters=KPI_PARAMETERS[:5], responses=inline_serializer("KpiRows", {"results": serializers.ListField()}))
+@extend_schema(
+    parameters=[
+        OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, enum=KPI_KEYS),
+        *KPI_PARAMETERS[:5],
+        OpenApiParameter("limit", OpenApiTypes.INT, description=f"Rows per page, at most {RowsPagination.max_limit}."),
+        OpenApiParameter("offset", OpenApiTypes.INT, description="Rows to skip."),
+    ],
+    responses={200: KpiRowsPageSerializer},
+)
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 @reads_from_replica
 def kpi_rows_view(request, key):
-    """The rows behind one KPI: the churned customers, the detractors, the tickets …"""
+    """The rows behind one KPI: the churned customers, the detractors, the tickets …
+
+    Only rows of customers the user may see, for every scope; company cost and lead rows
+    for admins and managers only (403 for a key made of them alone).
+    """
     if key not in KPI_KEYS:
         raise Http404("Unknown KPI key.")
     data = _parse(KpiQuery, request, also=("limit", "offset"))
     scope = scope_for(request.user, data)
-    rows = kpi_rows.rows_for(key, scope, Period(data["start"], data["end"]))
+    rows = kpi_rows.rows_for_user(request.user, key, scope, Period(data["start"], data["end"]))
     paginator = RowsPagination()
     page = paginator.paginate_queryset(rows, request)
-    return paginator.get_paginated_response(page)
+    return paginator.get_paginated_response([{"kind": kpi_rows.row_kind(key, row), **row} for row in page])
 
 
 class KpiSnapshotSerializer(serializers.ModelSerializer):
     value = serializers.SerializerMethodField()
     numerator = serializers.SerializerMethodField()
     denominator = serializers.SerializerMethodField()
+    extra = KpiSnapshotExtraField(read_only=True)
 
     class Meta:
         model = KpiSnapshot
@@ -202,7 +210,7 @@ class KpiSnapshotFilter(filters.FilterSet):
         }
 
 
-class SnapshotCursor(CursorPagination):
+class SnapshotCursor(Cursor):
     ordering = ("-period_start", "metric", "scope", "id")
     page_size = 100
 
@@ -210,9 +218,9 @@ class SnapshotCursor(CursorPagination):
 def snapshots_visible_to(user):
     """Snapshots a user may read: all for admins and managers; aggregates and their portfolio for CSMs."""
     snapshots = KpiSnapshot.objects.all()
-    if sees_all_customers(user):
+    if policy.sees_all_customers(user):
         return snapshots
-    own = Customer.objects.visible_to(user).values_list("pk", flat=True)
+    own = policy.visible_customers(user).values_list("pk", flat=True)
     return snapshots.filter(
         Q(scope="company")
         | Q(scope__startswith="segment:")
@@ -222,8 +230,8 @@ def snapshots_visible_to(user):
 
 
 class RecomputeRequest(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = serializers.DateField(validators=[validate_in_window])
+    end = serializers.DateField(validators=[validate_in_window])
     interval = serializers.ChoiceField(choices=INTERVALS, default="month")
 
     def validate(self, data):
@@ -267,30 +275,24 @@ router.register("kpi-snapshots", KpiSnapshotViewSet, basename="kpi-snapshot")
 
 
 class HealthQuery(serializers.Serializer):
-    at = serializers.DateField(required=False, help_text="Score at the start of this day; default today.")
+    at = serializers.DateField(
+        required=False, help_text="Score at the start of this day; default today.", validators=[validate_in_window]
+    )
 
 
 @extend_schema(
     parameters=[OpenApiParameter("at", OpenApiTypes.DATE, description="Score at the start of this day; default today.")],
-    responses=inline_serializer(
-        "Health",
-        {
-            "score": serializers.CharField(allow_null=True),
-            "band": serializers.CharField(allow_null=True),
-            "components": serializers.DictField(),
-            "definition_version": serializers.CharField(),
-        },
-    ),
+    responses=HealthSerializer,
 )
 @api_view(["GET"])
-@permission_classes([IsAuthenticated])
+@permission_classes([RolePermission])
 def customer_health(request, pk):
     """Return a customer's health score with each component's score, weight and inputs."""
     query = _parse(HealthQuery, request)
-    customer = Customer.objects.visible_to(request.user).filter(pk=pk).values_list("pk", "segment").first()
+    customer = policy.visible_customers(request.user).filter(pk=pk).values_list("pk", "segment").first()
     if customer is None:
         raise Http404("No such customer.")
-    at = query.get("at") or timezone.localdate()
+    at = query.get("at") or reporting_time.today()
     [(model, _ids)] = models_for_customers(dict([customer]))
     health = health_for_customers([pk], at, definition_of(model))[pk]
     return Response(health_json(health, model.label))

@@ -108,10 +108,12 @@ def health_for_customers(ids, at: datetime.date, definition: Definition | None =
         .values("customer_id")
         .annotate(user_days=Count("pk"), users=Count("contact_id", distinct=True))
     }
-    contacts = dict(
-        Contact.objects.filter(customer_id__in=ids).values("customer_id").annotate(n=Count("pk")).values_list(
-            "customer_id", "n"
-        )
+    contacts = dict(  # the users known at `at`: a contact first seen later must not change a past score
+        Contact.objects.known_at(day_start(at))
+        .filter(customer_id__in=ids)
+        .values("customer_id")
+        .annotate(n=Count("pk"))
+        .values_list("customer_id", "n")
     )
     features = CustomerDayFeature.objects.filter(day__gte=start, day__lt=at)
     key_features = list(definition.key_features) or sorted(

@@ -11,6 +11,7 @@ import datetime
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts import policy
 from accounts.models import Customer
 from metrics import kpis
 from metrics.health import health_for_customers, health_json
@@ -121,7 +122,7 @@ def band_changes_for_user(user, day: datetime.date, days: int = 7) -> list[dict]
 
     A change is a day whose band differs from the previous stored day of the same model.
     """
-    customers = Customer.objects.visible_to(user)
+    customers = policy.visible_customers(user)
     rows = (
         HealthScore.objects.filter(
             Q(customer__in=customers),

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from accounts import reporting_time
 from metrics import health
 from metrics.models import BacktestRun, CsmRating, HealthModel
 
@@ -129,5 +130,5 @@ def csm_rating_add(*, customer, author, rating: int, comment: str, now=None) -> 
     now = now or timezone.now()
     return CsmRating.objects.create(
         customer=customer, author=author, rating=rating, comment=comment, created_at=now,
-        expires_on=timezone.localdate(now) + datetime.timedelta(days=RATING_DAYS),
+        expires_on=reporting_time.today(now) + datetime.timedelta(days=RATING_DAYS),
     )  # fmt: skip

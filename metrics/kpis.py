@@ -372,3 +372,42 @@ def health_band(score: Decimal | None) -> str | None:
     if score >= NEUTRAL_MIN:
         return NEUTRAL
     return AT_RISK
+
+
+# --- Cohorts and lost revenue ----------------------------------------------------------
+
+
+def cohort_retention(start_mrr: Mapping, mrr_then: Mapping) -> tuple[Kpi, Kpi]:
+    """Logo and revenue retention of one sign-up cohort at one age.
+
+    `start_mrr` maps each customer of the cohort to its MRR on its first paying day (the
+    keys are the cohort); `mrr_then` maps customers to their MRR on the day measured
+    (others may appear and are ignored). Logo retention: cohort customers still paying
+    over cohort size. Revenue retention: their MRR then over their MRR at start (above
+    1 when expansion outweighs churn and contraction).
+    """
+    paying = [c for c in start_mrr if mrr_then.get(c, ZERO) > 0]
+    logo = ratio(len(paying), len(start_mrr), "no customer signed up in this month")
+    revenue = ratio(
+        sum((mrr_then.get(c, ZERO) for c in start_mrr), ZERO),
+        sum(start_mrr.values(), ZERO),
+        "the cohort started without MRR",
+    )
+    return logo, revenue
+
+
+def lost_mrr_by_reason(lost: Mapping, reasons: Mapping) -> dict:
+    """Sum lost MRR per reason: `lost` maps a customer to the MRR it lost (churn or contraction),
+    `reasons` a customer to its reason (absent or None: no reason given, summed under None)."""
+    totals: dict = {}
+    for customer, value in lost.items():
+        reason = reasons.get(customer)
+        totals[reason] = totals.get(reason, ZERO) + value
+    return totals
+
+
+def expected_renewal_mrr(committed: Decimal, churn_rate: Decimal | None) -> Kpi:
+    """Committed renewal MRR × (1 − the churn rate within 90 days of its health band), or None without a rate."""
+    if churn_rate is None:
+        return Kpi(None, reason="no backtest gives this health band a churn rate")
+    return Kpi(committed * (ONE - churn_rate), committed, churn_rate)

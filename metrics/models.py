@@ -47,12 +47,16 @@ class KpiSnapshot(models.Model):
 class StaleRange(models.Model):
     """Days [start, end) whose data changed after snapshots may have been taken (late data).
 
-    The next snapshot run recomputes every stored period that overlaps a range, then
-    deletes the ranges it has handled.
+    The next snapshot run recomputes every stored period that overlaps a range (the KPIs
+    that read its input, metrics.catalogue), then deletes the ranges it has handled.
+    `metrics.invalidation` decides the days.
     """
 
     start = models.DateField()
     end = models.DateField()
+    input = models.CharField(
+        max_length=40, blank=True, help_text="The kind of data that changed (metrics.catalogue.INPUTS); blank: any."
+    )
     marked_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -60,6 +64,24 @@ class StaleRange(models.Model):
 
     def __str__(self):
         return f"[{self.start}, {self.end})"
+
+
+class SnapshotVerification(models.Model):
+    """One run of `verify_snapshots`: stored snapshots recomputed live, and every figure that drifted."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    period_start = models.DateField(null=True, blank=True, help_text="Blank: from the first stored period.")
+    period_end = models.DateField(null=True, blank=True, help_text="Blank: to the last stored period.")
+    checked = models.PositiveIntegerField(help_text="Stored snapshots compared.")
+    drift_count = models.PositiveIntegerField(help_text="Figures (value, numerator or denominator) that differ.")
+    drifts = models.JSONField(default=list, blank=True, help_text="metric, scope, period, field, stored, live (first 1,000).")
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.started_at:%Y-%m-%d %H:%M}: {self.drift_count} drift(s) in {self.checked}"
 
 
 class UserDayActivity(models.Model):

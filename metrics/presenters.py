@@ -2,12 +2,13 @@
 
 from decimal import Decimal
 
+from metrics import catalogue
 from metrics.kpis import Kpi, round_value
 
-AMOUNT_KEYS = {
-    "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion",
-    "mrr_contraction", "mrr_churn", "mau",
-}  # fmt: skip
+def shape_of(key: str) -> str:
+    """The JSON shape of a KPI (metrics.catalogue); a key outside the catalogue is a ratio."""
+    kpi_def = catalogue.BY_KEY.get(key)
+    return kpi_def.shape if kpi_def else "ratio"
 
 
 def number(value: Decimal | None):
@@ -20,16 +21,17 @@ def number(value: Decimal | None):
     return float(value)
 
 
-def kpi_json(key: str, kpi: Kpi) -> dict:
+def kpi_json(key: str, kpi: Kpi, shape: str | None = None) -> dict:
     body = {"value": number(kpi.value)}
-    if key not in AMOUNT_KEYS and key != "nps":
+    if (shape or shape_of(key)) not in ("amount", "nps"):
         body["numerator"] = number(kpi.numerator)
         body["denominator"] = number(kpi.denominator)
     if kpi.value is None:
         body["reason"] = kpi.reason
     for name, extra in kpi.extra.items():
         if isinstance(extra, dict):
-            body[name] = {k: kpi_json(k, v) if isinstance(v, Kpi) else v for k, v in extra.items()}
+            # a breakdown by feature or step: ratios, whatever the feature or step is called
+            body[name] = {k: kpi_json(k, v, "ratio") if isinstance(v, Kpi) else v for k, v in extra.items()}
         elif isinstance(extra, Decimal):
             body[name] = number(extra)
         else:

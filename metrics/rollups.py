@@ -13,36 +13,24 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
+from django.db.models import Count, F, Max, Min, OuterRef, Subquery
 from django.db.models.functions import TruncDate
 
-from accounts.models import UsageEvent
-from metrics.models import CustomerDayFeature, StaleRange, UsageSession, UserDayActivity
+from accounts.models import Contact, UsageEvent
+from accounts.reporting_time import day_of
+from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import day_start, reporting_tz
 
 GAP_US = settings.CSPLATFORM_SESSION_GAP_MINUTES * 60 * 1_000_000
 
 
 def refresh_after_import(result) -> None:
-    """Bring rollups and stale marks up to date with what an import wrote."""
-    if result.touched_from is None:
+    """Bring the usage rollups up to date with the events an import wrote."""
+    if result.kind != "usage_events" or result.touched_from is None or not result.touched_customer_ids:
         return
-    start = _as_day(result.touched_from)
-    end = _as_day(result.touched_to or result.touched_from) + datetime.timedelta(days=1)
-    if result.kind == "usage_events" and result.touched_customer_ids:
-        refresh_usage(result.touched_customer_ids, start, end)
-    mark_stale(start, end)
-
-
-def _as_day(value) -> datetime.date:
-    if isinstance(value, datetime.datetime):
-        return value.astimezone(reporting_tz()).date()
-    return value
-
-
-def mark_stale(start: datetime.date, end: datetime.date) -> None:
-    """Record that data of days [start, end) changed, so snapshots over them get recomputed."""
-    StaleRange.objects.create(start=start, end=end)
+    start = day_of(result.touched_from)
+    end = day_of(result.touched_to or result.touched_from) + datetime.timedelta(days=1)
+    refresh_usage(result.touched_customer_ids, start, end)
 
 
 @transaction.atomic
@@ -53,6 +41,24 @@ def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> Non
         chunk = customer_ids[chunk_start : chunk_start + 500]
         _refresh_daily(chunk, start, end)
         _refresh_sessions(chunk, day_start(start), day_start(end))
+        _lower_first_seen(chunk, day_start(start), day_start(end))
+
+
+def _lower_first_seen(customer_ids, start_at, end_at) -> None:
+    """A dated contact was first seen no later than its first event (undated ones stay known from the start)."""
+    first_event = (
+        UsageEvent.objects.filter(contact_id=OuterRef("pk"), occurred_at__gte=start_at, occurred_at__lt=end_at)
+        .order_by()
+        .values("contact_id")
+        .annotate(first=Min("occurred_at"))
+        .values("first")
+    )
+    (
+        Contact.objects.filter(customer_id__in=customer_ids, first_seen_at__isnull=False)
+        .annotate(first=Subquery(first_event))
+        .filter(first__lt=F("first_seen_at"))
+        .update(first_seen_at=Subquery(first_event))
+    )
 
 
 def rebuild_all() -> None:
@@ -61,7 +67,7 @@ def rebuild_all() -> None:
     if span["first"] is None:
         return
     ids = UsageEvent.objects.values_list("customer_id", flat=True).distinct()
-    refresh_usage(set(ids), _as_day(span["first"]), _as_day(span["last"]) + datetime.timedelta(days=1))
+    refresh_usage(set(ids), day_of(span["first"]), day_of(span["last"]) + datetime.timedelta(days=1))
 
 
 def _insert_select(model, columns: list[str], queryset) -> None:

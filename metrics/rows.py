@@ -4,15 +4,22 @@
 the customers behind a revenue figure with their MRR at start and end and what moved,
 the responses behind NPS, the tickets behind first contact resolution, and so on. The
 same selectors that feed the figures choose these rows.
+
+`rows_for_user` is what interfaces call (the REST rows endpoint, the web drill-down): it
+asks the access policy which row kinds the user may see (`ROW_KINDS` says which each
+key is made of) and reads the rows of the customers they may see only, in the query.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Sum
 
+from accounts import policy
 from accounts.models import CostEntry, Customer
 from metrics import kpis
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import Period
 from metrics.selectors import (
+    KPI_KEYS,
     Scope,
     customers_paid_before,
     lead_cohort,
@@ -23,6 +30,16 @@ from metrics.selectors import (
     trial_cohort,
 )
 
+# The kinds of rows behind each key (accounts.policy): customers' rows, company costs, leads.
+_COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
+ROW_KINDS = {
+    **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
+    "cac": _COSTS,
+    "ltv_to_cac": _COSTS,
+    "customer_retention_cost": _COSTS,
+    "conversion_rate": frozenset({policy.LEAD_ROWS}),
+}
+
 MOVEMENT_KEYS = {
     "mrr_new": "new",
     "mrr_reactivation": "reactivation",
@@ -30,6 +47,34 @@ MOVEMENT_KEYS = {
     "mrr_contraction": "contraction",
     "mrr_churn": "churn",
 }
+
+
+# The kind of the rows behind each KPI; the API names it in every row (`kind`) and the schema
+# has one component per kind (metrics.serializers). Costs come as {"cost": {…}} rows after the
+# customers behind CAC, LTV : CAC and retention cost, of kind "cost".
+ROW_KINDS = {
+    **dict.fromkeys(
+        (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
+         "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost"),
+        "customer_movement",
+    ),  # fmt: skip
+    "cac": "new_customer",
+    "ltv_to_cac": "new_customer",
+    "conversion_rate": "lead",
+    "trial_conversion_rate": "trial",
+    "onboarding_completion_rate": "signup",
+    "onboarding_drop_off": "signup",
+    **dict.fromkeys(("nps", "csat", "ces", "ces_average"), "survey_response"),
+    "first_contact_resolution_rate": "ticket",
+    "average_session_duration": "session",
+    "feature_adoption": "feature",
+    **dict.fromkeys(("mau", "dau_average", "dau_mau", "events_per_active_user"), "active_user"),
+}
+
+
+def row_kind(key: str, row: dict) -> str:
+    """Return the kind of one row behind `key`."""
+    return "cost" if "cost" in row else ROW_KINDS[key]
 
 
 def _money(value):
@@ -103,13 +148,28 @@ def _responses(scope, period, survey_type):
     )
 
 
-def rows_for(key: str, scope: Scope, period: Period):
-    """Return the rows behind `key` for the scope and period."""
+def rows_for_user(user, key: str, scope: Scope, period: Period):
+    """The rows behind `key` that `user` may see: only rows of the customers they may see, only
+    the row kinds the policy grants them; PermissionDenied when the key has none of those."""
+    kinds = ROW_KINDS[key] & policy.row_kinds(user)
+    if not kinds:
+        raise PermissionDenied("These rows are company data.")
+    return rows_for(key, scope.seen_by(user), period, kinds)
+
+
+def rows_for(key: str, scope: Scope, period: Period, kinds=frozenset(policy.ROW_KINDS)):
+    """Return the rows behind `key` for the scope and period, of the row `kinds` asked for.
+
+    Costs and leads are recorded for the whole company, so their rows are there only
+    for the company scope, as their figures are.
+    """
+    costs = policy.COST_ROWS in kinds and scope.is_company
     if key in ("cac", "ltv_to_cac"):
-        return _new_customers(scope, period) + [{"cost": c} for c in _costs(period, CostEntry.ACQUISITION)]
+        customers = _new_customers(scope, period) if policy.CUSTOMER_ROWS in kinds else []
+        return customers + ([{"cost": c} for c in _costs(period, CostEntry.ACQUISITION)] if costs else [])
     if key == "customer_retention_cost":
-        retained = _revenue_rows(key, scope, period)
-        return retained + [{"cost": c} for c in _costs(period, CostEntry.RETENTION)]
+        retained = _revenue_rows(key, scope, period) if policy.CUSTOMER_ROWS in kinds else []
+        return retained + ([{"cost": c} for c in _costs(period, CostEntry.RETENTION)] if costs else [])
     if key == "clv":
         return [r for r in customer_movements(scope, period) if r["movement"] == "churn"]
     if key in MOVEMENT_KEYS or key in (
@@ -118,6 +178,8 @@ def rows_for(key: str, scope: Scope, period: Period):
     ):  # fmt: skip
         return _revenue_rows(key, scope, period)
     if key == "conversion_rate":
+        if policy.LEAD_ROWS not in kinds or not scope.is_company:
+            return []
         return lead_cohort(period).values("id", "external_id", "source", "created_at", "converted_at", "customer_id")
     if key == "trial_conversion_rate":
         return trial_cohort(scope, period).values("id", "name", "first_trial", "converted").order_by("first_trial")

@@ -5,45 +5,53 @@ aggregate queries (usage from the rollups, never the raw events); `compute_kpis`
 them to the pure formulas in `metrics.kpis`.
 """
 
+import dataclasses
 import datetime
 import hashlib
 import json
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 
+from accounts import policy
 from accounts.models import PAYING, CostEntry, Customer, Lead, Subscription, Ticket, paying_on
 from lib.subqueries import aggregate_of
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import Period
 from surveys.models import SurveyResponse
 
 FORMULA_VERSION = "1"
 
-REVENUE_KEYS = (
-    "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening",
-    "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn", "arpu",
-    "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv",
-    "customer_retention_cost", "cac", "ltv_to_cac",
-)  # fmt: skip
-CONVERSION_KEYS = ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")
-VOICE_KEYS = ("nps", "csat", "ces", "ces_average")
-SUPPORT_KEYS = ("first_contact_resolution_rate",)
-USAGE_KEYS = ("mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption")
-KPI_KEYS = REVENUE_KEYS + CONVERSION_KEYS + VOICE_KEYS + SUPPORT_KEYS + USAGE_KEYS
+# The keys of each group, in the catalogue's order (metrics.catalogue holds every fact about a KPI).
+REVENUE_KEYS = catalogue.keys_of(catalogue.REVENUE)
+CONVERSION_KEYS = catalogue.keys_of(catalogue.CONVERSION)
+VOICE_KEYS = catalogue.keys_of(catalogue.VOICE)
+SUPPORT_KEYS = catalogue.keys_of(catalogue.SUPPORT)
+USAGE_KEYS = catalogue.keys_of(catalogue.USAGE)
+KPI_KEYS = catalogue.KPI_KEYS
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Which customers a KPI covers: the company, a segment, a CSM's portfolio or one customer."""
+    """Which customers a KPI covers: the company, a segment, a CSM's portfolio or one customer.
+
+    `viewer` (set by `seen_by`) narrows it further to the customers a user may see
+    (accounts.policy): the rows behind a figure are read so; the figure never is.
+    """
 
     customer_id: int | None = None
     segment: str | None = None
     csm: str | None = None
+    viewer: Any = dataclasses.field(default=None, repr=False)
+
+    def seen_by(self, user) -> "Scope":
+        """This scope restricted, in every query, to the customers `user` may see."""
+        return dataclasses.replace(self, viewer=user)
 
     @property
     def is_company(self) -> bool:
@@ -72,8 +80,12 @@ class Scope:
             return cls(csm=value)
         raise ValueError(f"unknown scope {label!r}")
 
+    @property
+    def _narrowed(self) -> bool:
+        return self.viewer is not None and not policy.sees_all_customers(self.viewer)
+
     def customers(self):
-        customers = Customer.objects.all()
+        customers = policy.visible_customers(self.viewer) if self._narrowed else Customer.objects.all()
         if self.customer_id is not None:
             customers = customers.filter(pk=self.customer_id)
         if self.segment is not None:
@@ -84,7 +96,7 @@ class Scope:
 
     def restrict(self, queryset, field: str = "customer"):
         """Filter any queryset with a customer foreign key to this scope."""
-        if self.is_company:
+        if self.is_company and not self._narrowed:
             return queryset
         return queryset.filter(**{f"{field}__in": self.customers().values("pk")})
 

@@ -6,6 +6,7 @@ place that reads the clock is the beat entry point in metrics.tasks.
 """
 
 import datetime
+from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -17,7 +18,8 @@ from accounts.roles import CSM
 from metrics.models import KpiSnapshot, StaleRange
 from metrics.periods import Period, add_months
 from metrics.presenters import kpi_json
-from metrics.selectors import Scope, compute_kpis, definition_version
+from metrics import invalidation
+from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
 
 UPDATE_FIELDS = ["value", "numerator", "denominator", "reason", "extra", "computed_at"]
 
@@ -35,8 +37,10 @@ def _json_extra(extra: dict) -> dict:
     return out
 
 
-def snapshot_write(scope: Scope, period: Period, *, computed_at: datetime.datetime | None = None) -> int:
-    """Compute every KPI of `scope` for `period` and upsert one snapshot row each; return the count."""
+def snapshot_write(
+    scope: Scope, period: Period, *, keys=None, computed_at: datetime.datetime | None = None
+) -> int:
+    """Compute the KPIs `keys` (default: all) of `scope` for `period` and upsert one snapshot row each; return the count."""
     version = definition_version()
     computed_at = computed_at or timezone.now()
     rows = [
@@ -53,7 +57,7 @@ def snapshot_write(scope: Scope, period: Period, *, computed_at: datetime.dateti
             definition_version=version,
             computed_at=computed_at,
         )
-        for key, kpi in compute_kpis(scope, period).items()
+        for key, kpi in compute_kpis(scope, period, keys).items()
     ]
     KpiSnapshot.objects.bulk_create(
         rows,
@@ -90,19 +94,31 @@ def closed_month(day: datetime.date) -> Period:
 
 
 @transaction.atomic
-def stale_periods_take() -> list[tuple[str, Period]]:
-    """Return the (scope, period) pairs of stored snapshots that late data touched, and clear the marks."""
+def stale_periods_take() -> list[tuple[str, Period, tuple[str, ...]]]:
+    """Return (scope, period, KPI keys) of stored snapshots that changed data touched, and clear the marks.
+
+    A range marks the periods overlapping it, for the KPIs reading its input (metrics.catalogue).
+    """
     ranges = list(StaleRange.objects.select_for_update())
     if not ranges:
         return []
-    overlap = Q()
-    for r in ranges:
-        overlap |= Q(period_start__lt=r.end, period_end__gt=r.start)
-    pairs = (
-        KpiSnapshot.objects.filter(overlap, definition_version=definition_version())
-        .values_list("scope", "period_start", "period_end")
-        .order_by()
-        .distinct()
-    )
+    keys_of = defaultdict(set)
+    for name in {r.input for r in ranges}:
+        overlap = Q()
+        for r in ranges:
+            if r.input == name:
+                overlap |= Q(period_start__lt=r.end, period_end__gt=r.start)
+        pairs = (
+            KpiSnapshot.objects.filter(overlap, definition_version=definition_version())
+            .values_list("scope", "period_start", "period_end")
+            .order_by()
+            .distinct()
+        )
+        for pair in pairs:
+            keys_of[pair].update(invalidation.keys_of_input(name))
     StaleRange.objects.filter(pk__in=[r.pk for r in ranges]).delete()
-    return [(scope, Period(start, end)) for scope, start, end in pairs]
+    order = {key: i for i, key in enumerate(KPI_KEYS)}
+    return [
+        (scope, Period(start, end), tuple(sorted(keys, key=order.__getitem__)))
+        for (scope, start, end), keys in sorted(keys_of.items())
+    ]

@@ -5,13 +5,14 @@ import logging
 
 from celery import shared_task
 from django.db import OperationalError
-from django.utils import timezone
 
+from accounts import reporting_time
 from accounts.models import Customer
 from metrics import snapshots
 from metrics.health_snapshots import health_snapshot_write
 from metrics.periods import Period
 from metrics.selectors import Scope
+from metrics.verification import verification_run
 
 log = logging.getLogger(__name__)
 CHUNK = 50
@@ -29,8 +30,8 @@ def _date(value: str) -> datetime.date:
     max_retries=5,
     acks_late=True,  # idempotent: a re-delivered chunk rewrites the same rows
 )
-def snapshot_chunk(scope_labels: list[str], start: str, end: str) -> int:
-    """Compute and upsert the snapshots of these scopes for [start, end)."""
+def snapshot_chunk(scope_labels: list[str], start: str, end: str, keys: list[str] | None = None) -> int:
+    """Compute and upsert the snapshots of these scopes for [start, end) (only `keys` when given)."""
     period = Period(_date(start), _date(end))
     written = 0
     for label in scope_labels:
@@ -39,7 +40,7 @@ def snapshot_chunk(scope_labels: list[str], start: str, end: str) -> int:
         except ValueError:
             log.warning("skipping unknown scope %r", label)
             continue
-        written += snapshots.snapshot_write(scope, period)
+        written += snapshots.snapshot_write(scope, period, keys=keys)
     return written
 
 
@@ -55,15 +56,21 @@ def fan_out(start: datetime.date, end: datetime.date, scopes: list[str] | None =
 def snapshots_stale() -> int:
     """Recompute the stored snapshots whose periods late data touched."""
     pairs = snapshots.stale_periods_take()
-    for label, period in pairs:
-        snapshot_chunk.delay([label], period.start.isoformat(), period.end.isoformat())
+    for label, period, keys in pairs:
+        snapshot_chunk.delay([label], period.start.isoformat(), period.end.isoformat(), list(keys))
     return len(pairs)
+
+
+@shared_task(name="metrics.snapshots_verify", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def snapshots_verify() -> int:
+    """Recompute every stored snapshot live and store the drifts for admins (SnapshotVerification); return them."""
+    return verification_run().drift_count
 
 
 @shared_task(name="metrics.snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def snapshots_daily(day: str | None = None) -> int:
     """Yesterday and the month to date for every scope. Beat calls it without `day`: today."""
-    day = _date(day) if day else timezone.localdate()  # the one place the clock is read
+    day = _date(day) if day else reporting_time.today()  # the one place the clock is read
     snapshots_stale.delay()
     return sum(fan_out(p.start, p.end) for p in snapshots.daily_periods(day))
 
@@ -71,7 +78,7 @@ def snapshots_daily(day: str | None = None) -> int:
 @shared_task(name="metrics.snapshots_monthly", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def snapshots_monthly(day: str | None = None) -> int:
     """The closed month before `day` for every scope."""
-    day = _date(day) if day else timezone.localdate()
+    day = _date(day) if day else reporting_time.today()
     month = snapshots.closed_month(day)
     return fan_out(month.start, month.end)
 
@@ -91,7 +98,7 @@ def health_snapshot_chunk(customer_ids: list[int], day: str) -> int:
 @shared_task(name="metrics.health_snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def health_snapshots_daily(day: str | None = None) -> int:
     """Queue one chunk of customers per task for `day` (beat: today); return the number of tasks."""
-    day = day or timezone.localdate().isoformat()  # the clock, read at the entry point only
+    day = day or reporting_time.today().isoformat()  # the clock, read at the entry point only
     ids = list(Customer.objects.order_by("pk").values_list("pk", flat=True))
     for i in range(0, len(ids), HEALTH_CHUNK):
         health_snapshot_chunk.delay(ids[i : i + HEALTH_CHUNK], day)

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 
+from accounts.admin import AnnouncesChangesAdmin
 from surveys.models import OptOut, Survey, SurveyInvitation, SurveyResponse, SurveySkip
 from surveys.tasks import survey_send
 
@@ -48,7 +49,7 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(admin.ModelAdmin):
+class SurveyResponseAdmin(AnnouncesChangesAdmin):
     list_display = ["responded_at", "survey_type", "score", "customer", "contact", "short_comment", "language", "sentiment", "themes"]
     list_filter = ["survey_type", ("responded_at", admin.DateFieldListFilter), "language", "themes_corrected"]
     list_select_related = ["customer", "contact"]

@@ -9,12 +9,13 @@ from rest_framework.response import Response
 
 from accounts.api import ImportKindViewSet
 from accounts.filters import CustomerRefFilterSet
+from accounts import policy
 from accounts.models import Contact
 from accounts.permissions import RolePermission
 from accounts.serializers import ImportRulesSerializer, id_of, visible_customers
 from importing.parsing import CellError
 from lib.filters import DateTimeRangeFilter, FilterSet, IdFilter
-from lib.rest import PagePagination, StrictFilterBackend, StrictOrderingFilter, StrictSearchFilter
+from lib.rest import AtomicWritesMixin, PagePagination, StrictFilterBackend, StrictOrderingFilter, StrictSearchFilter
 from surveys.models import Survey, SurveyResponse, SurveyType
 from surveys.selectors import responses_for_user
 from surveys.tasks import survey_send
@@ -66,6 +67,12 @@ class SurveyResponseViewSet(ImportKindViewSet):
     ordering_fields = ("responded_at", "score", "id")
 
     selector = staticmethod(responses_for_user)
+    refused_change = "an answer a contact gave through their survey link is theirs: it cannot be changed or deleted"
+
+    @staticmethod
+    def may_change(user, response) -> bool:
+        """An answer a contact gave through their survey link is theirs: read-only (accounts.policy)."""
+        return policy.may_change_answer(user, response)
 
 
 class SurveySerializer(serializers.ModelSerializer):
@@ -81,7 +88,7 @@ class SurveyFilter(FilterSet):
         fields = ("survey_type", "status", "target", "target_segment")
 
 
-class SurveyViewSet(viewsets.ModelViewSet):
+class SurveyViewSet(AtomicWritesMixin, viewsets.ModelViewSet):
     """Surveys: every role reads them; admins set them up and send them (`send`)."""
 
     serializer_class = SurveySerializer

@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lib.dates import validate_in_window
 from surveys.analysis.themes import THEME_CHOICES
 from surveys.models import SurveyType
 
@@ -19,8 +20,12 @@ class AnswerForm(forms.Form):
 
 class ResultFiltersForm(forms.Form):
     survey_type = forms.ChoiceField(choices=SurveyType.choices, required=False, label=_("Survey type"))
-    start = forms.DateField(required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(required=False, label=_("Before"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(
+        required=False, label=_("From"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_in_window]
+    )
+    end = forms.DateField(
+        required=False, label=_("Before"), widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_in_window]
+    )
     segment = forms.ChoiceField(required=False, label=_("Segment"))
     language = forms.ChoiceField(
         choices=[("", _("any")), ("de", _("German")), ("en", _("English"))], required=False, label=_("Language")

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from django.db.models import Count, DecimalField, F, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
 
-from accounts.models import MONEY, Customer, Subscription
+from accounts import policy
+from accounts.models import MONEY, Subscription
+from accounts.reporting_time import day_of, day_start, reporting_tz
 from lib.subqueries import aggregate_of
 from surveys.models import SurveyInvitation, SurveyResponse, SurveyType
 from surveys.scales import BANDS
@@ -35,7 +37,7 @@ class ResultFilters:
 
 def responses_for_user(user):
     """Return the responses of the customers `user` may see (all for managers and admins)."""
-    return SurveyResponse.objects.filter(customer__in=Customer.objects.visible_to(user).values("pk"))
+    return SurveyResponse.objects.filter(customer__in=policy.visible_customers(user).values("pk"))
 
 
 def _customer_filters(qs, f: ResultFilters, prefix: str = "customer"):
@@ -50,9 +52,9 @@ def responses_filtered(user, f: ResultFilters):
     """Return the user's responses of one survey type that match every filter."""
     qs = _customer_filters(responses_for_user(user).filter(survey_type=f.survey_type), f)
     if f.start:
-        qs = qs.filter(responded_at__date__gte=f.start)
+        qs = qs.filter(responded_at__gte=day_start(f.start))
     if f.end:
-        qs = qs.filter(responded_at__date__lt=f.end)
+        qs = qs.filter(responded_at__lt=day_start(f.end))
     if f.language:
         qs = qs.filter(language=f.language)
     if f.sentiment == "negative":
@@ -86,7 +88,7 @@ def mrr_at_response():
 def revenue_by_score(responses) -> list[tuple[int, object]]:
     """Return (score, Σ customer MRR at response time) pairs, the weights of revenue-weighted NPS."""
     rows = (
-        responses.annotate(responded_on=TruncDate("responded_at"))
+        responses.annotate(responded_on=TruncDate("responded_at", tzinfo=reporting_tz()))
         .annotate(mrr=Coalesce(mrr_at_response(), 0, output_field=DecimalField()))
         .values("score", "mrr")
     )
@@ -94,12 +96,12 @@ def revenue_by_score(responses) -> list[tuple[int, object]]:
 
 
 def trend_counts(responses, granularity: str) -> dict[datetime.date, dict[int, int]]:
-    """Return {period start: {score: responses}} by week or month, oldest first."""
+    """Return {period start: {score: responses}} by week or month (in the reporting time zone), oldest first."""
     trunc = TruncWeek if granularity == "week" else TruncMonth
-    rows = responses.annotate(bucket=trunc("responded_at")).values("bucket", "score").annotate(n=Count("pk")).order_by("bucket")
+    rows = responses.annotate(bucket=trunc("responded_at", tzinfo=reporting_tz())).values("bucket", "score").annotate(n=Count("pk")).order_by("bucket")
     trend: dict[datetime.date, dict[int, int]] = defaultdict(dict)
     for row in rows:
-        bucket = row["bucket"].date() if isinstance(row["bucket"], datetime.datetime) else row["bucket"]
+        bucket = day_of(row["bucket"])
         trend[bucket][row["score"]] = row["n"]
     return dict(trend)
 
@@ -107,15 +109,15 @@ def trend_counts(responses, granularity: str) -> dict[datetime.date, dict[int, i
 def invitation_counts(user, f: ResultFilters) -> tuple[int, int]:
     """Return (invitations sent, of those answered) for the filters' survey type, customers and period."""
     qs = SurveyInvitation.objects.filter(
-        customer__in=Customer.objects.visible_to(user).values("pk"),
+        customer__in=policy.visible_customers(user).values("pk"),
         survey__survey_type=f.survey_type,
         sent_at__isnull=False,
     )
     qs = _customer_filters(qs, f)
     if f.start:
-        qs = qs.filter(sent_at__date__gte=f.start)
+        qs = qs.filter(sent_at__gte=day_start(f.start))
     if f.end:
-        qs = qs.filter(sent_at__date__lt=f.end)
+        qs = qs.filter(sent_at__lt=day_start(f.end))
     totals = qs.aggregate(sent=Count("pk"), answered=Count("response"))
     return totals["sent"], totals["answered"]
 
@@ -143,5 +145,5 @@ def response_for_user(user, response_id: int) -> SurveyResponse | None:
 
 def segments_for_user(user) -> list[str]:
     return list(
-        Customer.objects.visible_to(user).exclude(segment="").values_list("segment", flat=True).distinct().order_by("segment")
+        policy.visible_customers(user).exclude(segment="").values_list("segment", flat=True).distinct().order_by("segment")
     )

@@ -14,7 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Contact, Customer, Task, Ticket
-from surveys import emails
+from accounts.reporting_time import day_of, reporting_tz
+from surveys import emails, signals
 from surveys.models import SkipReason, Survey, SurveyInvitation, SurveyResponse, SurveySkip
 from surveys.tokens import new_token
 
@@ -22,8 +23,8 @@ log = logging.getLogger(__name__)
 
 
 def quarter_start(moment: datetime.datetime) -> datetime.datetime:
-    """Return the first instant of `moment`'s calendar quarter, in the current time zone."""
-    local = timezone.localtime(moment)
+    """Return the first instant of `moment`'s calendar quarter, in the reporting time zone."""
+    local = moment.astimezone(reporting_tz())
     first_month = 3 * ((local.month - 1) // 3) + 1
     return local.replace(month=first_month, day=1, hour=0, minute=0, second=0, microsecond=0)
 
@@ -332,12 +333,13 @@ def _follow_up(response: SurveyResponse) -> None:
         assignee_id=customer.owner_id,
         title=title,
         details=response.comment,
-        due_on=(response.responded_at + datetime.timedelta(days=3)).date(),
+        due_on=day_of(response.responded_at) + datetime.timedelta(days=3),
         source=Task.Source.SURVEY,
         created_at=response.responded_at,
     )
     response.follow_up_task = task
     response.save(update_fields=["follow_up_task"])
+    transaction.on_commit(lambda: signals.follow_up_needed.send(sender=SurveyResponse, response=response))
 
 
 def response_analyze(*, response_id: int) -> None:

@@ -78,20 +78,37 @@ def test_everybody_has_a_health_changes_feed(client, request, customer, who):
     assert response.status_code == 200 and b'id="health-changes"' in response.content
 
 
-# --- Alert rules: admins and managers -----------------------------------------------------
+# --- Alert rules: admins write, managers read -------------------------------------------
 
 
 @pytest.mark.parametrize(("who", "status"), [("admin_user", 200), ("manager", 200), ("csm", 403), ("outsider", 403)])
-def test_rules_are_for_admins_and_managers(client, request, rule, who, status):
+def test_rules_are_read_by_admins_and_managers(client, request, rule, who, status):
     user = request.getfixturevalue(who)
     assert _get(client, user, "/alerts/rules/").status_code == status
     assert _get(client, user, f"/alerts/rules/{rule.pk}/").status_code == status
+
+
+@pytest.mark.parametrize(("who", "status"), [("admin_user", 200), ("manager", 403), ("csm", 403), ("outsider", 403)])
+def test_only_admins_add_dry_run_or_switch_rules(client, request, rule, who, status):
+    client.force_login(request.getfixturevalue(who))
+    before = AlertRule.objects.count()
     assert client.post(f"/alerts/rules/{rule.pk}/", {"weeks": 4}).status_code == status
-    assert client.post(f"/alerts/rules/{rule.pk}/enabled/", {"enabled": "1"}).status_code in (status, 302)
+    assert client.post(f"/alerts/rules/{rule.pk}/enabled/", {"enabled": "0"}).status_code in (status, 302)
+    added = client.post("/alerts/rules/", {"name": "New", "kind": "renewal", "threshold": 60})
+    assert added.status_code == (302 if status == 200 else 403)
+    rule.refresh_from_db()
+    if status == 403:  # a refused write changes nothing
+        assert rule.dry_run_at is None and AlertRule.objects.count() == before
 
 
-def test_a_manager_adds_a_rule_dry_runs_and_enables_it(client, manager, customer):
-    client.force_login(manager)
+def test_a_manager_sees_no_rule_controls(client, manager, rule):
+    for url in ("/alerts/rules/", f"/alerts/rules/{rule.pk}/"):
+        html = _get(client, manager, url).content.decode()
+        assert 'method="post"' not in html.split("</header>", 1)[1]  # only the language and logout forms
+
+
+def test_an_admin_adds_a_rule_dry_runs_and_enables_it(client, admin_user, customer):
+    client.force_login(admin_user)
     response = client.post("/alerts/rules/", {"name": "Renewals", "kind": "renewal", "threshold": 60, "send_email": "on"})
     rule = AlertRule.objects.get()
     assert response["Location"] == f"/alerts/rules/{rule.pk}/"
@@ -99,7 +116,9 @@ def test_a_manager_adds_a_rule_dry_runs_and_enables_it(client, manager, customer
     rule.refresh_from_db()
     assert not rule.enabled  # not before a dry run
     page = client.post(f"/alerts/rules/{rule.pk}/", {"weeks": 8}, HTTP_HX_REQUEST="true")
-    assert page.content.decode().lstrip().startswith('<div id="dry-run">')  # the partial only
+    body = page.content.decode()
+    assert '<div id="dry-run">' in body and "<html" not in body  # the partial only, and the Enable button out of band
+    assert body.lstrip().startswith('<div id="rule-actions" class="head-actions" hx-swap-oob="true">')
     assert b'id="dry-tasks"' in page.content and b'id="dry-load"' in page.content
     client.post(f"/alerts/rules/{rule.pk}/enabled/", {"enabled": "1"})
     rule.refresh_from_db()
@@ -135,6 +154,17 @@ def test_a_csm_starts_a_playbook_and_rates_the_customer(client, csm, outsider, c
     assert response.status_code == 302
     rating = CsmRating.objects.get()
     assert (rating.rating, rating.author, rating.expires_on - rating.created_at.date()) == (2, csm, datetime.timedelta(days=90))
+
+
+def test_a_manager_neither_starts_playbooks_nor_rates_and_sees_no_such_controls(client, manager, customer):
+    playbook = Playbook.objects.create(name="Rescue")
+    PlaybookStep.objects.create(playbook=playbook, position=0, kind="task", title="Call them", days=1)
+    client.force_login(manager)
+    html = client.get(f"/customers/{customer.pk}/health/").content.decode()
+    assert "Start playbook" not in html and "Save rating" not in html
+    assert client.post(f"/customers/{customer.pk}/health/playbooks/", {"playbook": playbook.pk}).status_code == 403
+    assert client.post(f"/customers/{customer.pk}/health/rating/", {"rating": 1, "comment": "x"}).status_code == 403
+    assert not PlaybookRun.objects.exists() and not CsmRating.objects.exists()
 
 
 # --- GET /api/v1/customers/{id}/health/ ---------------------------------------------------------

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 
+from accounts import reporting_time
 from accounts.models import Customer, Subscription, Ticket, UsageEvent
 from metrics.models import StaleRange
 from surveys.models import SurveyResponse
@@ -89,7 +90,10 @@ def test_an_api_write_marks_its_days_stale_for_the_snapshots(admin, world):
     StaleRange.objects.all().delete()
     body = {"customer": world.customer.pk, "plan": "Add-on", "started_at": "2024-03-01", "mrr": "30"}
     assert admin.post(f"{API}subscriptions/", body, format="json").status_code == 201
-    assert StaleRange.objects.filter(start=datetime.date(2024, 3, 1)).exists()
+    # an open-ended row: from the day before it starts (a period ending on 1 March reads it) until today
+    assert StaleRange.objects.filter(
+        start__lte=datetime.date(2024, 2, 29), end__gt=reporting_time.today(), input="subscriptions"
+    ).exists()
 
 
 # --- validation mirrors the import ---

@@ -36,8 +36,8 @@ VALID_INSTANTS = [
     "2024-02-01T09:00:00.1234567Z",  # 7 decimals: Python cuts, PostgreSQL would round
     "2024-02-01T09:00:00+18:00",  # PostgreSQL refuses offsets past 15:59
     "2024-W05-4T10:00",  # week date
-    "9999-12-31T23:00:00",
-    "0001-01-01T00:00:00+00:00",
+    "2199-12-31T23:00:00",  # the edges of the accepted window (lib.dates)
+    "1900-01-01T00:00:00+00:00",
 ]
 
 MIXED = f"""{HEADER}A,u1,login,2024-02-01T09:00:00Z,s1
@@ -85,9 +85,18 @@ def test_every_valid_instant_is_stored_as_python_reads_it(tmp_path):
     assert (result.errors, result.created, result.committed) == ([], len(VALID_INSTANTS), True)
     stored = dict(UsageEvent.objects.values_list("event_type", "occurred_at"))
     assert stored == {f"e{i}": parse_datetime(text) for i, text in enumerate(VALID_INSTANTS)}
-    assert result.touched_from == parse_datetime("0001-01-01T00:00:00+00:00")
-    assert result.touched_to == parse_datetime("9999-12-31T23:00:00")
+    assert result.touched_from == parse_datetime("1900-01-01T00:00:00+00:00")
+    assert result.touched_to == parse_datetime("2199-12-31T23:00:00")
     assert result.touched_customer_ids == {a.pk}
+
+
+@pytest.mark.parametrize("text", ["9999-12-31T23:00:00", "0001-01-01T00:00:00+00:00", "1899-12-31T23:59:59Z", "2200-01-01"])
+def test_instants_outside_the_window_are_row_errors_with_the_window(tmp_path, text):
+    customer("A")
+    result = run("usage_events", tmp_path, f"{HEADER}A,u1,login,2024-02-01T09:00:00Z,\nA,u1,e,{text},\n")
+    assert [(e.line, e.column) for e in result.errors] == [(3, "occurred_at")]
+    assert "outside the dates this app accepts (1900-01-01 to 2199-12-31)" in result.errors[0].message
+    assert not result.committed and not UsageEvent.objects.exists()
 
 
 def test_a_file_with_errors_names_every_line_and_writes_nothing(tmp_path):

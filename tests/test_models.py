@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
-from accounts.models import Customer, Subscription
+from accounts.models import Subscription
 from accounts.roles import role_of
 from tests import factories as f
 
@@ -154,33 +154,6 @@ def test_paying_excludes_trials_and_free_rows():
     f.SubscriptionFactory(mrr=Decimal("0"))
 
     assert list(Subscription.objects.paying()) == [paying]
-
-
-@pytest.fixture
-def portfolio(csm):
-    """Three customers: one the csm owns, one assigned to them, one of somebody else's."""
-    owned = f.CustomerFactory(owner=csm)
-    assigned = f.CustomerFactory()
-    assigned.assigned_users.add(csm, f.UserFactory(role="csm"))
-    other = f.CustomerFactory(owner=f.UserFactory(role="csm"))
-    return owned, assigned, other
-
-
-def test_admins_and_managers_see_every_customer(portfolio, admin_user, manager):
-    assert set(Customer.objects.visible_to(admin_user)) == set(portfolio)
-    assert set(Customer.objects.visible_to(manager)) == set(portfolio)
-
-
-def test_csm_sees_owned_and_assigned_customers_once(portfolio, csm):
-    owned, assigned, _ = portfolio
-    assigned.owner = csm  # owned and assigned at once: still listed once
-    assigned.save()
-
-    assert sorted(Customer.objects.visible_to(csm), key=lambda c: c.pk) == [owned, assigned]
-
-
-def test_outsider_sees_no_customer(portfolio, outsider):
-    assert not Customer.objects.visible_to(outsider).exists()
 
 
 # --- one-row logic -----------------------------------------------------------------------

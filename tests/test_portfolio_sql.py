@@ -143,7 +143,8 @@ def test_an_import_forgets_todays_scores_of_the_customers_it_touched(client, csm
     customer = day_scores(TODAY).first().customer
     assert day_scores(TODAY).count() == 3
     announce(ImportResult(kind="usage_events", source_name="late.csv", committed=True, created=1,
-                          touched_customer_ids={customer.pk}, touched_from=NOW - datetime.timedelta(days=3)))  # fmt: skip
+                          touched_customer_ids={customer.pk}, touched_from=NOW - datetime.timedelta(days=3),
+                          touched_to=NOW - datetime.timedelta(days=3)))  # fmt: skip
     assert set(day_scores(TODAY).values_list("customer_id", flat=True)) == set(
         customer.__class__.objects.exclude(pk=customer.pk).values_list("pk", flat=True)
     )

@@ -10,7 +10,7 @@ from importing.services import import_and_announce
 from metrics import snapshots, tasks
 from metrics.models import KpiSnapshot, StaleRange
 from metrics.periods import Period
-from metrics.rollups import mark_stale
+from metrics.invalidation import mark_days as mark_stale
 from metrics.selectors import KPI_KEYS, Scope
 from tests.kpi_example import build_worked_example
 
@@ -110,9 +110,11 @@ def test_csm_sees_company_and_own_snapshots_only(example, client, csm, outsider)
 
 def test_recompute_is_admin_only(example, client, admin_user, manager):
     client.force_login(manager)
-    assert client.post("/api/v1/kpi-snapshots/recompute/", {"start": "2024-02-01", "end": "2024-03-01"}).status_code == 403
+    body = {"start": "2024-02-01", "end": "2024-03-01"}
+    url = "/api/v1/kpi-snapshots/recompute/"
+    assert client.post(url, body, content_type="application/json").status_code == 403
     client.force_login(admin_user)
-    response = client.post("/api/v1/kpi-snapshots/recompute/", {"start": "2024-02-01", "end": "2024-03-01"})
+    response = client.post(url, body, content_type="application/json")
     assert response.status_code == 202
     assert KpiSnapshot.objects.filter(scope="company", metric="mrr", period_start=D(2024, 2, 1)).exists()
 

@@ -196,3 +196,13 @@ def test_a_csm_corrects_themes_of_their_own_responses_only(client, csm):
     services.response_analyze(response_id=mine.pk)
     mine.refresh_from_db()
     assert mine.themes == ["performance", "support"]
+
+
+def test_a_manager_reads_themes_but_cannot_correct_them(client, manager):
+    response = SurveyResponseFactory(score=3, comment="Slow", themes=["performance"])
+    client.force_login(manager)
+    html = client.get(reverse("surveys:results")).content.decode()
+    assert "Slow" in html and 'name="themes"' not in html
+    assert client.post(reverse("surveys:response-themes", args=[response.pk]), {"themes": "x"}).status_code == 403
+    response.refresh_from_db()
+    assert response.themes == ["performance"] and not response.themes_corrected

@@ -41,7 +41,8 @@ def frozen_clock():
 def portfolio(csm, outsider):
     """Two customers of `csm` (one at risk, one renewing soon) and one of `outsider`."""
     mine = CustomerFactory(name="Acme GmbH", segment="SMB", owner=csm)
-    SubscriptionFactory(customer=mine, mrr=Decimal("1000"), started_at=datetime.date(2023, 1, 1))
+    # Annual base plans renew on their anniversary (Acme 2025-01-01, Beta 2024-06-01); the add-on ends sooner.
+    SubscriptionFactory(customer=mine, mrr=Decimal("1000"), started_at=datetime.date(2023, 1, 1), billing_period_months=12)
     SubscriptionFactory(customer=mine, plan="Addon", mrr=Decimal("250"), started_at=datetime.date(2024, 3, 1),
                         ended_at=datetime.date(2024, 4, 10))  # fmt: skip
     contact = ContactFactory(customer=mine)
@@ -51,7 +52,7 @@ def portfolio(csm, outsider):
                           responded_at=NOW - datetime.timedelta(days=5))  # fmt: skip
     TaskFactory(customer=mine, assignee=csm, title="Call the champion", due_on=datetime.date(2024, 3, 1))
     other_mine = CustomerFactory(name="Beta AG", segment="Enterprise", owner=csm)
-    SubscriptionFactory(customer=other_mine, mrr=Decimal("5000"), started_at=datetime.date(2023, 6, 1))
+    SubscriptionFactory(customer=other_mine, mrr=Decimal("5000"), started_at=datetime.date(2023, 6, 1), billing_period_months=12)
     theirs = CustomerFactory(name="Gamma Ltd", segment="SMB", owner=outsider)
     SubscriptionFactory(customer=theirs, mrr=Decimal("700"), started_at=datetime.date(2023, 6, 1))
     return {"mine": mine, "other_mine": other_mine, "theirs": theirs}
@@ -154,6 +155,7 @@ def test_portfolio_search_segment_band_and_renewal_filters(client, csm, portfoli
     assert names(q="beta") == ["Beta AG"]
     assert names(segment="Enterprise") == ["Beta AG"]
     assert names(renewal="30") == ["Acme GmbH"]
+    assert names(renewal="90") == ["Acme GmbH", "Beta AG"]  # Beta's derived anniversary, 2024-06-01
     band_of_beta = client.get(reverse("web:portfolio"), {"q": "beta"}).context["rows"][0].band
     assert "Beta AG" in names(band=band_of_beta or "none")
     assert names(sort="-mrr") == ["Beta AG", "Acme GmbH"]
@@ -256,9 +258,12 @@ def test_manager_reads_any_account_but_cannot_change_it(client, manager, portfol
     client.force_login(manager)
     html = client.get(reverse("web:account", args=[portfolio["mine"].pk])).content.decode()
     assert "Acme GmbH" in html and 'id="add-note"' not in html
-    assert client.post(reverse("web:note-create", args=[portfolio["mine"].pk]), {"body": "x"}).status_code == 404
+    # A customer the manager sees but may not change: 403 (a customer one may not see is 404).
+    assert client.post(reverse("web:note-create", args=[portfolio["mine"].pk]), {"body": "x"}).status_code == 403
     task = Task.objects.get(title="Call the champion")
-    assert client.post(reverse("web:task-complete", args=[task.pk])).status_code == 404
+    assert client.post(reverse("web:task-complete", args=[task.pk])).status_code == 403
+    task.refresh_from_db()
+    assert task.completed_at is None and not Note.objects.filter(body="x").exists()
 
 
 def test_admin_may_add_notes_anywhere(client, admin_user, portfolio):

@@ -10,12 +10,12 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts import policy
+from accounts import reporting_time
 from accounts.models import Customer
-from accounts.roles import is_admin
 from churn import charts, tasks, wording
 from churn.drivers import typical_values
 from churn.feature_list import GROUPS, feature_of_column
@@ -78,12 +78,12 @@ def model_card(request):
         raise Http404(_("No such model version."))
     model = model or next((m for m in versions if m.status == ChurnModel.Status.PUBLISHED), None) or (versions or [None])[0]
     context = _card_context(model)
-    context.update({"versions": versions, "published": published_model(), "can_train": is_admin(request.user)})
+    context.update({"versions": versions, "published": published_model(), "can_train": policy.may_manage_configuration(request.user)})
     return render(request, "churn/model_card.html", context)
 
 
 def _model_action(request):
-    if not is_admin(request.user):
+    if not policy.may_manage_configuration(request.user):
         raise PermissionDenied
     action = request.POST.get("action")
     model = ChurnModel.objects.filter(version=request.POST.get("version") or 0).first()
@@ -111,10 +111,10 @@ def _model_action(request):
 @require_GET
 def account_risk(request, pk):
     try:
-        customer = Customer.objects.visible_to(request.user).get(pk=pk)
+        customer = policy.visible_customers(request.user).get(pk=pk)
     except Customer.DoesNotExist:
         raise Http404(_("No such customer.")) from None
-    as_of = as_of_for(request, timezone.localdate())
+    as_of = as_of_for(request, reporting_time.today())
     risk = risks_for_customers([customer.pk], as_of.day, explain=True).get(customer.pk)
     context = {
         "customer": customer,

@@ -72,3 +72,11 @@ def duration(value) -> str:
 def score(value):
     value = decimal_of(value)
     return "—" if value is None else number(value, 1 if value != value.to_integral_value() else 0)
+
+
+def heat(value) -> str:
+    """A retention share's heat-map step, "0" (under 20 %) to "5" (100 % or more); "none" for no value."""
+    value = decimal_of(value)
+    if value is None:
+        return "none"
+    return str(max(0, min(5, int(value * 5))))

@@ -4,9 +4,12 @@ import datetime
 from dataclasses import dataclass
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Note, Task
+from accounts import policy
+from accounts.models import ChurnReason, Note, Subscription, Task
+from lib.dates import validate_in_window
 from metrics import kpis
 from metrics.periods import Period, add_months
 from web import selectors
@@ -51,7 +54,7 @@ class AsOfForm(forms.Form):
     """`?as_of=YYYY-MM-DD`: the one parser of the day a past view shows (today or earlier)."""
 
     as_of = forms.DateField(
-        label=_("As of"), required=False, input_formats=["%Y-%m-%d"],
+        label=_("As of"), required=False, input_formats=["%Y-%m-%d"], validators=[validate_in_window],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": _("Enter the date as YYYY-MM-DD, e.g. 2024-03-01.")},
     )  # fmt: skip
@@ -150,10 +153,13 @@ class ReportForm(forms.Form):
         label=_("Month"), required=False, widget=forms.DateInput(attrs={"type": "month"}),
         help_text=_("Pick a month, or give start and end below."),
     )  # fmt: skip
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(
-        label=_("Until (exclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_in_window]
     )
+    end = forms.DateField(
+        label=_("Until (exclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[validate_in_window],
+    )  # fmt: skip
     scope = forms.ChoiceField(label=_("Scope"), required=False)
 
     def __init__(self, *args, user, at: datetime.date | None = None, **kwargs):
@@ -169,9 +175,11 @@ class ReportForm(forms.Form):
         if not value:
             return None
         try:
-            return datetime.datetime.strptime(value, "%Y-%m").date()
+            month = datetime.datetime.strptime(value, "%Y-%m").date()
         except ValueError:
             raise forms.ValidationError(_("Enter a month as YYYY-MM.")) from None
+        validate_in_window(month)
+        return month
 
     def clean(self):
         data = super().clean()
@@ -211,3 +219,96 @@ class TaskForm(forms.ModelForm):
             "due_on": forms.DateInput(attrs={"type": "date"}),
             "details": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def clean_due_on(self):
+        due_on = self.cleaned_data.get("due_on")
+        validate_in_window(due_on)
+        return due_on
+
+
+class EndReasonForm(forms.ModelForm):
+    """Why a subscription ended or shrank: a reason of the editable list and a note."""
+
+    class Meta:
+        model = Subscription
+        fields = ["end_reason", "end_note"]
+        labels = {"end_reason": _("Reason"), "end_note": _("Note")}
+        widgets = {"end_note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reasons = ChurnReason.objects.filter(active=True)
+        if self.instance.end_reason_id:
+            reasons = reasons | ChurnReason.objects.filter(pk=self.instance.end_reason_id)  # an inactive one stays
+        self.fields["end_reason"].queryset = reasons.distinct()
+        self.fields["end_reason"].label_from_instance = lambda r: r.label_for(translation.get_language())
+        self.fields["end_reason"].empty_label = _("No reason given")
+        self.prefix = f"sub{self.instance.pk}"
+
+
+class ScopeMonthsForm(forms.Form):
+    """A scope label (company, segment, CSM) and a span of months ending with a month, for the revenue pages."""
+
+    scope = forms.ChoiceField(label=_("Scope"), required=False)
+    until = forms.CharField(label=_("Last month"), required=False, widget=forms.DateInput(attrs={"type": "month"}))
+    months = forms.TypedChoiceField(
+        label=_("Months"), required=False, coerce=int, empty_value=12,
+        choices=[(6, "6"), (12, "12"), (18, "18"), (24, "24")],
+    )  # fmt: skip
+
+    def __init__(self, *args, user, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user, self.today = user, today
+        self.fields["scope"].choices = [
+            (group, choices) if group else choices[0] for group, choices in selectors.report_scope_choices(user)
+        ]
+        self.fields["until"].widget.attrs["max"] = today.strftime("%Y-%m")
+
+    def clean_until(self):
+        value = self.cleaned_data.get("until")
+        if not value:
+            return self.today.replace(day=1)
+        try:
+            month = datetime.datetime.strptime(value, "%Y-%m").date()
+        except ValueError:
+            raise forms.ValidationError(_("Enter a month as YYYY-MM.")) from None
+        return min(month, self.today.replace(day=1))
+
+    def clean(self):
+        data = super().clean()
+        try:
+            data["scope_obj"] = selectors.report_scope_for(self.user, data.get("scope") or "company")
+        except ValueError:
+            self.add_error("scope", _("Choose a scope you may see."))
+        return data
+
+    def values(self):
+        """(scope, last month, months) of a valid form, else the defaults: company (or one's own), this month, 12."""
+        if self.is_bound and self.is_valid():
+            data = self.cleaned_data
+            return data["scope_obj"], data["until"], data["months"] or 12
+        default = "company" if policy.sees_all_customers(self.user) else f"csm:{self.user.get_username()}"
+        return selectors.report_scope_for(self.user, default), self.today.replace(day=1), 12
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(label=_("Snooze until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, today: datetime.date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+        self.fields["until"].widget.attrs["min"] = (today + datetime.timedelta(days=1)).isoformat()
+        self.fields["until"].initial = today + datetime.timedelta(days=7)
+
+    def clean_until(self):
+        until = self.cleaned_data["until"]
+        if until <= self.today:
+            raise forms.ValidationError(_("Pick a day after today."))
+        if until > self.today + datetime.timedelta(days=366):
+            raise forms.ValidationError(_("Snooze for a year at most."))
+        return until
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), required=False, max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 2}))  # fmt: skip

@@ -18,11 +18,12 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.roles import is_admin, sees_all_customers
+from accounts import policy, reporting_time
 from alerts import playbooks, services
 from alerts.dryrun import dry_run
 from web.alert_forms import AlertRuleForm, BacktestForm, CsmRatingForm, DryRunForm, PlaybookStartForm
 from alerts.models import AlertRule
+from alerts.schedule import next_evaluation
 from metrics import kpis
 from metrics.backtest import backtest_dates, backtest_run
 from metrics.health_snapshots import band_changes_for_user, health_history
@@ -31,7 +32,7 @@ from metrics.models import HealthModel
 from web import charts
 from web.forms import as_of_for
 from web.kpi_display import BAND_LABELS
-from web.pages import customer_or_404, template_for
+from web.pages import changeable_customer_or_403, customer_or_404, template_for
 
 BANDS = [(band, BAND_LABELS[band], css) for band, css in zip(kpis.HEALTH_BANDS, ("s1", "s3", "s4"), strict=True)]
 
@@ -47,7 +48,7 @@ def _require(allowed: bool):
 @login_required
 @require_http_methods(["GET", "POST"])
 def backtest(request):
-    _require(is_admin(request.user))
+    _require(policy.may_manage_configuration(request.user))
     default_model()  # version 1 exists before anyone backtests
     source = request.POST if request.method == "POST" else request.GET
     model = HealthModel.objects.filter(pk=source.get("version")).first() or HealthModel.objects.order_by(
@@ -63,7 +64,7 @@ def backtest(request):
                 messages.error(request, str(exc))
         elif form.is_valid():
             model = form.cleaned_data["version"]
-            dates = backtest_dates(timezone.localdate(), form.cleaned_data["months"])
+            dates = backtest_dates(reporting_time.today(), form.cleaned_data["months"])
             backtest_run(model=model, dates=dates, user=request.user)
         return redirect(f"{reverse('alerts:backtest')}?version={model.pk}")
     run = model.backtests.first()
@@ -84,7 +85,7 @@ def backtest(request):
 @login_required
 @require_GET
 def health_changes(request):
-    day = timezone.localdate()
+    day = reporting_time.today()
     changes = band_changes_for_user(request.user, day)
     return render(request, "alerts/health_changes.html", {"changes": changes, "day": day})
 
@@ -92,31 +93,40 @@ def health_changes(request):
 # --- Alert rules (admins and managers) ---------------------------------------------------
 
 
+def _require_rules(request):
+    """Admins and managers read the rules; only admins add, dry-run (it is recorded) or switch them."""
+    _require(policy.sees_all_customers(request.user))
+    if request.method == "POST":
+        _require(policy.may_manage_configuration(request.user))
+
+
 def _rules_context(form):
-    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form}
+    return {"rules": AlertRule.objects.select_related("webhook", "playbook"), "form": form,
+            "next_run": next_evaluation(timezone.now())}  # fmt: skip
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rules(request):
-    _require(sees_all_customers(request.user))
+    _require_rules(request)
     form = AlertRuleForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rule = form.save()
         messages.success(request, _("Rule “%(name)s” added, disabled: dry-run it, then enable it.") % {"name": rule.name})
         return redirect("alerts:rule", pk=rule.pk)
-    return render(request, template_for(request, "alerts/rules.html", "rule-list"), _rules_context(form))
+    context = {**_rules_context(form), "can_manage": policy.may_manage_configuration(request.user)}
+    return render(request, template_for(request, "alerts/rules.html", "rule-list"), context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def rule(request, pk):
-    _require(sees_all_customers(request.user))
+    _require_rules(request)
     rule = get_object_or_404(AlertRule, pk=pk)
     form = DryRunForm(request.POST or None)
     result = None
     if request.method == "POST" and form.is_valid():  # a POST: it records that the rule was dry-run
-        result = dry_run(rule.kind, rule.threshold, timezone.localdate(), form.cleaned_data["weeks"])
+        result = dry_run(rule.kind, rule.threshold, reporting_time.today(), form.cleaned_data["weeks"])
         rule.dry_run_at = timezone.now()
         rule.save(update_fields=["dry_run_at"])
     weeks_svg = None
@@ -127,14 +137,19 @@ def rule(request, pk):
             charts.Series(_("new tasks"), [w["new"] for w in result["weeks"]], "s2"),
         ]
         weeks_svg = charts.line_chart(_("Customers matching per week"), labels, series)
-    context = {"rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg}
+    context = {
+        "rule": rule, "form": form, "result": result, "weeks_svg": weeks_svg,
+        "can_manage": policy.may_manage_configuration(request.user),
+        "next_run": next_evaluation(timezone.now()),
+        "actions_oob": request.htmx and result is not None,  # the Enable button comes with the dry run's result
+    }  # fmt: skip
     return render(request, template_for(request, "alerts/rule.html", "dry-run"), context)
 
 
 @login_required
 @require_POST
 def rule_toggle(request, pk):
-    _require(sees_all_customers(request.user))
+    _require_rules(request)
     rule = get_object_or_404(AlertRule, pk=pk)
     try:
         services.rule_enable(rule, request.POST.get("enabled") == "1")
@@ -149,7 +164,7 @@ def rule_toggle(request, pk):
 
 
 def _account_context(request, customer, **forms):
-    as_of = as_of_for(request, timezone.localdate())  # a past view: the history up to that day, read-only
+    as_of = as_of_for(request, reporting_time.today())  # a past view: the history up to that day, read-only
     day = as_of.day
     history = health_history(customer.pk, day)
     chart = charts.line_chart(
@@ -165,6 +180,7 @@ def _account_context(request, customer, **forms):
         "as_of": as_of,
         "playbook_form": forms.get("playbook_form") or PlaybookStartForm(),
         "rating_form": forms.get("rating_form") or CsmRatingForm(),
+        "can_change": policy.may_change_customer(request.user, customer) and not as_of.past,
     }
 
 
@@ -177,7 +193,7 @@ def account_health(request, pk):
 
 def _account_action(request, pk, form_class, form_key, act):
     """Validate `form_class`, `act(customer, data)`, then re-render the section (HTMX) or redirect."""
-    customer = customer_or_404(request, pk)
+    customer = changeable_customer_or_403(request, pk)
     form = form_class(request.POST)
     if form.is_valid():
         act(customer, form.cleaned_data)

@@ -3,59 +3,17 @@ undefined value, the format of each KPI, the names of health bands and component
 Used by views, charts and the `kpi_tags` template library.
 """
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from metrics import catalogue
 from web.formatting import decimal_of, duration, money, number, percent
 
-MONEY_KEYS = {
-    "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",
-    "arpu", "clv", "customer_retention_cost", "cac",
-}  # fmt: skip
-COUNT_KEYS = {"customers", "mau"}
-RATIO_KEYS = {
-    "logo_churn_rate", "customer_retention_rate", "net_revenue_retention", "gross_revenue_retention",
-    "revenue_churn_rate", "conversion_rate", "trial_conversion_rate", "onboarding_completion_rate",
-    "onboarding_drop_off", "csat", "ces", "first_contact_resolution_rate", "dau_mau", "feature_adoption",
-}  # fmt: skip
-# KPIs where a fall is good news: their change is coloured the other way round.
-LOWER_IS_BETTER = {"logo_churn_rate", "revenue_churn_rate", "mrr_contraction", "mrr_churn", "cac",
-                   "customer_retention_cost", "onboarding_drop_off"}  # fmt: skip
-
-KPI_LABELS = {
-    "customers": _("Paying customers"),
-    "logo_churn_rate": _("Logo churn"),
-    "customer_retention_rate": _("Customer retention"),
-    "mrr": _("MRR"),
-    "mrr_opening": _("Opening MRR"),
-    "mrr_new": _("New MRR"),
-    "mrr_reactivation": _("Reactivation MRR"),
-    "mrr_expansion": _("Expansion MRR"),
-    "mrr_contraction": _("Contraction MRR"),
-    "mrr_churn": _("Churned MRR"),
-    "arpu": _("ARPU"),
-    "net_revenue_retention": _("Net revenue retention"),
-    "gross_revenue_retention": _("Gross revenue retention"),
-    "revenue_churn_rate": _("Revenue churn"),
-    "clv": _("Customer lifetime value"),
-    "customer_retention_cost": _("Retention cost per customer"),
-    "cac": _("Customer acquisition cost"),
-    "ltv_to_cac": _("LTV : CAC"),
-    "conversion_rate": _("Lead conversion"),
-    "trial_conversion_rate": _("Trial conversion"),
-    "onboarding_completion_rate": _("Onboarding completion"),
-    "onboarding_drop_off": _("Onboarding drop-off"),
-    "nps": _("NPS"),
-    "csat": _("CSAT"),
-    "ces": _("CES (easy)"),
-    "ces_average": _("CES average"),
-    "first_contact_resolution_rate": _("First contact resolution"),
-    "mau": _("Active users"),
-    "dau_average": _("Daily active users (avg)"),
-    "dau_mau": _("DAU / MAU"),
-    "average_session_duration": _("Avg session duration"),
-    "events_per_active_user": _("Events per active user"),
-    "feature_adoption": _("Feature adoption (mean)"),
-}
+# Units, direction and labels of the KPIs come from metrics.catalogue.
+MONEY_KEYS = {k.key for k in catalogue.CATALOGUE if k.unit == catalogue.MONEY}
+RATIO_KEYS = {k.key for k in catalogue.CATALOGUE if k.unit == catalogue.RATIO}
+LOWER_IS_BETTER = {k.key for k in catalogue.CATALOGUE if k.higher_is_better is False}
+KPI_LABELS = {k.key: k.label for k in catalogue.CATALOGUE}
 # Why a KPI is undefined: the engine's reasons (English in the API), translated for the pages.
 KPI_REASONS = {
     "no paying customers at the start of the period": _("no paying customers at the start of the period"),
@@ -97,28 +55,36 @@ COMPONENT_LABELS = {
 
 
 def format_kpi(key: str, value) -> str:
-    """Return a KPI's value as the pages show it: money, count, percentage, duration …; "—" for none."""
+    """Return a KPI's value as the pages show it, by its unit in the catalogue; "—" for none."""
     value = decimal_of(value)
     if value is None:
         return "—"
-    if key in MONEY_KEYS:
+    kpi = catalogue.BY_KEY.get(key)
+    unit = kpi.unit if kpi else catalogue.NUMBER
+    if unit == catalogue.MONEY:
         return money(value)
-    if key in COUNT_KEYS:
+    if unit == catalogue.COUNT:
         return number(value)
-    if key in RATIO_KEYS:
+    if unit == catalogue.RATIO:
         return percent(value)
-    if key == "nps":
+    if unit == catalogue.NPS:
         return number(value, 1 if value != value.to_integral_value() else 0)
-    if key == "average_session_duration":
+    if unit == catalogue.SECONDS:
         return duration(value)
-    if key == "ltv_to_cac":
+    if unit == catalogue.MULTIPLE:
         return f"{number(value, 2)} ×"
-    return number(value, 2 if key in ("ces_average",) else 1)
+    return number(value, kpi.decimals if kpi else 1)
 
 
 def kpi_label(key):
     """Return the display name of a KPI key."""
-    return KPI_LABELS.get(key, key.replace("_", " "))
+    return catalogue.label(key)
+
+
+def definition_url(key) -> str:
+    """The URL of a KPI's definition (the definitions page, at its anchor)."""
+    kpi = catalogue.BY_KEY.get(key)
+    return reverse("web:kpi-definitions") + (f"#{kpi.anchor}" if kpi else "")
 
 
 def component_label(name):

@@ -2,9 +2,11 @@
 HTMX fragment, and the customer a user may see (or a 404 that does not tell it exists).
 """
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts import policy
 from accounts.models import Customer
 from web import selectors
 
@@ -22,3 +24,12 @@ def customer_or_404(request, pk) -> Customer:
         return selectors.customer_for_user(request.user, pk)
     except Customer.DoesNotExist:
         raise Http404(_("No such customer.")) from None
+
+
+def changeable_customer_or_403(request, pk) -> Customer:
+    """Return the customer `pk` if the request's user may change it: 404 if they may not see it,
+    403 if they only read it (a manager), so a refused write changes nothing (accounts.policy)."""
+    customer = customer_or_404(request, pk)
+    if not policy.may_change_customer(request.user, customer):
+        raise PermissionDenied
+    return customer

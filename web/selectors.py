@@ -17,27 +17,23 @@ from django.db.models import (
 )  # fmt: skip
 from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
+from accounts import policy
 from accounts.models import Customer, Subscription, Task, Ticket
-from accounts.roles import CSM, MANAGER, is_admin, sees_all_customers
+from accounts.reporting_time import today  # the pages' "today", also for views and forms
+from accounts.roles import CSM, MANAGER
 from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import day_score, day_scores, day_scores_fill, scores_on
 from metrics.models import HealthScore, UserDayActivity
-from metrics.periods import Period, add_months, day_start, reporting_tz
-from metrics.rows import rows_for
-from metrics.selectors import KPI_KEYS, Scope, compute_kpis, mrr_on_days, usage_kpis_for_periods
+from metrics.periods import Period, add_months, day_start
+from metrics.rows import rows_for_user
+from metrics.selectors import Scope, compute_kpis, mrr_on_days, usage_kpis_for_periods
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
-
-
-def today() -> datetime.date:
-    """Return today's date in the reporting time zone."""
-    return datetime.datetime.now(reporting_tz()).date()
 
 
 # --- Who may do what --------------------------------------------------------------------
@@ -54,23 +50,8 @@ def csm_users():
 
 
 def customer_for_user(user, customer_id) -> Customer:
-    """Return the customer if `user` may see it; raise Customer.DoesNotExist otherwise."""
-    return Customer.objects.visible_to(user).select_related("owner").get(pk=customer_id)
-
-
-def can_change_customer(user, customer) -> bool:
-    """Admins change every account; others only the ones they own or are assigned to."""
-    if is_admin(user):
-        return True
-    if customer.owner_id == user.pk:
-        return True
-    return customer.assigned_users.filter(pk=user.pk).exists()
-
-
-def changeable_customers(user):
-    if is_admin(user):
-        return Customer.objects.all()
-    return Customer.objects.filter(Q(owner=user) | Q(assigned_users=user)).distinct()
+    """Return the customer if `user` may see it (accounts.policy); raise Customer.DoesNotExist otherwise."""
+    return policy.visible_customers(user).select_related("owner").get(pk=customer_id)
 
 
 # --- Portfolio --------------------------------------------------------------------------
@@ -122,21 +103,27 @@ class Portfolio:
     mrr_total: Decimal
     mrr_at_risk: Decimal
     churn_model: object = None
+    ordered_ids: list[int] | None = None  # the order when the database cannot sort (by renewal)
+
+    def ids(self):
+        """The customers' ids in the page order (a list, or a queryset of them)."""
+        if self.ordered_ids is not None:
+            return self.ordered_ids
+        return self.customers.values_list("pk", flat=True)
 
 
 def portfolio_scope(user, csm: str = "") -> Scope:
     """The KPI scope of the portfolio shown: the user's own, a chosen CSM's, or the company."""
-    if sees_all_customers(user):
+    if policy.sees_all_customers(user):
         return Scope(csm=csm) if csm else Scope()
     return Scope(csm=user.get_username())
 
 
 def _portfolio_base(user, filters: PortfolioFilters, at: datetime.date):
     """The customers matching every filter but the health band, without duplicates and unannotated."""
-    customers = Customer.objects.visible_to(user)
-    if filters.csm and sees_all_customers(user):
-        csm = get_user_model().objects.filter(username=filters.csm).first()
-        customers = customers.portfolio_of(csm) if csm else customers.none()
+    customers = policy.visible_customers(user)
+    if filters.csm and policy.sees_all_customers(user):
+        customers = customers.filter(pk__in=Scope(csm=filters.csm).customers().values("pk"))
     if filters.q:
         customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
     if filters.segment:
@@ -148,19 +135,24 @@ def _portfolio_base(user, filters: PortfolioFilters, at: datetime.date):
         former = Subscription.objects.filter(started_at__lte=at).exclude(customer_id__in=current).values("customer_id")
         customers = customers.filter(pk__in=former) if filters.status == "former" else customers.exclude(pk__in=former)
     if filters.renewal_days is not None:
-        customers = customers.annotate(renewal_on=Subquery(_renewal(at))).filter(
-            renewal_on__gte=at, renewal_on__lt=at + datetime.timedelta(days=filters.renewal_days)
-        )
+        until = at + datetime.timedelta(days=filters.renewal_days)
+        customers = customers.filter(pk__in=[cid for cid, on in _renewals(customers, at).items() if on < until])
     return customers
 
 
-def _renewal(at: datetime.date):
-    return (
-        Subscription.objects.active_at(at)
-        .filter(customer=OuterRef("pk"), ended_at__isnull=False)
-        .order_by("ended_at")
-        .values("ended_at")[:1]
-    )
+def _renewals(customers, at: datetime.date) -> dict[int, datetime.date]:
+    """Each customer's next renewal on or after `at` (`accounts.models.renewal_on`: an end date, else the next
+    billing-period boundary). Month arithmetic per subscription in Python: the renewal filter and sort read
+    every active subscription of the portfolio; a page reads its 25 customers'."""
+    return Subscription.objects.active_at(at).filter(customer__in=customers.values("pk")).renewals_by_customer(at)
+
+
+def _renewal_order(customers, at: datetime.date, descending: bool) -> list[int]:
+    """The customers' ids by next renewal (none last; "-renewal" reverses), ties by name."""
+    renewals = _renewals(customers, at)
+    ids = [pk for pk, _name in sorted(customers.values_list("pk", "name"), key=lambda r: (r[1].lower(), r[1], r[0]))]
+    key = lambda pk: (pk not in renewals, renewals.get(pk) or datetime.date.max)  # noqa: E731
+    return sorted(ids, key=key, reverse=descending)
 
 
 _NO_PROBABILITY = Value(None, output_field=DecimalField())
@@ -177,7 +169,6 @@ SORTS = {
     "health": ("health_score", False),
     "mrr": ("mrr", False),
     "mrr_change": ("mrr_change", False),
-    "renewal": ("renewal_on", False),
     "last_activity": ("last_activity_on", False),
     "open_tickets": ("open_tickets", False),
     "nps": ("latest_nps", False),
@@ -229,6 +220,7 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
     return Portfolio(
         at=at,
         customers=customers.order_by(*_ordering(filters.sort)),
+        ordered_ids=_renewal_order(chosen, at, filters.sort.startswith("-")) if filters.sort.lstrip("-") == "renewal" else None,
         total=sum(g["customers"] for g in shown),
         bands={band: groups[band]["customers"] if band in groups else 0 for band in kpis.HEALTH_BANDS},
         mrr_total=sum((g["mrr"] for g in shown), Decimal(0)),
@@ -250,7 +242,6 @@ def _with_row_figures(customers, at: datetime.date, model):
         mrr=_paying_mrr(at),
         mrr_before=_paying_mrr(before),
         mrr_change=F("mrr") - F("mrr_before"),
-        renewal_on=Subquery(_renewal(at)),
         last_activity_on=aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day")),
         open_tickets=Coalesce(aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
         latest_nps=Subquery(
@@ -304,15 +295,15 @@ def _money(value) -> Decimal:
     return Decimal(0) if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
 
 
-def portfolio_row(c: Customer) -> PortfolioRow:
-    """The row of one customer annotated by `portfolio`."""
+def portfolio_row(c: Customer, renewal_on: datetime.date | None) -> PortfolioRow:
+    """The row of one customer annotated by `_with_row_figures`."""
     return PortfolioRow(
         customer=c,
         health_score=c.health_score,
         band=c.health_band or None,
         mrr=c.mrr,
         mrr_before=c.mrr_before,
-        renewal_on=c.renewal_on,
+        renewal_on=renewal_on,
         last_activity_on=c.last_activity_on,
         open_tickets=c.open_tickets,
         latest_nps=c.latest_nps,
@@ -322,14 +313,16 @@ def portfolio_row(c: Customer) -> PortfolioRow:
 
 
 def rows_of(found: Portfolio, ids: list[int]) -> list[PortfolioRow]:
-    """The rows of the portfolio's customers `ids` (a page of `found.customers`), in that order."""
-    by_id = {c.pk: c for c in _with_row_figures(Customer.objects.filter(pk__in=ids), found.at, found.churn_model)}
-    return [portfolio_row(by_id[pk]) for pk in ids]
+    """The rows of the portfolio's customers `ids` (a page of `found.ids()`), in that order."""
+    customers = Customer.objects.filter(pk__in=ids)
+    by_id = {c.pk: c for c in _with_row_figures(customers, found.at, found.churn_model)}
+    renewals = _renewals(customers, found.at)
+    return [portfolio_row(by_id[pk], renewals.get(pk)) for pk in ids]
 
 
 def portfolio_segments(user) -> list[str]:
     return list(
-        Customer.objects.visible_to(user)
+        policy.visible_customers(user)
         .exclude(segment="")
         .order_by("segment")
         .values_list("segment", flat=True)
@@ -433,10 +426,11 @@ def account_responses(customer, at: datetime.date | None = None):
     return responses.order_by("-responded_at", "-pk")
 
 
-def account_timeline(customer, limit: int = 40, at: datetime.date | None = None) -> list[TimelineEntry]:
-    """Notes, tasks, tickets and survey responses (before `at`, as they were then), newest first."""
+def account_timeline(customer, limit: int = 40, at: datetime.date | None = None, *, notes=None) -> list[TimelineEntry]:
+    """Notes, tasks, tickets and survey responses (before `at`, as they were then), newest first.
+    `notes`: the account's notes already read (`Account.notes`, newest first, at least `limit` if there are)."""
     entries = []
-    for note in account_notes(customer, at)[:limit]:
+    for note in (account_notes(customer, at) if notes is None else notes)[:limit]:
         author = (note.author.get_full_name() or note.author.get_username()) if note.author else ""
         entries.append(TimelineEntry(note.created_at, "note", author, note.body, note))
     tasks = customer.tasks.select_related("assignee").order_by("-created_at")
@@ -492,7 +486,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     until = at if past else None
     scope = Scope(customer_id=customer.pk)
     kpi_period = Period(at - datetime.timedelta(days=30), at)
-    subscriptions = list(customer.subscriptions.order_by("-started_at", "plan"))
+    subscriptions = list(customer.subscriptions.select_related("end_reason").order_by("-started_at", "plan"))
     active = [s for s in subscriptions if s.is_active_on(at)]
     renewals = sorted(s.ended_at for s in active if s.ended_at is not None)
     first_paid = min((s.started_at for s in subscriptions), default=None)
@@ -544,20 +538,7 @@ def tasks_for_user(user, show: str = "open"):
 
 # --- Reports ----------------------------------------------------------------------------
 
-REPORT_SECTIONS = (
-    (gettext_lazy("Customers and revenue"), (
-        "customers", "mrr", "mrr_opening", "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction",
-        "mrr_churn", "arpu", "logo_churn_rate", "customer_retention_rate", "net_revenue_retention",
-        "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost", "cac", "ltv_to_cac",
-    )),
-    (gettext_lazy("Conversion"), ("conversion_rate", "trial_conversion_rate", "onboarding_completion_rate", "onboarding_drop_off")),
-    (gettext_lazy("Voice of the customer"), ("nps", "csat", "ces", "ces_average")),
-    (gettext_lazy("Support"), ("first_contact_resolution_rate",)),
-    (gettext_lazy("Product usage"), (
-        "mau", "dau_average", "dau_mau", "average_session_duration", "events_per_active_user", "feature_adoption",
-    )),
-)  # fmt: skip
-assert {k for _, keys in REPORT_SECTIONS for k in keys} == set(KPI_KEYS)
+REPORT_SECTIONS = tuple((group.label, catalogue.keys_of(group)) for group in catalogue.GROUPS)  # metrics.catalogue
 
 TREND_KEYS = (
     "mrr_new", "mrr_reactivation", "mrr_expansion", "mrr_contraction", "mrr_churn",
@@ -576,14 +557,8 @@ def default_report_period(at: datetime.date | None = None) -> Period:
 def report_scope_for(user, label: str) -> Scope:
     """Parse a scope label the user may ask for; raise ValueError otherwise."""
     scope = Scope.from_label(label or "company")
-    if scope.customer_id is not None:
-        if not Customer.objects.visible_to(user).filter(pk=scope.customer_id).exists():
-            raise ValueError("no such customer")
-    if scope.csm is not None:
-        if not sees_all_customers(user) and scope.csm != user.get_username():
-            raise ValueError("no such CSM")
-        if not get_user_model().objects.filter(username=scope.csm).exists():
-            raise ValueError("no such CSM")
+    if not policy.may_ask_scope(user, customer_id=scope.customer_id, csm=scope.csm):
+        raise ValueError("no such scope")
     return scope
 
 
@@ -592,7 +567,7 @@ def report_scope_choices(user) -> list[tuple[str, list[tuple[str, str]]]]:
     segments = list(
         Customer.objects.exclude(segment="").order_by("segment").values_list("segment", flat=True).distinct()
     )
-    if sees_all_customers(user):
+    if policy.sees_all_customers(user):
         csms = [(u.get_username(), u.get_full_name() or u.get_username()) for u in csm_users()]
     else:
         csms = [(user.get_username(), user.get_full_name() or user.get_username())]
@@ -622,7 +597,7 @@ def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True)
     if with_trends:
         trends = [(m, compute_kpis(scope, m, TREND_KEYS)) for m in last_months(period.end)]
     comparison = None
-    if sees_all_customers(user) and scope.is_company:
+    if policy.sees_all_customers(user) and scope.is_company:
         comparison = [
             (u, compute_kpis(Scope(csm=u.get_username()), period, COMPARISON_KEYS))
             for u in csm_users().filter(Q(owned_customers__isnull=False) | Q(assigned_customers__isnull=False))
@@ -639,18 +614,13 @@ def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True)
     )
 
 
-def drilldown_rows(user, key: str, scope: Scope, period: Period) -> tuple[list[dict], int]:
-    """The rows behind a KPI, as dicts; rows of customers the user may not see are left out.
+def drilldown_rows(user, key: str, scope: Scope, period: Period) -> list[dict]:
+    """The rows behind a KPI that `user` may see, as dicts: the REST rows endpoint's rows
+    (metrics.rows.rows_for_user; PermissionDenied for company cost or lead rows a CSM may not see).
 
-    Returns (rows, hidden count). Aggregates are company-wide for every role, but a CSM
-    sees only their own customers' rows.
+    Aggregates are company-wide for every role, but a CSM reads only their own customers' rows.
     """
-    rows = [_flat(r) for r in rows_for(key, scope, period)]
-    if sees_all_customers(user):
-        return rows, 0
-    visible = set(Customer.objects.visible_to(user).values_list("pk", flat=True))
-    kept = [r for r in rows if _row_customer(r) is None or _row_customer(r) in visible]
-    return kept, len(rows) - len(kept)
+    return [_flat(r) for r in rows_for_user(user, key, scope, period)]
 
 
 def _flat(row) -> dict:
@@ -659,12 +629,20 @@ def _flat(row) -> dict:
         return {"cost_month": cost["month"], "category": cost["category"], "amount": cost["amount"]}
     return dict(row)
 
+# --- Renewals, cohorts, churn reasons -----------------------------------------------------
 
-def _row_customer(row):
-    if "customer_id" in row:
-        return row["customer_id"]
-    if "cost_month" in row:
-        return None
-    if "name" in row and "id" in row:  # trial and onboarding cohorts are customers
-        return row["id"]
-    return None
+
+def visible_customer_ids(user, ids) -> set[int]:
+    """The ids among `ids` of customers `user` may see."""
+    return set(policy.visible_customers(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+
+
+def open_task_counts(ids) -> dict[int, int]:
+    """{customer: open tasks} of the customers in `ids`."""
+    rows = Task.objects.filter(customer_id__in=list(ids), completed_at__isnull=True).values("customer_id")
+    return {r["customer_id"]: r["n"] for r in rows.annotate(n=Count("pk")).order_by()}
+
+
+def account_contacts(customer, limit: int = 100) -> list:
+    """The customer's contacts (the product's users), named ones first."""
+    return list(customer.contacts.order_by("name", "email", "external_id")[:limit])

@@ -7,6 +7,7 @@ works without JavaScript.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,16 +20,17 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 from rest_framework.authtoken.models import Token
 
-from accounts.models import Customer, Task
-from accounts.roles import role_of, sees_all_customers
+from accounts import policy
+from accounts.models import Task
 from churn.selectors import report_risk
-from metrics.selectors import KPI_KEYS, compute_kpis
 from lib.db_routing import reads_from_replica
+from metrics import catalogue
+from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
 from web.forms import NoteForm, PortfolioFilterForm, ReportForm, TaskForm, as_of_for
-from web.kpi_display import KPI_LABELS, format_kpi
-from web.pages import customer_or_404, template_for
+from web.kpi_display import format_kpi, kpi_label
+from web.pages import changeable_customer_or_403, customer_or_404, template_for
 
 PAGE_SIZE = 25
 HIDDEN_COLUMNS = {"id", "customer_id", "contact_id"}
@@ -46,7 +48,7 @@ def _safe_next(request, fallback: str) -> str:
 
 def _portfolio(request):
     user = request.user
-    manager = sees_all_customers(user)
+    manager = policy.sees_all_customers(user)
     form = PortfolioFilterForm(
         request.GET or None,
         segments=selectors.portfolio_segments(user),
@@ -61,7 +63,7 @@ def _portfolio(request):
 def portfolio(request):
     form, filters, found = _portfolio(request)
     # The page's ids first (only the sort key computed for the rows skipped), then its rows.
-    paginator = Paginator(found.customers.values_list("pk", flat=True), PAGE_SIZE)
+    paginator = Paginator(found.ids(), PAGE_SIZE)
     paginator.count = found.total  # counted with the totals: no second COUNT(*)
     page = paginator.get_page(request.GET.get("page"))
     context = {
@@ -74,7 +76,7 @@ def portfolio(request):
         "mrr_total": found.mrr_total,
         "mrr_at_risk": found.mrr_at_risk,
         "churn_model": found.churn_model,
-        "is_manager": sees_all_customers(request.user),
+        "is_manager": policy.sees_all_customers(request.user),
     }
     return render(request, template_for(request, "web/portfolio.html", "portfolio-table"), context)
 
@@ -88,7 +90,8 @@ def portfolio_export(request):
         "mrr_change", "renewal_on", "last_activity_on", "open_tickets", "latest_nps", "open_tasks", "churn_probability",
         "mrr_at_risk",
     ]  # fmt: skip
-    rows = (selectors.portfolio_row(c) for c in found.customers.iterator(chunk_size=2000))  # streamed, not all at once
+    ids = list(found.ids())
+    rows = (row for i in range(0, len(ids), 2000) for row in selectors.rows_of(found, ids[i : i + 2000]))  # streamed
     return csv_response(
         "portfolio.csv",
         header,
@@ -107,13 +110,6 @@ def portfolio_export(request):
 # --- Account 360 ------------------------------------------------------------------------
 
 
-def _changeable_customer(request, pk) -> Customer:
-    customer = customer_or_404(request, pk)
-    if not selectors.can_change_customer(request.user, customer):
-        raise Http404(_("No such customer."))
-    return customer
-
-
 def _account_context(request, customer, as_of=None, **forms):
     as_of = as_of or as_of_for(request)
     account = selectors.account_360(customer, as_of.day)
@@ -126,11 +122,12 @@ def _account_context(request, customer, as_of=None, **forms):
         "account_activity_labels": [date_format(p.start, "M y") for p, _k in account.activity_series],
         "account_mau_values": [k["mau"].value for _p, k in account.activity_series],
         "customer": customer,
-        "can_change": selectors.can_change_customer(request.user, customer) and not as_of.past,
+        "can_change": not as_of.past and policy.may_change_customer(request.user, customer),  # a past view is read-only
         "note_form": forms.get("note_form") or NoteForm(),
         "task_form": forms.get("task_form") or TaskForm(),
-        "timeline": selectors.account_timeline(customer, at=as_of.day if as_of.past else None),
+        "timeline": selectors.account_timeline(customer, at=as_of.day if as_of.past else None, notes=account.notes),
         "today": as_of.day,
+        "contacts": selectors.account_contacts(customer),
     }
 
 
@@ -156,7 +153,7 @@ def account_timeline(request, pk):
 def _account_form_post(request, pk, form_class, form_key, user_field, saved_message, partial):
     """Add a note or task to an account: save the form with its customer and the user in `user_field`,
     then answer with the section (`partial`, HTMX) or the page (a redirect, or the page with the form's errors)."""
-    customer = _changeable_customer(request, pk)
+    customer = changeable_customer_or_403(request, pk)
     form = form_class(request.POST)
     if form.is_valid():
         obj = form.save(commit=False)
@@ -209,10 +206,9 @@ def task_create(request, pk):
 @login_required
 @require_POST
 def task_complete(request, pk):
-    changeable = selectors.changeable_customers(request.user)
-    task = get_object_or_404(
-        Task.objects.select_related("customer"), pk=pk, customer__in=changeable.values("pk")
-    )
+    task = get_object_or_404(policy.restrict(Task.objects.select_related("customer"), request.user), pk=pk)
+    if not policy.may_change_customer(request.user, task.customer_id):
+        raise PermissionDenied
     if task.completed_at is None:
         task.completed_at = timezone.now()
         task.save(update_fields=["completed_at"])
@@ -253,7 +249,7 @@ def _report_form(request, as_of):
 
 
 def _default_scope(user) -> str:
-    return "company" if sees_all_customers(user) else f"csm:{user.get_username()}"
+    return policy.default_scope_label(user)
 
 
 @login_required
@@ -279,7 +275,7 @@ def report_context(report) -> dict:
     return {
         "report": report,
         "sections": sections,
-        "charts": charts.report_charts(report.trends, lambda k: KPI_LABELS.get(k, k), format_kpi),
+        "charts": charts.report_charts(report.trends, kpi_label, format_kpi),
         "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
     }
 
@@ -295,14 +291,15 @@ def report_rows(request, key):
     if not form.is_valid():
         raise Http404(_("Choose a period and a scope you may see."))
     period, scope = form.cleaned_data["period"], form.cleaned_data["scope_obj"]
-    rows, hidden = selectors.drilldown_rows(request.user, key, scope, period)
+    rows = selectors.drilldown_rows(request.user, key, scope, period)
     columns = []
     for row in rows:  # rows of two shapes (customers, then costs) share one table
         columns += [c for c in row if c not in columns and c not in HIDDEN_COLUMNS]
     kpi = compute_kpis(scope, period, [key])[key]
     context = {
         "key": key,
-        "label": KPI_LABELS.get(key, key),
+        "label": kpi_label(key),
+        "definition": catalogue.get(key),
         "value": format_kpi(key, kpi),
         "kpi": kpi,
         "period": period,
@@ -310,10 +307,18 @@ def report_rows(request, key):
         "columns": columns,
         "rows": rows[:500],
         "total": len(rows),
-        "hidden": hidden,
+        "restricted": not policy.sees_all_customers(request.user),
         "as_of": as_of,
     }
     return render(request, template_for(request, "web/report_rows.html", "rows-table"), context)
+
+
+@login_required
+@require_GET
+def kpi_definitions(request):
+    """What every KPI means, grouped as in the reports (from metrics.catalogue)."""
+    groups = [(group, [kpi for kpi in catalogue.CATALOGUE if kpi.group == group]) for group in catalogue.GROUPS]
+    return render(request, "web/kpi_definitions.html", {"groups": groups, "inputs": catalogue.INPUTS})
 
 
 @login_required
@@ -331,7 +336,7 @@ def report_export(request):
     header = ["kpi", "label", "value", "numerator", "denominator", "previous_value", "reason", "period_start",
               "period_end", "scope"]  # fmt: skip
     rows = [
-        [key, str(KPI_LABELS.get(key, key)), current[key].value, current[key].numerator, current[key].denominator,
+        [key, str(kpi_label(key)), current[key].value, current[key].numerator, current[key].denominator,
          before[key].value, current[key].reason, period.start, period.end, scope.label]  # fmt: skip
         for key in KPI_KEYS
     ]
@@ -344,7 +349,7 @@ def report_export(request):
 @login_required
 def profile(request):
     token = Token.objects.filter(user=request.user).first()
-    context = {"token": token, "role": role_of(request.user)}
+    context = {"token": token, "role": policy.role(request.user)}
     return render(request, template_for(request, "web/profile.html", "api-token"), context)
 
 

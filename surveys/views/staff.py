@@ -5,11 +5,13 @@ import datetime
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts import policy
 from metrics import kpis
 from surveys import selectors, services, stats
 from surveys.forms import ResultFiltersForm, ThemesForm
@@ -107,6 +109,8 @@ def response_themes(request, response_id):
     response = selectors.response_for_user(request.user, response_id)
     if response is None:
         raise Http404
+    if not policy.may_change_customer(request.user, response.customer_id):
+        raise PermissionDenied  # managers read only
     form = ThemesForm(request.POST)
     if form.is_valid():
         services.themes_correct(response=response, themes=form.cleaned_data["themes"].split(","), user=request.user)

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from django import template
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +22,7 @@ register.filter(formatting.money)
 register.filter(formatting.number)
 register.filter(formatting.percent)
 register.filter(formatting.score)
+register.filter(formatting.heat)
 
 ROLE_LABELS = {"admin": pgettext_lazy("role", "Admin"), "manager": pgettext_lazy("role", "Manager"), "csm": _("CSM")}
 # Display names of stored choices whose models keep plain English labels (the value is data).
@@ -160,3 +161,9 @@ MOODS = {"high": "good", "mid": "mid", "low": "bad"}
 def mood(response):
     """good, mid or bad for a survey answer: its band (promoter, satisfied, easy … detractor)."""
     return MOODS[response.band]
+
+
+@register.filter
+def reason_label(reason):
+    """A churn reason in the page's language."""
+    return reason.label_for(translation.get_language()) if reason else ""

@@ -20,6 +20,12 @@ register.filter(kpi_display.component_label)
 
 
 @register.simple_tag
+def kpi_definition_url(key):
+    """The link to a KPI's definition on the definitions page."""
+    return kpi_display.definition_url(key)
+
+
+@register.simple_tag
 def kpi_value(key, kpi):
     return format_kpi(key, kpi)
 

@@ -3,9 +3,9 @@
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from tqdm import tqdm
 
+from accounts import reporting_time
 from churn import training, wording
 from churn.models import ChurnModel
 from churn.scoring import scores_write
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         parser.add_argument("--score", action="store_true", help="publish/train: store today's probabilities after publishing.")
 
     def handle(self, *args, action, today, **options):
-        today = today or timezone.localdate()
+        today = today or reporting_time.today()
         try:
             getattr(self, f"_{action}")(today, **options)
         except (training.TrainingError, training.PublishError) as exc:

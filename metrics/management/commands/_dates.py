@@ -4,9 +4,11 @@ import datetime
 
 from django.core.management.base import CommandError
 
+from lib.dates import parse_day
+
 
 def iso_date(value: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return parse_day(value)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None

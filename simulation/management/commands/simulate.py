@@ -7,8 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
+from accounts import reporting_time
 from importing.services import import_and_announce
 from simulation import KINDS, Simulation, SimulationConfig, write_kind
 from simulation.loading import csm_users_ensure, demo_data_flush
@@ -43,7 +43,7 @@ class Command(BaseCommand):
         csms = tuple(name for item in options["csm"] for name in item.split(",") if name)
         try:
             config = SimulationConfig(
-                end=options["end"] or timezone.localdate().replace(day=1),
+                end=options["end"] or reporting_time.today().replace(day=1),
                 seed=options["seed"],
                 customers=options["customers"],
                 months=options["months"],

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0004_importjob_moved_to_importing'),
+        ('accounts', '0006_merge_churn_reasons_first_seen'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

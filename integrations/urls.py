@@ -1,0 +1,13 @@
+"""URLs of the integrations: inbound endpoints under /integrations/, the admin page."""
+
+from django.urls import path
+
+from integrations import views
+
+app_name = "integrations"
+
+urlpatterns = [
+    path("integrations/segment/v1/<str:call>", views.segment_source, name="segment"),
+    path("integrations/stripe/webhook", views.stripe_webhook, name="stripe"),
+    path("integrations/zendesk/webhook", views.zendesk_webhook, name="zendesk"),
+]

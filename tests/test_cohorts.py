@@ -1,0 +1,83 @@
+"""Cohort retention worked by hand: logo and revenue retention by sign-up month, future cells empty,
+the drill-down per cell, and the page per role."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+
+from metrics import kpis
+from metrics.cohorts import cohort_customers, cohort_table
+from metrics.selectors import Scope
+from tests.factories import CustomerFactory, SubscriptionFactory
+
+D = datetime.date
+TODAY = D(2024, 5, 10)
+
+
+def test_cohort_retention_formula():
+    logo, revenue = kpis.cohort_retention({1: Decimal(100), 2: Decimal(200)}, {1: Decimal(150), 3: Decimal(999)})
+    assert (logo.value, logo.numerator, logo.denominator) == (Decimal("0.5"), 1, 2)
+    assert (revenue.value, revenue.numerator, revenue.denominator) == (Decimal("0.5"), 150, 300)
+    empty_logo, empty_revenue = kpis.cohort_retention({}, {1: Decimal(5)})
+    assert empty_logo.value is None and empty_logo.reason == "no customer signed up in this month"
+    assert empty_revenue.value is None
+
+
+@pytest.fixture
+def company(db, csm, outsider):
+    """January 2024: X (carla, 100 from 01-10, 150 from 04-01) and Y (otto, 200 from 01-20, churned 03-15).
+    February: Z (carla, a trial from 01-05, paying 50 from 02-03). March: nobody."""
+    x = CustomerFactory(name="X", owner=csm)
+    y = CustomerFactory(name="Y", owner=outsider)
+    z = CustomerFactory(name="Z", owner=csm)
+    SubscriptionFactory(customer=x, started_at=D(2024, 1, 10), ended_at=D(2024, 4, 1), mrr=Decimal(100))
+    SubscriptionFactory(customer=x, plan="Big", started_at=D(2024, 4, 1), mrr=Decimal(150))
+    SubscriptionFactory(customer=y, started_at=D(2024, 1, 20), ended_at=D(2024, 3, 15), mrr=Decimal(200))
+    SubscriptionFactory(customer=z, plan="Trial", started_at=D(2024, 1, 5), ended_at=D(2024, 2, 3), mrr=Decimal(0), is_trial=True)
+    SubscriptionFactory(customer=z, started_at=D(2024, 2, 3), mrr=Decimal(50))
+    return x, y, z
+
+
+def _values(cohort, metric):
+    return [None if cell is None else getattr(cell, metric).value for cell in cohort.cells]
+
+
+def test_cohort_table_worked_example(company):
+    jan, feb, mar = cohort_table(Scope(), D(2024, 1, 1), D(2024, 3, 1), TODAY)
+    assert (jan.month, jan.size, jan.mrr, feb.size, feb.mrr, mar.size) == (D(2024, 1, 1), 2, Decimal(300), 1, Decimal(50), 0)
+    assert _values(jan, "logo") == [1, 1, Decimal("0.5")]  # Y churned in March: gone at the start of April
+    assert _values(jan, "revenue") == [1, 1, Decimal("0.5")]  # X's 150 of 300
+    assert _values(feb, "logo") == [1, 1, 1] and _values(feb, "revenue") == [1, 1, 1]
+    assert [c.day for c in feb.cells] == [D(2024, 3, 1), D(2024, 4, 1), D(2024, 5, 1)]
+    assert mar.cells[2] is None  # 1 June is still to come: no data yet, never 0 %
+    assert mar.cells[0].logo.value is None  # nobody signed up
+
+
+def test_a_csm_scope_holds_their_customers_only(company):
+    jan, feb = cohort_table(Scope(csm="carla"), D(2024, 1, 1), D(2024, 2, 1), TODAY)
+    assert (jan.size, _values(jan, "revenue"), feb.size) == (1, [1, 1], 1)
+
+
+def test_the_customers_behind_a_cell(company):
+    rows = cohort_customers(Scope(), D(2024, 1, 1), 2, TODAY)
+    assert [(r["customer"], r["start_mrr"], r["mrr"], r["paying"]) for r in rows] == [
+        ("X", Decimal(100), Decimal(150), True), ("Y", Decimal(200), Decimal(0), False)]  # fmt: skip
+    future = cohort_customers(Scope(), D(2024, 3, 1), 2, TODAY)
+    assert future == []
+
+
+@pytest.mark.django_db
+def test_the_cohort_page_and_its_drill_down(client, company, csm, manager):
+    with time_machine.travel(datetime.datetime(2024, 5, 10, 9, tzinfo=datetime.UTC), tick=False):
+        client.force_login(manager)
+        page = client.get("/cohorts/?scope=company&until=2024-03&months=6").content.decode()
+        assert "Jan 2024" in page and "50 %" in page and "no data yet" in page
+        cell = client.get("/cohorts/customers/?scope=company&cohort=2024-01&age=2", HTTP_HX_REQUEST="true").content.decode()
+        assert ">X</a>" in cell and ">Y</a>" in cell and "churned" in cell and "<html" not in cell
+        client.force_login(csm)
+        cell = client.get("/cohorts/customers/?scope=company&cohort=2024-01&age=2").content.decode()
+        assert ">X</a>" in cell and ">Y</a>" not in cell and "1 customer of another portfolio is not listed." in cell
+        assert client.get("/cohorts/customers/?cohort=2024-13&age=1").status_code == 404
+        assert client.get("/cohorts/?scope=csm:otto").status_code == 200  # not hers: the page falls back to her own
