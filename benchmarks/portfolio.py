@@ -31,9 +31,9 @@ SELECT 'B' || i, 'Customer ' || lpad(i::text, 6, '0'), (ARRAY['SMB', 'Mid-Market
        %(today)s::date - 400, now(), %(owner)s
 FROM generate_series(1, %(n)s) AS i;
 
-INSERT INTO accounts_subscription (external_id, plan, started_at, ended_at, mrr, currency, original_mrr,
+INSERT INTO accounts_subscription (external_id, end_note, plan, started_at, ended_at, mrr, currency, original_mrr,
                                    billing_period_months, is_trial, customer_id)
-SELECT '', 'Pro', %(today)s::date - 300 + (c.id %% 60)::int,
+SELECT '', '', 'Pro', %(today)s::date - 300 + (c.id %% 60)::int,
        CASE WHEN c.id %% 10 = 0 THEN %(today)s::date - 30
             WHEN c.id %% 5 = 1 THEN %(today)s::date + (c.id %% 200)::int END,
        100 + c.id %% 900, 'EUR', 100 + c.id %% 900, 1 + 11 * (c.id %% 2)::int, false, c.id
