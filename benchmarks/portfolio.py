@@ -117,17 +117,9 @@ def part(customers: int, repeat: int) -> dict:
             "page_2": "/?page=2",
             "middle_page": f"/?page={middle}",
         }
-        figures = {"customers": customers, "nightly_scores_s": round(nightly, 1), "middle_page": middle}
+        figures = {"customers": customers, "nightly_scores_s": round(nightly, 1), "middle_page_number": middle}
         for name, url_path in pages.items():
-            for _ in range(2):  # warm: templates, caches, the database's buffers
-                response = client.get(url_path)
-                assert response.status_code == 200, (url_path, response.status_code)
-            queries = []
-            with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
-                response = client.get(url_path)
-            assert b"Customer 0" in response.content, url_path
-            seconds = common.median_seconds(lambda: client.get(url_path), repeat)
-            figures[name] = {"queries": len(queries), "median_ms": round(seconds * 1000, 1)}
+            figures[name] = common.page_figures(client, url_path, repeat, expect=b"Customer 0")
         from web.selectors import PortfolioFilters, portfolio
 
         found = portfolio(carla, PortfolioFilters())
