@@ -6,6 +6,7 @@ The ImportJob admin (CSV upload) lives in importing/admin.py.
 import copy
 from decimal import Decimal
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import DecimalField, Q, Sum, Value
@@ -19,6 +20,7 @@ from accounts.signals import announce_change
 from lib.admin_history import AuditHistoryAdmin
 from lib.admin_paginators import LargeTableAdmin
 from lib.subqueries import aggregate_of
+from lib.text import ONE_LINE_MESSAGE, has_line_break
 
 admin.site.site_header = "csplatform"
 admin.site.site_title = "csplatform"
@@ -114,8 +116,20 @@ class SubscriptionInline(admin.TabularInline):
     show_change_link = True
 
 
+class CustomerForm(forms.ModelForm):
+    """The import's one-line rule for names and segments (they go into email subjects and exports)."""
+
+    def clean(self):
+        data = super().clean()
+        for name in ("name", "segment"):
+            if has_line_break(data.get(name) or ""):
+                self.add_error(name, ONE_LINE_MESSAGE)
+        return data
+
+
 @admin.register(Customer)
 class CustomerAdmin(AnnouncesChangesAdmin, TeamMemberChoicesMixin, AuditHistoryAdmin):
+    form = CustomerForm
     list_display = ["name", "external_id", "segment", "country", "owner", "current_mrr"]
     list_filter = ["segment", "country", ("owner", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["owner"]

@@ -113,7 +113,9 @@ class CustomerViewSet(ImportKindViewSet):
     selector = staticmethod(selectors.customer_list_for_user)
 
     def perform_destroy(self, instance):
-        instance.delete()  # its rows go with it; nothing of the customer is left to refresh
+        deleted = copy.copy(instance)  # its rows go with it: every figure it was part of changes
+        instance.delete()
+        record_written(self.import_kind, deleted)
 
 
 class ContactViewSet(PortfolioViewSet):

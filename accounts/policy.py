@@ -179,5 +179,5 @@ def may_reassign_customers(user) -> bool:
 
 
 def may_manage_configuration(user) -> bool:
-    """Alert rules, health and churn models, surveys, imports: admins only."""
+    """Alert rules, health and churn models, surveys, imports, integrations: admins only."""
     return is_admin(user)

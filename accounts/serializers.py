@@ -135,7 +135,10 @@ class ImportRulesSerializer(serializers.ModelSerializer):
         if parsed.existing_pk is not None and parsed.existing_pk != getattr(self.instance, "pk", None):
             name = names.get(parsed.key_column, parsed.key_column)
             verbose = self.Meta.model._meta.verbose_name
-            errors.setdefault(name, []).append(f"a {verbose} with the same key already exists")
+            if self._sees(parsed.existing_pk):
+                errors.setdefault(name, []).append(f"a {verbose} with the same key already exists")
+            else:  # the key is taken outside the user's portfolio: say no more than that it is not free
+                errors.setdefault(name, []).append(f"this key cannot be used for a {verbose}; choose another")
         values = parsed.values
         for name in self.extra_fields:
             field = self.fields[name]
@@ -152,6 +155,16 @@ class ImportRulesSerializer(serializers.ModelSerializer):
         if errors:
             raise serializers.ValidationError(errors)
         return values
+
+    def _sees(self, pk) -> bool:
+        """Whether the request's user may see the stored record `pk` of this serializer's model."""
+        user, model = self.context["request"].user, self.Meta.model
+        if model is Customer:
+            return policy.visible_customers(user).filter(pk=pk).exists()
+        records = model.objects.filter(pk=pk)
+        if any(f.name == "customer" for f in model._meta.get_fields()) and model not in (Lead,):
+            records = policy.restrict(records, user)
+        return records.exists()
 
     def get_validators(self):
         return []  # the import's key check above replaces DRF's unique-together validators

@@ -27,11 +27,16 @@ KIND_OF_MODEL = {
 }  # fmt: skip
 
 
+# What puts a customer into a segment's or a CSM's scope: a change moves its figures between scopes.
+SCOPE_FIELDS = ("segment", "owner_id")
+
+
 def changed_row(obj) -> dict:
-    """The customer (a Customer is its own) and every date and instant of a model row."""
-    values = {"customer_id": obj.pk if obj._meta.model_name == "customer" else getattr(obj, "customer_id", None)}
+    """The customer (a Customer is its own) and every date and instant of a model row (a customer: its scope too)."""
+    is_customer = obj._meta.model_name == "customer"
+    values = {"customer_id": obj.pk if is_customer else getattr(obj, "customer_id", None)}
     for f in obj._meta.concrete_fields:
-        if isinstance(f, models.DateField):  # DateTimeField is a DateField too
+        if isinstance(f, models.DateField) or (is_customer and f.attname in SCOPE_FIELDS):
             values[f.attname] = getattr(obj, f.attname)
     return values
 

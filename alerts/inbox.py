@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts import policy
@@ -65,7 +65,8 @@ def inbox_rows(user, day: datetime.date, show: str = "open", rule_kind: str = ""
         alerts = alerts.filter(acknowledged_at__isnull=False)
     if rule_kind:
         alerts = alerts.filter(rule__kind=rule_kind)
-    alerts = list(alerts.order_by("acknowledged_at", "-fired_on", "-pk")[:500])  # unacknowledged first
+    # Unacknowledged first (NULLs first on every database), then the newest.
+    alerts = list(alerts.order_by(F("acknowledged_at").asc(nulls_first=True), "-fired_on", "-pk")[:500])
     ids = {a.customer_id for a in alerts}
     mrr = Subscription.objects.paying_at(day).filter(customer_id__in=ids).mrr_by_customer() if ids else {}
     risks = risks_for_customers(ids, day) if ids else {}

@@ -10,6 +10,7 @@ from base64 import b64encode
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -124,11 +125,9 @@ class Alert(models.Model):
         return f"{self.rule} · {self.customer_id} · {self.fired_on}"
 
 
-class WebhookDelivery(models.Model):
-    """One message to a webhook and its attempts; `message_id` is the webhook-id header (stable across retries)."""
+class DeliveryLog(models.Model):
+    """An outgoing message and its attempts: the shape of every delivery log (webhooks here, chat in integrations)."""
 
-    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
-    message_id = models.CharField(max_length=40, unique=True)
     event_type = models.CharField(max_length=60)
     payload = models.JSONField()
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -137,6 +136,26 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def attempt_logged(self, status: int | None, error: str = "") -> None:
+        """Record one attempt: its status code and error ("" when delivered)."""
+        now = timezone.now()
+        self.attempts += 1
+        self.last_attempt_at = now
+        self.status_code, self.error = status, error[:500]
+        if not error:
+            self.delivered_at = now
+        self.save(update_fields=["attempts", "last_attempt_at", "status_code", "error", "delivered_at"])
+
+
+class WebhookDelivery(DeliveryLog):
+    """One message to a webhook and its attempts; `message_id` is the webhook-id header (stable across retries)."""
+
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    message_id = models.CharField(max_length=40, unique=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+import smtplib
 
 from celery import shared_task
 from django.conf import settings
@@ -18,6 +19,12 @@ from alerts.models import Alert, Playbook, WebhookDelivery
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError,)
+MAIL_ERRORS = (smtplib.SMTPException, OSError)  # the mail server down or refusing: retried
+
+
+def one_line(text: str) -> str:
+    """Text for a mail header: line breaks (from a name, say) would make Django refuse the whole message."""
+    return " ".join(text.split())
 
 
 def _date(value: str | None) -> datetime.date:
@@ -30,7 +37,7 @@ def evaluate_daily(day: str | None = None) -> int:
     return services.alerts_evaluate(_date(day))
 
 
-@shared_task(name="alerts.alert_email", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
+@shared_task(name="alerts.alert_email", autoretry_for=TRANSIENT + MAIL_ERRORS, retry_backoff=True, max_retries=5)
 def alert_email(alert_id: int) -> bool:
     """Email the owner CSM about an alert, once: the row is claimed before sending."""
     claimed = Alert.objects.filter(pk=alert_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
@@ -42,7 +49,12 @@ def alert_email(alert_id: int) -> bool:
         log.info("alert %s: the customer has no CSM with an email", alert_id)
         return False
     body = render_to_string("alerts/email/alert.txt", {"alert": alert, "base_url": settings.CSPLATFORM_BASE_URL})
-    send_mail(f"[csplatform] {alert.rule.name}: {alert.customer.name}", body, None, [owner.email])
+    subject = one_line(f"[csplatform] {alert.rule.name}: {alert.customer.name}")
+    try:
+        send_mail(subject, body, None, [owner.email])
+    except MAIL_ERRORS:
+        Alert.objects.filter(pk=alert_id).update(emailed_at=None)  # not sent: the retry claims it again
+        raise
     return True
 
 

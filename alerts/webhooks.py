@@ -65,8 +65,6 @@ def delivery_attempt(delivery: WebhookDelivery, opener=urllib.request.urlopen) -
             "webhook-signature": sign(delivery.webhook.secret, delivery.message_id, timestamp, body),
         },
     )
-    delivery.attempts += 1
-    delivery.last_attempt_at = timezone.now()
     status, error = None, ""
     try:
         with opener(request, timeout=TIMEOUT_SECONDS) as response:
@@ -75,10 +73,7 @@ def delivery_attempt(delivery: WebhookDelivery, opener=urllib.request.urlopen) -
         status, error = exc.code, f"HTTP {exc.code}"
     except (urllib.error.URLError, OSError) as exc:
         error = str(exc)[:500]
-    delivery.status_code, delivery.error = status, error
-    if not error:
-        delivery.delivered_at = timezone.now()
-    delivery.save(update_fields=["attempts", "last_attempt_at", "status_code", "error", "delivered_at"])
+    delivery.attempt_logged(status, error)
     if error:
         raise WebhookError(error)
     return status

@@ -133,3 +133,35 @@ def write_results(name: str, results: dict) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     return out
+
+
+@contextlib.contextmanager
+def gunicorn(port: int, wait_for, host: str = "127.0.0.1"):
+    """Serve `csplatform.wsgi` with gunicorn (2×CPU+1 sync workers, as docs/deploy.md runs it) on host:port.
+
+    Yields the server process once `wait_for()` (a request to it) stops raising OSError;
+    stops it afterwards.
+    """
+    import signal
+
+    workers = 2 * os.cpu_count() + 1
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "csplatform.wsgi", "-w", str(workers),
+         "-b", f"{host}:{port}", "--log-level", "warning"],  # fmt: skip
+        cwd=ROOT,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                wait_for()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.3)
+        server.workers = workers
+        yield server
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)

@@ -16,10 +16,8 @@ import argparse
 import concurrent.futures
 import http.client
 import os
-import signal
 import socket
 import statistics
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -131,22 +129,8 @@ def part(requests: int, concurrency: int, seconds: float) -> dict:
 
         connections.close_all()
         port = _free_port()
-        workers = 2 * os.cpu_count() + 1
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "csplatform.wsgi", "-w", str(workers),
-             "-b", f"{HOST}:{port}", "--log-level", "warning"],  # fmt: skip
-            cwd=common.ROOT,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    _request(port, "GET", "/accounts/login/")
-                    break
-                except OSError:
-                    assert time.monotonic() < deadline, "gunicorn did not start"
-                    time.sleep(0.3)
+        with common.gunicorn(port, lambda: _request(port, "GET", "/accounts/login/")) as server:
+            workers = server.workers
             for _ in range(workers * 2):  # warm every worker
                 _request(port, "POST", "/bench/insert/")
             bare = load(port, [lambda: _request(port, "POST", "/bench/insert/")[0]] * requests, concurrency, seconds)
@@ -164,9 +148,6 @@ def part(requests: int, concurrency: int, seconds: float) -> dict:
             load(port, [submit(v) for v in signed[:warm]], concurrency, seconds)
             survey = load(port, [submit(v) for v in signed[warm:]], concurrency, seconds)
             peak = worker_peak_mb(server.pid)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
         from surveys.models import SurveyResponse
 
         survey["responses_stored"] = SurveyResponse.objects.count()

@@ -110,6 +110,25 @@ app.conf.beat_schedule = {
         "schedule": crontab(minute=40),
         "options": {"expires": HOUR},
     },
+    # The data-quality gate: re-check what came in, so reports warn about suspicious periods
+    # within the hour (metrics/quality.py; findings listed in admin: Quality issues).
+    "data-quality-checks": {
+        "task": "metrics.quality_checks",
+        "schedule": crontab(minute=35),
+        "options": {"expires": HOUR},
+    },
+    # Integrations (docs/integrations.md): tickets a missed Zendesk webhook would have brought, and
+    # a nightly reconciliation with Stripe; both do nothing until the connection is set up.
+    "integrations-zendesk-sync": {
+        "task": "integrations.zendesk_sync",
+        "schedule": crontab(minute=25),
+        "options": {"expires": HOUR},
+    },
+    "integrations-stripe-sync": {
+        "task": "integrations.stripe_sync",
+        "schedule": crontab(hour=1, minute=20),
+        "options": {"expires": 6 * HOUR},
+    },
     # Prove the stored numbers: recompute every stored snapshot and keep the drifts for admins
     # (admin: Snapshot verifications). Sunday night, after the stale run, when nobody reads reports.
     "kpi-snapshots-verify": {

@@ -119,7 +119,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a locked-out username+IP before any password is checked.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Then passwords (refused for non-superusers in "SSO only" mode), then OpenID Connect (integrations/sso.py).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "integrations.sso.PasswordBackend",
+    "integrations.sso.OIDCBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "login"
@@ -212,6 +217,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
+else:
+    # A task taken but not acknowledged (acks_late: snapshot chunks) goes back to the queue when
+    # its worker dies, after this many seconds (Celery's default is an hour); it must exceed the
+    # longest task's time limit, or a slow task would run twice at once.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CSPLATFORM_TASK_VISIBILITY_SECONDS", default=900)}
+# Chunk tasks (50 KPI scopes, 500 health scores) take seconds to a minute on the demo: a chunk still
+# running after these limits is stuck, and is stopped (soft: an exception it may log) and retried.
+CSPLATFORM_CHUNK_SOFT_TIME_LIMIT = env.int("CSPLATFORM_CHUNK_SOFT_TIME_LIMIT", default=540)
+CSPLATFORM_CHUNK_TIME_LIMIT = env.int("CSPLATFORM_CHUNK_TIME_LIMIT", default=600)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -250,12 +264,23 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "csplatform API",
-    "DESCRIPTION": "Customer success data and KPIs. See spec/api.md.",
-    "VERSION": "1.0.0",
+    "DESCRIPTION": "Customer success data and KPIs. Versioning, pagination, errors and client generation: docs/api.md.",
+    "VERSION": "1.1.0",  # docs/api.md: minor for additions, a new /api/vN/ for breaking changes
     "SERVE_INCLUDE_SCHEMA": False,
     # 3.1: nullable types as JSON Schema has them, and `webhooks` for the messages we send.
     "OAS_VERSION": "3.1.0",
     "WEBHOOKS": ["alerts.webhook_schema.ALERT_FIRED", "alerts.webhook_schema.PLAYBOOK_STEP"],
+    # Enum names are part of what generated clients import: pinned, so a new enum elsewhere
+    # cannot rename these (docs/api.md, versioning).
+    "ENUM_NAME_OVERRIDES": {
+        "ImportKindEnum": "importing.runner.KINDS",
+        "HealthBandEnum": "metrics.kpis.HEALTH_BANDS",
+        "KpiIntervalEnum": "metrics.periods.INTERVALS",
+        "MrrMovementEnum": "metrics.serializers.MOVEMENTS",
+        "CostCategoryEnum": "accounts.models.CostEntry.Category",
+        "TaskSourceEnum": "accounts.models.Task.Source",
+        "SurveyTargetEnum": "surveys.models.Survey.Target",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "alerts.webhook_schema.add_signature_headers",
@@ -270,6 +295,10 @@ SPECTACULAR_SETTINGS = {
 # --- csplatform domain settings (see spec/kpis.md) ---
 CSPLATFORM_REPORTING_CURRENCY = env("CSPLATFORM_REPORTING_CURRENCY", default="EUR")
 CSPLATFORM_REPORTING_TZ = env("CSPLATFORM_REPORTING_TZ", default="UTC")
+# Data-quality gate (metrics/quality.py): a day with fewer events than this share of the
+# median of the 28 days before, and a month-to-month MRR change by more than this factor, are flagged.
+CSPLATFORM_QUALITY_LOW_EVENTS_SHARE = env.float("CSPLATFORM_QUALITY_LOW_EVENTS_SHARE", default=0.3)
+CSPLATFORM_QUALITY_MRR_FACTOR = env.float("CSPLATFORM_QUALITY_MRR_FACTOR", default=3.0)
 # Rates into the reporting currency, e.g. "USD=0.92,GBP=1.17"; imports convert with them.
 CSPLATFORM_EXCHANGE_RATES = env.dict("CSPLATFORM_EXCHANGE_RATES", default={})
 CSPLATFORM_GROSS_MARGIN = env("CSPLATFORM_GROSS_MARGIN", default="1")
@@ -295,11 +324,23 @@ CSPLATFORM_BASE_URL = env("CSPLATFORM_BASE_URL", default="http://localhost:8000"
 # The survey pages' rate limit counts in this cache: use Redis (CACHE_URL=redis://…) with several processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 RATELIMIT_IP_META_KEY = env("RATELIMIT_IP_META_KEY", default=None)
+# Password-reset emails per address asked for, and requests per IP (web.views.password_reset).
+CSPLATFORM_PASSWORD_RESET_RATELIMIT = env("CSPLATFORM_PASSWORD_RESET_RATELIMIT", default="3/h")
+CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT = env("CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT", default="10/h")
 
 # --- Integrations (docs/integrations.md) ---
 # Every connection's settings come from INTEGRATION_<KIND>_<NAME> variables (integrations/config.py)
 # unless set on the Integrations page. Failed credential checks per address before 429:
 CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT = env("CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT", default="30/m")
+# Single sign-on (mozilla-django-oidc): the client and the provider's endpoints come from the
+# Integrations page or INTEGRATION_OIDC_*; these are fixed.
+OIDC_AUTHENTICATE_CLASS = "integrations.sso.AuthenticateView"
+OIDC_CALLBACK_CLASS = "integrations.sso.CallbackView"
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_RP_SCOPES = "openid email profile groups"
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = 10
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/?sso=failed"
 
 LOGGING = {
     "version": 1,

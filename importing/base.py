@@ -17,6 +17,7 @@ from accounts.signals import changed_row
 from importing import history
 from importing.parsing import CellError
 
+NUL_MESSAGE = "contains a NUL character (a zero byte), which cannot be stored; is this really a text file?"
 LOOKUP_CHUNK = 900  # stays below SQLite's historic 999-parameter limit
 MAX_ERRORS = 10_000  # kept in memory; more are only counted (flat memory on a bad 2 GB file)
 
@@ -121,6 +122,9 @@ class Row:
         if not text:
             if required:
                 self.error(column, "is empty; a value is required")
+            return None
+        if "\x00" in text:
+            self.error(column, NUL_MESSAGE)
             return None
         if max_length is not None and len(text) > max_length:
             self.error(column, f"is {len(text)} characters long; at most {max_length} are allowed")

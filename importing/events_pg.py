@@ -30,12 +30,12 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import Contact, UsageEvent
+from importing.base import NUL_MESSAGE
 from importing.events import CELLS, COLUMNS
 from lib.dates import EARLIEST, LATEST
 
 STAGE = "csp_usage_stage"
 STAGE_COLUMNS = ("line", "customer_id", "user_id", "event_type", "occurred_at", "session_id", "event_id")
-NUL_MESSAGE = "contains a NUL character (a zero byte), which cannot be stored; is this really a text file?"
 
 # Datetime shapes (digits written as 0) that PostgreSQL reads exactly as Python's
 # fromisoformat does once fromisoformat has accepted the value. Other ISO forms

@@ -27,12 +27,14 @@ from importing.parsing import (
     parse_date,
     parse_datetime,
     parse_decimal,
+    parse_line,
     parse_int,
     parse_month,
     to_reporting_currency,
 )
 
 MONEY_LIMIT = Decimal(10) ** 12  # MONEY fields hold 12 digits before the point
+MONEY_STEP = Decimal("0.000001")  # ... and 6 after it
 INT_LIMIT = 2**31 - 1  # PositiveIntegerField on PostgreSQL
 SMALL_INT_LIMIT = 2**15 - 1  # PositiveSmallIntegerField
 
@@ -46,11 +48,18 @@ def money(row: Row, amount_column: str, currency_column="currency"):
     if abs(original) >= MONEY_LIMIT:
         row.error(amount_column, f"{original} is too large")
         return None, None, currency
+    if original != original.quantize(MONEY_STEP):  # 1e-30 would be stored as 0 without a word
+        row.error(amount_column, f"{original} has more than 6 decimal places; amounts are stored to {MONEY_STEP}")
+        return None, None, currency
     try:
-        return to_reporting_currency(original, currency), original, currency
+        converted = to_reporting_currency(original, currency)
     except CellError as exc:
         row.error(currency_column, exc.message)
         return None, None, currency
+    if original and not converted:
+        row.error(amount_column, f"{original} {currency} is less than {MONEY_STEP} in the reporting currency")
+        return None, None, currency
+    return converted, original, currency
 
 
 def not_before(row: Row, column, value, earlier_column, earlier, *, strictly=False):
@@ -178,8 +187,8 @@ class Customers(ExternalIdKeyMixin, RecordKind):
     def parse(self, row):
         return {
             "external_id": row.get("external_id", required=True, max_length=max_length(Customer, "external_id")),
-            "name": row.get("name", required=True, max_length=max_length(Customer, "name")),
-            "segment": row.get("segment", max_length=max_length(Customer, "segment")) or "",
+            "name": row.get("name", parse_line, required=True, max_length=max_length(Customer, "name")),
+            "segment": row.get("segment", parse_line, max_length=max_length(Customer, "segment")) or "",
             "country": row.get("country", parse_country) or "",
             "owner_id": row.get("csm", self.user_id),
             "created_on": row.get("created_at", parse_date),

@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 
 from lib.dates import window_error
+from lib.text import ONE_LINE_MESSAGE, has_line_break
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -28,6 +29,13 @@ class CellError(ValueError):
     def __init__(self, message):
         super().__init__(message)
         self.message = message
+
+
+def parse_line(text: str) -> str:
+    """Return text that must fit on one line (a name shown in email subjects and CSV exports)."""
+    if has_line_break(text):
+        raise CellError(ONE_LINE_MESSAGE)
+    return text
 
 
 def parse_date(text: str) -> datetime.date:

@@ -32,7 +32,7 @@ class ImportJobSerializer(serializers.ModelSerializer):
 class ImportUploadSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=())  # every registered kind, filled in per instance
     file = serializers.FileField(
-        help_text="A CSV file as spec/import.md describes, at most CSPLATFORM_MAX_IMPORT_BYTES.",
+        help_text="A CSV file in the import format of its kind, at most CSPLATFORM_MAX_IMPORT_BYTES.",
         validators=[validate_import_size],
     )
     skip_errors = serializers.BooleanField(default=False)

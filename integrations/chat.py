@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import requests
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from integrations import config
@@ -204,8 +204,6 @@ def _send(delivery: ChatDelivery) -> int:
 
 def delivery_attempt(delivery: ChatDelivery) -> int:
     """Send once and log the attempt; return the status or raise ChatError (the task retries)."""
-    delivery.attempts += 1
-    delivery.last_attempt_at = timezone.now()
     status, error = None, ""
     try:
         status = _send(delivery)
@@ -213,10 +211,7 @@ def delivery_attempt(delivery: ChatDelivery) -> int:
         error = str(exc)
     except (OSError, requests.RequestException) as exc:
         error = f"{type(exc).__name__}: {exc}"
-    delivery.status_code, delivery.error = status, error[:500]
-    if not error:
-        delivery.delivered_at = timezone.now()
-    delivery.save(update_fields=["attempts", "last_attempt_at", "status_code", "error", "delivered_at"])
+    delivery.attempt_logged(status, error)
     if error:
         raise ChatError(error)
     return status

@@ -10,15 +10,18 @@ with their counts, refused ones with the error and the payload, kept for replay.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from alerts.models import DeliveryLog
 
 
 class Kind(models.TextChoices):
-    SEGMENT = "segment", "Product events (Segment spec)"
-    STRIPE = "stripe", "Billing (Stripe)"
-    ZENDESK = "zendesk", "Support (Zendesk)"
-    SLACK = "slack", "Chat (Slack)"
-    TEAMS = "teams", "Chat (Microsoft Teams)"
-    OIDC = "oidc", "Single sign-on (OpenID Connect)"
+    SEGMENT = "segment", _("Product events (Segment spec)")
+    STRIPE = "stripe", _("Billing (Stripe)")
+    ZENDESK = "zendesk", _("Support (Zendesk)")
+    SLACK = "slack", _("Chat (Slack)")
+    TEAMS = "teams", _("Chat (Microsoft Teams)")
+    OIDC = "oidc", _("Single sign-on (OpenID Connect)")
 
 
 class Connection(models.Model):
@@ -94,22 +97,14 @@ class ChatChannel(models.Model):
         return self.name
 
 
-class ChatDelivery(models.Model):
-    """One notification to a chat channel and its attempts."""
+class ChatDelivery(DeliveryLog):
+    """One notification to a chat channel and its attempts (the delivery log shape of alerts' webhooks)."""
 
     channel = models.ForeignKey(
         ChatChannel, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries",
         help_text="Blank: the team webhook set by environment variable or on the Integrations page.",
     )  # fmt: skip
     service = models.CharField(max_length=20, choices=ChatChannel.Service.choices)
-    event_type = models.CharField(max_length=60)
-    payload = models.JSONField()
-    attempts = models.PositiveSmallIntegerField(default=0)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -135,3 +130,17 @@ class ObjectVersion(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.object_id} @ {self.version_at}"
+
+
+class CustomerLink(models.Model):
+    """Which of our customers a source's own customer id stands for (a Stripe `cus_…` with metadata.csplatform_id)."""
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    source_id = models.CharField(max_length=200)
+    customer = models.ForeignKey("accounts.Customer", on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "source_id"], name="customer_link_unique")]
+
+    def __str__(self):
+        return f"{self.kind} {self.source_id} → {self.customer_id}"

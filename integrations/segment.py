@@ -89,8 +89,8 @@ class CustomerFinder:
         return found
 
 
-def ingest(messages: list, *, request=None) -> IngestResult:
-    """Store the calls of one request; refused calls are logged with their error (see the module docstring)."""
+def ingest(messages: list, *, request=None, log=True) -> IngestResult:
+    """Store the calls of one request; refused calls are logged with their error unless `log` is off (a replay)."""
     find_customer = CustomerFinder(config.value(Kind.SEGMENT, "customer_trait"))
     result = IngestResult()
     events: list[tuple[dict, dict]] = []  # (call, import cells)
@@ -114,7 +114,7 @@ def ingest(messages: list, *, request=None) -> IngestResult:
         except Refused as exc:
             result.refused.append((message, str(exc)))
     _store_events(events, result)
-    for message, error in result.refused:
+    for message, error in result.refused if log else ():
         payload = message if isinstance(message, dict) else {"value": message}
         inbound.log_refused(
             Kind.SEGMENT, error, payload=payload, event_type=_text(payload.get("type")),

@@ -1,7 +1,8 @@
 """Billing from Stripe: webhooks (`customer.*`, `customer.subscription.*`, `invoice.*`) and `stripe_sync`.
 
 A Stripe customer is our customer with the same external id (its `metadata.csplatform_id`
-when set, else its Stripe id `cus_…`). A Stripe subscription becomes our subscription
+when set, else its Stripe id `cus_…`); the link is kept (`CustomerLink`), so the
+subscriptions that name the Stripe id find our customer. A Stripe subscription becomes our subscription
 rows, checked and converted by the import's rules (`importing.records.record_save`):
 
 - its trial, when it has one, is a row `{sub}:trial` with `is_trial`;
@@ -30,7 +31,7 @@ from django.utils import timezone
 from accounts.models import Customer, Subscription
 from importing.records import record_save
 from integrations import config, inbound, versions
-from integrations.models import InboundEvent, Kind
+from integrations.models import CustomerLink, InboundEvent, Kind
 
 UTC = datetime.UTC
 MONTHS_PER = {"day": Decimal(12) / Decimal(365), "week": Decimal(12) / Decimal(52), "month": Decimal(1), "year": Decimal(12)}
@@ -73,11 +74,11 @@ def _amount(minor: Decimal, currency: str) -> Decimal:
 
 
 def customer_external_id(stripe_customer: dict | str) -> str:
-    """Our external id of a Stripe customer (given as object or as id)."""
+    """Our external id of a Stripe customer (given as object or as id): its link, its metadata, else its Stripe id."""
     if isinstance(stripe_customer, str):
-        stored = Customer.objects.filter(external_id=stripe_customer).values_list("external_id", flat=True).first()
-        return stored or stripe_customer
-    return (stripe_customer.get("metadata") or {}).get("csplatform_id") or stripe_customer["id"]
+        linked = CustomerLink.objects.filter(kind=Kind.STRIPE, source_id=stripe_customer)
+        return linked.values_list("customer__external_id", flat=True).first() or stripe_customer
+    return (stripe_customer.get("metadata") or {}).get("csplatform_id") or customer_external_id(stripe_customer["id"])
 
 
 def customer_apply(obj: dict) -> Customer:
@@ -87,6 +88,7 @@ def customer_apply(obj: dict) -> Customer:
     saved, parsed = record_save("customers", cells)
     if saved is None:
         raise Refused("; ".join(f"{c}: {m}" for c, m in parsed.errors))
+    CustomerLink.objects.update_or_create(kind=Kind.STRIPE, source_id=obj["id"], defaults={"customer": saved})
     return saved
 
 
@@ -290,20 +292,19 @@ def already_handled(event_id: str) -> bool:
     ).exists()
 
 
-def receive(body: bytes, signature: str, request=None) -> tuple[int, dict]:
-    """The webhook: verify, de-duplicate by event id, apply, log. Returns (HTTP status, JSON answer)."""
-    event = construct_event(body, signature)  # the view refuses what fails here
+def receive(event: dict, request=None) -> dict:
+    """The webhook once its signature passed: de-duplicate by event id, apply, log; the JSON answer (always 200)."""
     if already_handled(event["id"]):
-        return 200, {"success": True, "result": "a repeated delivery: handled already"}
+        return {"success": True, "result": "a repeated delivery: handled already"}
     try:
         result = event_handle(event)
     except (Refused, stripe_lib.StripeError, KeyError, TypeError, ValueError) as exc:
         inbound.log_refused(Kind.STRIPE, f"{type(exc).__name__}: {exc}", payload=event, event_type=event.get("type", ""),
                             external_id=event["id"], request=request)  # fmt: skip
         # 200: a retry would fail the same way; the event is kept for replay on the Integrations page.
-        return 200, {"success": False, "message": str(exc)}
+        return {"success": False, "message": str(exc)}
     inbound.log_accepted(Kind.STRIPE, event.get("type", ""), event["id"], request=request)
-    return 200, {"success": True, "result": result}
+    return {"success": True, "result": result}
 
 
 def sync(*, since: datetime.datetime | None = None, out=None) -> dict:

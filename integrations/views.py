@@ -7,15 +7,20 @@ its system (`segment`, `stripe`, `zendesk`).
 import base64
 import binascii
 
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
-
 import stripe as stripe_lib
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.http import Http404, JsonResponse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from integrations import config, inbound, segment, stripe, zendesk
-from integrations.models import Kind
-from integrations.webhooks import locked_out, refuse, too_many
+from accounts.policy import may_manage_configuration
+from integrations import config, inbound, segment, services, stripe, zendesk
+from integrations.forms import ConnectionForm
+from integrations.models import ChatChannel, Connection, InboundEvent, Kind
+from integrations.webhooks import inbound_endpoint, refuse
 
 SEGMENT_CALLS = {
     "batch": "batch", "import": "batch", "track": "track", "t": "track", "identify": "identify", "i": "identify",
@@ -35,19 +40,15 @@ def _basic_user(request) -> str | None:
         return None
 
 
-@csrf_exempt  # authorised by the write key, not by a session
-@require_POST
-def segment_source(request, call):
+@inbound_endpoint(Kind.SEGMENT)  # authorised by the write key, not by a session
+def segment_source(request, body, call):
     kind = Kind.SEGMENT
     if call not in SEGMENT_CALLS:
-        return JsonResponse({"success": False, "message": f"unknown call {call!r}"}, status=404)
-    if locked_out(request, kind):
-        return too_many(request, kind)
+        return refuse(request, kind, 404, f"unknown call {call!r}", body=body)
     try:
-        body = inbound.body_bytes(request)
         data = inbound.json_body(body)
     except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc), body=request.body[: inbound.RAW_KEPT])
+        return refuse(request, kind, 400, str(exc), body=body)
     if not isinstance(data, dict):
         return refuse(request, kind, 400, "the body must be a JSON object", body=body)
     key = _basic_user(request)
@@ -56,11 +57,11 @@ def segment_source(request, call):
     if not segment.write_key_matches(key):
         return refuse(request, kind, 401, "wrong or missing write key (send it as the HTTP basic auth user)")
     if not config.enabled(kind):
-        return refuse(request, kind, 403, "this source is switched off on the Integrations page", payload=data)
+        return refuse(request, kind, 403, "this source is switched off on the Integrations page", payload=data, counted=False)
     if SEGMENT_CALLS[call] == "batch":
         messages = data.get("batch")
         if not isinstance(messages, list):
-            return refuse(request, kind, 400, "a batch needs a list 'batch'", payload=data)
+            return refuse(request, kind, 400, "a batch needs a list 'batch'", payload=data, counted=False)
     else:
         messages = [{**data, "type": data.get("type") or SEGMENT_CALLS[call]}]
     result = segment.ingest(messages, request=request)
@@ -69,37 +70,23 @@ def segment_source(request, call):
     return JsonResponse(result.as_json())
 
 
-@csrf_exempt  # authorised by the Stripe-Signature header, checked with the stripe library
-@require_POST
-def stripe_webhook(request):
+@inbound_endpoint(Kind.STRIPE)  # authorised by the Stripe-Signature header, checked with the stripe library
+def stripe_webhook(request, body):
     kind = Kind.STRIPE
-    if locked_out(request, kind):
-        return too_many(request, kind)
     try:
-        body = inbound.body_bytes(request)
-        stripe.construct_event(body, request.headers.get("Stripe-Signature", ""))
-    except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc))
+        event = stripe.construct_event(body, request.headers.get("Stripe-Signature", ""))
     except stripe_lib.SignatureVerificationError as exc:
         return refuse(request, kind, 401, f"the Stripe-Signature header does not match: {exc}", body=body)
     except (stripe.Refused, ValueError) as exc:  # no secret set; a signed body that is not JSON
         return refuse(request, kind, 400, str(exc), body=body)
     if not config.enabled(kind):
-        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", body=body)
-    status, answer = stripe.receive(body, request.headers["Stripe-Signature"], request=request)
-    return JsonResponse(answer, status=status)
+        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=event, counted=False)
+    return JsonResponse(stripe.receive(event, request=request))
 
 
-@csrf_exempt  # authorised by Zendesk's webhook signature
-@require_POST
-def zendesk_webhook(request):
+@inbound_endpoint(Kind.ZENDESK)  # authorised by Zendesk's webhook signature
+def zendesk_webhook(request, body):
     kind = Kind.ZENDESK
-    if locked_out(request, kind):
-        return too_many(request, kind)
-    try:
-        body = inbound.body_bytes(request)
-    except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc))
     signature = request.headers.get("X-Zendesk-Webhook-Signature", "")
     timestamp = request.headers.get("X-Zendesk-Webhook-Signature-Timestamp", "")
     if not zendesk.signature_ok(body, signature, timestamp):
@@ -107,9 +94,84 @@ def zendesk_webhook(request):
     try:
         payload = inbound.json_body(body)
     except inbound.BadRequest as exc:
-        return refuse(request, kind, 400, str(exc), body=body)
+        return refuse(request, kind, 400, str(exc), body=body, counted=False)
     if not isinstance(payload, dict):
-        return refuse(request, kind, 400, "the body must be a JSON object", body=body)
+        return refuse(request, kind, 400, "the body must be a JSON object", body=body, counted=False)
     if not config.enabled(kind):
-        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=payload)
+        return refuse(request, kind, 403, "this connection is switched off on the Integrations page", payload=payload, counted=False)
     return JsonResponse(zendesk.receive(payload, request=request))
+
+
+# --- The Integrations page (admins) ------------------------------------------------------
+
+
+def _require_admin(request):
+    if not may_manage_configuration(request.user):
+        raise PermissionDenied
+
+
+def _page(request, *, forms=None, new_secret=None, status=200):
+    connections = {c.kind: c for c in Connection.objects.all()}
+    forms = forms or {}
+    for kind, _label in Kind.choices:
+        if kind not in forms:
+            stored = connections.get(kind)
+            initial = {"enabled": stored is None or stored.enabled}
+            forms[kind] = ConnectionForm(kind, initial=initial, stored={**(stored.options if stored else {}), **(stored.secrets if stored else {})})
+    context = {
+        "statuses": [(status_, forms[status_.kind]) for status_ in services.statuses()],
+        "new_secret": new_secret,
+        "endpoints": {
+            Kind.SEGMENT: request.build_absolute_uri("/integrations/segment"),
+            Kind.STRIPE: request.build_absolute_uri("/integrations/stripe/webhook"),
+            Kind.ZENDESK: request.build_absolute_uri("/integrations/zendesk/webhook"),
+            Kind.OIDC: services.sso_callback_url(request),
+        },
+        "channels": ChatChannel.objects.select_related("user"),
+        "deliveries": services.recent_chat_deliveries(),
+    }
+    return render(request, "integrations/settings.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET"])
+def settings_page(request):
+    _require_admin(request)
+    return _page(request)
+
+
+@login_required
+@require_POST
+def connection_save(request, kind):
+    _require_admin(request)
+    if kind not in Kind.values:
+        raise Http404("No such connection.")
+    form = ConnectionForm(kind, request.POST)
+    if not form.is_valid():
+        return _page(request, forms={kind: form}, status=400)
+    config.store(kind, form.cleaned_data, enabled=form.cleaned_data["enabled"])
+    messages.success(request, _("%(connection)s saved.") % {"connection": Kind(kind).label})
+    return redirect("integrations:settings")
+
+
+@login_required
+@require_POST
+def write_key_new(request):
+    """Make a new Segment write key and show it on this answer only (it is never shown again)."""
+    _require_admin(request)
+    key = config.generate_secret(Kind.SEGMENT, "write_key", prefix="wk_")
+    return _page(request, new_secret=key)
+
+
+@login_required
+@require_POST
+def event_replay(request, pk):
+    _require_admin(request)
+    event = get_object_or_404(InboundEvent, pk=pk)
+    try:
+        outcome = services.replay(event)
+    except services.ReplayError as exc:
+        messages.error(request, _("Replay failed: %(error)s") % {"error": exc})
+    else:
+        messages.success(request, _("Replayed: %(outcome)s") % {"outcome": outcome})
+    return redirect("integrations:settings")

@@ -218,8 +218,8 @@ def ticket_id_of(payload: dict) -> str:
     raise Refused("the payload names no ticket (send ticket_id)")
 
 
-def receive(payload: dict, request=None) -> dict:
-    """The webhook after its signature was checked: fetch the ticket and apply it."""
+def receive(payload: dict, request=None, log=True) -> dict:
+    """The webhook after its signature was checked: fetch the ticket and apply it (logged unless `log` is off)."""
     try:
         ticket_id = ticket_id_of(payload)
         api = client()
@@ -228,11 +228,13 @@ def receive(payload: dict, request=None) -> dict:
     except Exception as exc:  # noqa: BLE001 - every failure is answered and kept for replay
         if not isinstance(exc, Refused | ValueError | KeyError) and not _is_api_error(exc):
             raise
-        inbound.log_refused(Kind.ZENDESK, f"{type(exc).__name__}: {exc}", payload=payload,
-                            event_type=str(payload.get("event") or payload.get("type") or ""),
-                            external_id=str(payload.get("ticket_id") or ""), request=request)  # fmt: skip
+        if log:
+            inbound.log_refused(Kind.ZENDESK, f"{type(exc).__name__}: {exc}", payload=payload,
+                                event_type=str(payload.get("event") or payload.get("type") or ""),
+                                external_id=str(payload.get("ticket_id") or ""), request=request)  # fmt: skip
         return {"success": False, "message": str(exc)}
-    inbound.log_accepted(Kind.ZENDESK, payload.get("event") or payload.get("type") or "ticket", ticket_id, request=request)
+    if log:
+        inbound.log_accepted(Kind.ZENDESK, payload.get("event") or payload.get("type") or "ticket", ticket_id, request=request)
     return {"success": True, "result": result}
 
 

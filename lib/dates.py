@@ -10,6 +10,7 @@ importing.parsing (CSV cells and REST writes), the DRF query fields and Django f
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 EARLIEST = datetime.date(1900, 1, 1)
 LATEST = datetime.date(2199, 12, 31)
@@ -35,9 +36,13 @@ def window_error(value: datetime.date | datetime.datetime | None) -> str | None:
 
 def validate_in_window(value) -> None:
     """A validator for Django form fields and DRF fields: refuse a date or instant outside the window."""
-    message = window_error(value)
-    if message:
-        raise ValidationError(message, code="date_out_of_range")
+    if window_error(value):
+        day = value.date() if isinstance(value, datetime.datetime) else value
+        raise ValidationError(
+            _("%(day)s is outside the dates this app accepts (%(window)s)"),
+            code="date_out_of_range",
+            params={"day": day.isoformat(), "window": WINDOW},
+        )
 
 
 def parse_day(text: str) -> datetime.date:

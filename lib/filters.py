@@ -9,10 +9,13 @@ import datetime
 import django_filters as df
 from django import forms
 from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 ID_LIMIT = 2**63 - 1
 
 
+@extend_schema_field(OpenApiTypes.INT)  # the schema says integer, so clients send no "7.0"
 class IdFilter(df.NumberFilter):
     """A whole-number id (Django's default NumberFilter takes decimals)."""
 

@@ -21,7 +21,13 @@ def const_field(value: str, description: str):
 
 
 @extend_schema_serializer(
-    examples=[OpenApiExample("Not found", value={"detail": "No such customer."}, response_only=True)]
+    examples=[
+        OpenApiExample("Not found", value={"detail": "No such customer."}, response_only=True, status_codes=["404"]),
+        OpenApiExample(
+            "No token", value={"detail": "Authentication credentials were not provided."}, response_only=True,
+            status_codes=["401"],
+        ),
+    ]
 )
 class ErrorSerializer(serializers.Serializer):
     """An error that concerns the request as a whole: what went wrong, in words."""
@@ -29,6 +35,14 @@ class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample("A bad parameter", value={"end": ["end must be after start"]}, response_only=True,
+                       status_codes=["400"]),
+        OpenApiExample("A refused record", value={"name": ["is empty"], "customer": ["no customer with id 7"]},
+                       response_only=True, status_codes=["400"]),
+    ]
+)  # fmt: skip
 class ValidationErrorSerializer(serializers.Serializer):
     """A refused request (400): each field or query parameter named with its problems, or a `detail`.
 
@@ -53,10 +67,6 @@ class ValidationErrorExtension(OpenApiSerializerExtension):
                 "items": {"type": "string"},
                 "description": "The problems of the field or query parameter of this name.",
             },
-            "examples": [
-                {"end": ["end must be after start"]},
-                {"name": ["is empty"], "customer": ["no customer with id 7"]},
-            ],
         }
 
 
@@ -86,7 +96,7 @@ class AutoSchema(SpectacularAutoSchema):
         if security and {} not in security:  # AllowAny views add {}: authentication is optional
             codes += ["401", "403"]
         if operation.get("parameters") or "requestBody" in operation:
-            codes.append("400")
+            codes.append("400")  # on a detail path too: an unknown query parameter is refused there as well
         if any(p["in"] == "path" for p in operation.get("parameters", [])):
             codes.append("404")
         if "requestBody" in operation:

@@ -8,17 +8,20 @@ to have the engine recompute some days.
 import datetime
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html_join
 
 from lib.admin_history import AuditHistoryAdmin
 from lib.admin_paginators import LargeTableAdmin
 from metrics import health_versions
+from metrics.quality import quality_refresh
 from metrics.models import (
     CsmRating,
     CustomerDayFeature,
     HealthModel,
     HealthScore,
     KpiSnapshot,
+    QualityIssue,
     SnapshotVerification,
     StaleRange,
     UsageSession,
@@ -67,6 +70,32 @@ class SnapshotVerificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(QualityIssue)
+class QualityIssueAdmin(admin.ModelAdmin):
+    """The data-quality gate's findings, one page for every check: fix the data (the finding goes at the next
+    run) or accept it (its periods stop carrying the warning)."""
+
+    list_display = ["rule", "day", "customer", "detail", "found_at", "accepted_at", "accepted_by"]
+    list_filter = ["rule", ("accepted_at", admin.EmptyFieldListFilter), ("day", admin.DateFieldListFilter)]
+    list_select_related = ["customer", "accepted_by"]
+    search_fields = ["key", "detail", "customer__name", "customer__external_id"]
+    readonly_fields = ["rule", "key", "day", "customer", "detail", "found_at", "accepted_at", "accepted_by"]
+    actions = ["accept", "check_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Accept: the data is right, stop warning")
+    def accept(self, request, queryset):
+        n = queryset.filter(accepted_at__isnull=True).update(accepted_at=timezone.now(), accepted_by=request.user)
+        self.message_user(request, f"{n} finding(s) accepted")
+
+    @admin.action(description="Run every check again now")
+    def check_now(self, request, queryset):
+        counts = quality_refresh()
+        self.message_user(request, "checked: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
 @admin.register(StaleRange)

@@ -23,6 +23,7 @@ from metrics.health_versions import definition_of, models_for_customers
 from metrics.models import KpiSnapshot
 from metrics.periods import INTERVALS, Period, split
 from metrics.presenters import kpis_json, number
+from metrics.quality import scope_quality
 from metrics.serializers import (
     HealthSerializer,
     KpiReportSerializer,
@@ -100,6 +101,8 @@ def _report(scope: Scope, period: Period, keys) -> dict:
         "scope": {"customer": scope.customer_id, "segment": scope.segment, "csm": scope.csm},
         "definition_version": definition_version(),
         "kpis": kpis_json(compute_kpis(scope, period, keys)),
+        # The data-quality gate: open findings dated in the period (status "ok" or "warning").
+        "quality": scope_quality(scope, period),
     }
 
 
@@ -119,14 +122,17 @@ SCOPE_NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description="The customer o
 @permission_classes([RolePermission])
 @reads_from_replica
 def kpi_report(request):
-    """Every KPI of spec/kpis.md (or those in `keys`) for one period and scope."""
+    """Every KPI (or those in `keys`) for one period and scope."""
     data = _parse(KpiQuery, request)
     scope = scope_for(request.user, data)
     return Response(_report(scope, Period(data["start"], data["end"]), data.get("keys")))
 
 
 @extend_schema(
-    parameters=KPI_PARAMETERS + [OpenApiParameter("interval", OpenApiTypes.STR, enum=INTERVALS)],
+    parameters=[
+        *KPI_PARAMETERS,
+        OpenApiParameter("interval", {"$ref": "#/components/schemas/KpiIntervalEnum"}, description="Default: month."),
+    ],
     responses={200: KpiSeriesSerializer, 404: SCOPE_NOT_VISIBLE},
 )
 @api_view(["GET"])
@@ -257,7 +263,7 @@ class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return snapshots_visible_to(self.request.user)
 
-    @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("Queued", {"tasks": serializers.IntegerField()})})
+    @extend_schema(request=RecomputeRequest, responses={202: inline_serializer("RecomputeQueued", {"tasks": serializers.IntegerField()})})
     @action(detail=False, methods=["post"], permission_classes=[RolePermission])  # a write: admins only
     def recompute(self, request):
         query = RecomputeRequest(data=request.data)

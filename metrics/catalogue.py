@@ -249,7 +249,7 @@ assert not {i for kpi in CATALOGUE for i in kpi.inputs} - set(INPUTS), "every in
 assert all(kpi.unit in UNITS for kpi in CATALOGUE)
 
 
-def markdown() -> str:
+def markdown(quality_checks: dict) -> str:
     """docs/kpis.md, written from the catalogue in English (`manage.py kpi_docs` writes it; a test compares)."""
     from django.utils import translation
 
@@ -293,6 +293,35 @@ def markdown() -> str:
                     f"{kpi.definition} Rows behind it: {kpi.rows}. |"
                 )
             lines.append("")
+        lines += [
+            "## Health score",
+            "",
+            "A number from 0 to 100 for one customer at the start of a day, from components each scored 0–100",
+            "over the 30 days before it; an admin sets the weights by publishing a new version of the health model",
+            "after a backtest. A component without data is left out and the others' weights are rescaled; the",
+            "score is the weighted mean, rounded to one decimal. Bands: *healthy* from 70, *neutral* from 40,",
+            "*at risk* below 40.",
+            "",
+            "| component | default weight | score |",
+            "|---|---|---|",
+            "| frequency | 25 | 100 × min(1, average active days per active user / 12) |",
+            "| breadth | 20 | 100 × active users / users known at that day (a user counts from when it was first seen) |",
+            "| depth | 20 | 100 × key features used / key features (`CSPLATFORM_KEY_FEATURES`; all event types seen when unset) |",
+            "| sentiment | 15 | 10 × mean of each contact's latest NPS score of the last 180 days |",
+            "| support | 10 | 100 × first contact resolution of its tickets resolved in the window |",
+            "| growth | 10 | 50 + 50 × clamp((MRR now − MRR 90 days before) / MRR 90 days before, −1, 1) |",
+            "",
+            "A score of a day uses only data dated before that day and users known then, so data arriving later",
+            "never changes a past score or a backtest.",
+            "",
+            "## Data-quality checks",
+            "",
+            "Before a period's figures are trusted, csplatform checks what came in (hourly; admins see every",
+            "finding under *Quality issues* and fix the data or accept it). A period with an open finding carries",
+            "a warning on the team report and `\"quality\": {\"status\": \"warning\", …}` in the KPI API.",
+            "",
+        ]
+        lines += [f"- {label}" for label in quality_checks.values()] + [""]
         lines += ["## What changes a figure", "", "| data | days it changes | KPIs |", "|---|---|---|"]
         for kind, span in INPUTS.items():
             keys = ", ".join(f"`{k}`" for k in keys_changed_by([kind]))

@@ -102,3 +102,16 @@ def cohort_customers(scope: Scope, month: datetime.date, age: int, today: dateti
         for cid, (first, mrr) in starts.items()
     ]
     return sorted(rows, key=lambda r: r["customer"].lower())
+
+
+def pooled(cohorts: list[Cohort], metric: str) -> list[kpis.Kpi]:
+    """The retention of all cohorts taken together at each age ("logo" or "revenue"): every cohort that has
+    reached the age counts with its size (or start MRR), as the average line of a cohort chart."""
+    ages = max((len(c.cells) for c in cohorts), default=0)
+    return [
+        kpis.pooled_ratio(
+            (getattr(c.cells[age], metric) for c in cohorts if age < len(c.cells) and c.cells[age] is not None),
+            "no cohort has reached this age",
+        )
+        for age in range(ages)
+    ]

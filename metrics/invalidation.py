@@ -22,10 +22,13 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import Customer, Subscription
 from accounts.reporting_time import day_of, today
+from accounts.signals import SCOPE_FIELDS
+from lib.dates import EARLIEST
 from metrics import catalogue
 from metrics.models import StaleRange, UsageSession
 
 DAY = datetime.timedelta(days=1)
+EVER = EARLIEST  # the first day the product accepts
 
 Span = tuple[datetime.date, datetime.date]  # reporting days [start, end)
 
@@ -159,7 +162,19 @@ def mark(kind: str, spans: Iterable[Span]) -> int:
 
 
 def mark_rows(kind: str, rows: list[dict]) -> int:
-    """Mark stale what these changed rows of a record kind touch."""
+    """Mark stale what these changed rows of a record kind touch.
+
+    A deleted customer takes all its rows with it, and a customer moved to another segment or
+    CSM takes its figures from one scope to another: every stored period of every KPI may change.
+    """
+    if kind == "customers":
+        ids = {r["customer_id"] for r in rows if r["customer_id"] is not None}
+        scopes = {}
+        for r in rows:
+            scopes.setdefault(r["customer_id"], set()).add(tuple(r.get(f) for f in SCOPE_FIELDS))
+        moved = any(len(seen) > 1 for seen in scopes.values())
+        if moved or ids - set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True)):
+            mark_days(EVER, today() + DAY)
     return mark(kind, spans_for(kind, rows))
 
 

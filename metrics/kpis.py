@@ -411,3 +411,10 @@ def expected_renewal_mrr(committed: Decimal, churn_rate: Decimal | None) -> Kpi:
     if churn_rate is None:
         return Kpi(None, reason="no backtest gives this health band a churn rate")
     return Kpi(committed * (ONE - churn_rate), committed, churn_rate)
+
+
+def pooled_ratio(parts: Iterable[Kpi], reason: str) -> Kpi:
+    """One ratio of several: Σ numerators / Σ denominators (a size-weighted mean), e.g. the retention of
+    every cohort at one age taken together."""
+    parts = [p for p in parts if p.denominator is not None]
+    return ratio(sum((p.numerator for p in parts), ZERO), sum((p.denominator for p in parts), ZERO), reason)

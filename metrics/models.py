@@ -84,6 +84,27 @@ class SnapshotVerification(models.Model):
         return f"{self.started_at:%Y-%m-%d %H:%M}: {self.drift_count} drift(s) in {self.checked}"
 
 
+class QualityIssue(models.Model):
+    """A finding of the data-quality gate (metrics.quality): a period with it carries a warning until fixed or accepted."""
+
+    rule = models.CharField(max_length=40, help_text="The check that found it (metrics.quality.CHECKS).")
+    key = models.CharField(max_length=200, help_text="What the finding is about, unique within its check.")
+    day = models.DateField(null=True, blank=True, help_text="The reporting day it concerns; its periods get the warning.")
+    customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    detail = models.CharField(max_length=300)
+    found_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True, help_text="An admin looked and keeps the data as it is.")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["rule", "-day"]
+        indexes = [models.Index(fields=["day"], name="quality_issue_day")]
+        constraints = [models.UniqueConstraint(fields=["rule", "key"], name="quality_issue_unique")]
+
+    def __str__(self):
+        return f"{self.rule} {self.key}"
+
+
 class UserDayActivity(models.Model):
     """Rollup: one row per user per day (reporting time zone) with their event count."""
 

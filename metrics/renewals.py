@@ -65,9 +65,12 @@ def health_now(ids, day: datetime.date) -> dict[int, tuple[Decimal | None, str |
     return found
 
 
-def renewals_due(customers, day: datetime.date, days: int = 90) -> list[Renewal]:
-    """The renewals of `customers` (a queryset the caller scoped) in [day, day + days), soonest first."""
+def renewals_due(customers, day: datetime.date, days: int = 90, *, min_months: int = 1) -> list[Renewal]:
+    """The renewals of `customers` (a queryset the caller scoped) in [day, day + days), soonest first;
+    `min_months=12` counts only subscriptions billed yearly or longer (contract renewals, not monthly ones)."""
     paying = Subscription.objects.paying_at(day).filter(customer__in=customers.values("pk"))
+    if min_months > 1:
+        paying = paying.filter(billing_period_months__gte=min_months)
     until = day + datetime.timedelta(days=days)
     renewals = {cid: on for cid, on in paying.renewals_by_customer(day).items() if on < until}
     if not renewals:

@@ -13,7 +13,7 @@ import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Min, OuterRef, Subquery
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncDate
 
 from accounts.models import Contact, UsageEvent
@@ -35,30 +35,55 @@ def refresh_after_import(result) -> None:
 
 @transaction.atomic
 def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> None:
-    """Rebuild every usage rollup of `customer_ids` for the reporting days [start, end)."""
+    """Rebuild every usage rollup of `customer_ids` for the reporting days [start, end).
+
+    Two rebuilds of one customer at once (two Segment requests, an import beside the API)
+    would both delete, then both insert the same rows: on PostgreSQL each rebuild first
+    takes a lock per customer, held to its commit, in id order so two never deadlock.
+    """
     customer_ids = sorted(customer_ids)
     for chunk_start in range(0, len(customer_ids), 500):
         chunk = customer_ids[chunk_start : chunk_start + 500]
+        _lock_customers(chunk)
         _refresh_daily(chunk, start, end)
         _refresh_sessions(chunk, day_start(start), day_start(end))
         _lower_first_seen(chunk, day_start(start), day_start(end))
 
 
 def _lower_first_seen(customer_ids, start_at, end_at) -> None:
-    """A dated contact was first seen no later than its first event (undated ones stay known from the start)."""
-    first_event = (
-        UsageEvent.objects.filter(contact_id=OuterRef("pk"), occurred_at__gte=start_at, occurred_at__lt=end_at)
-        .order_by()
+    """A dated contact was first seen no later than its first event (undated ones stay known from the start).
+
+    One grouped query over the span's events (the customer-and-time index), then an update of
+    only the contacts whose first event is earlier than what is stored.
+    """
+    firsts = dict(
+        UsageEvent.objects.filter(customer_id__in=customer_ids, occurred_at__gte=start_at, occurred_at__lt=end_at)
         .values("contact_id")
         .annotate(first=Min("occurred_at"))
-        .values("first")
+        .values_list("contact_id", "first")
+        .order_by()
     )
-    (
-        Contact.objects.filter(customer_id__in=customer_ids, first_seen_at__isnull=False)
-        .annotate(first=Subquery(first_event))
-        .filter(first__lt=F("first_seen_at"))
-        .update(first_seen_at=Subquery(first_event))
-    )
+    earlier = [
+        Contact(pk=pk, first_seen_at=firsts[pk])
+        for pk, seen in Contact.objects.filter(customer_id__in=customer_ids, first_seen_at__isnull=False)
+        .values_list("pk", "first_seen_at")
+        .order_by()
+        if pk in firsts and firsts[pk] < seen
+    ]
+    Contact.objects.bulk_update(earlier, ["first_seen_at"], batch_size=500)
+
+
+ROLLUP_LOCK = 73010  # the advisory lock space of rollup rebuilds (pg_advisory_xact_lock(space, customer id))
+
+
+def _lock_customers(customer_ids) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite lets one writer at a time anyway
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s, s.id) FROM (SELECT unnest(%s::int[]) AS id ORDER BY 1) s",
+            [ROLLUP_LOCK, list(customer_ids)],
+        )
 
 
 def rebuild_all() -> None:

@@ -6,8 +6,8 @@ the responses behind NPS, the tickets behind first contact resolution, and so on
 same selectors that feed the figures choose these rows.
 
 `rows_for_user` is what interfaces call (the REST rows endpoint, the web drill-down): it
-asks the access policy which row kinds the user may see (`ROW_KINDS` says which each
-key is made of) and reads the rows of the customers they may see only, in the query.
+asks the access policy which kinds of rows the user may see (`ACCESS_KINDS` says which
+each key is made of) and reads the rows of the customers they may see only, in the query.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -30,9 +30,10 @@ from metrics.selectors import (
     trial_cohort,
 )
 
-# The kinds of rows behind each key (accounts.policy): customers' rows, company costs, leads.
+# What the rows behind each key are, for the access policy (accounts.policy): customers' rows,
+# company costs, leads. (`ROW_SHAPES` below is their shape, for the schema.)
 _COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
-ROW_KINDS = {
+ACCESS_KINDS = {
     **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
     "cac": _COSTS,
     "ltv_to_cac": _COSTS,
@@ -49,10 +50,11 @@ MOVEMENT_KEYS = {
 }
 
 
-# The kind of the rows behind each KPI; the API names it in every row (`kind`) and the schema
-# has one component per kind (metrics.serializers). Costs come as {"cost": {…}} rows after the
-# customers behind CAC, LTV : CAC and retention cost, of kind "cost".
-ROW_KINDS = {
+# The shape of the rows behind each KPI; the API names it in every row (`kind`) and the schema
+# has one component per shape (metrics.serializers). Costs come as {"cost": {…}} rows after the
+# customers behind CAC, LTV : CAC and retention cost, of kind "cost". (`ACCESS_KINDS` above is
+# who may see them.)
+ROW_SHAPES = {
     **dict.fromkeys(
         (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
          "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost"),
@@ -73,8 +75,8 @@ ROW_KINDS = {
 
 
 def row_kind(key: str, row: dict) -> str:
-    """Return the kind of one row behind `key`."""
-    return "cost" if "cost" in row else ROW_KINDS[key]
+    """Return the kind (shape) of one row behind `key`: its `kind` in the API."""
+    return "cost" if "cost" in row else ROW_SHAPES[key]
 
 
 def _money(value):
@@ -151,7 +153,7 @@ def _responses(scope, period, survey_type):
 def rows_for_user(user, key: str, scope: Scope, period: Period):
     """The rows behind `key` that `user` may see: only rows of the customers they may see, only
     the row kinds the policy grants them; PermissionDenied when the key has none of those."""
-    kinds = ROW_KINDS[key] & policy.row_kinds(user)
+    kinds = ACCESS_KINDS[key] & policy.row_kinds(user)
     if not kinds:
         raise PermissionDenied("These rows are company data.")
     return rows_for(key, scope.seen_by(user), period, kinds)

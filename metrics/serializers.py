@@ -11,12 +11,13 @@ from rest_framework import serializers
 
 from accounts.models import CostEntry
 from lib.schema import const_field
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS
 from metrics.presenters import shape_of
-from metrics.rows import MOVEMENT_KEYS, ROW_KINDS
+from metrics.rows import MOVEMENT_KEYS, ROW_SHAPES
 from metrics.selectors import KPI_KEYS
 
+MOVEMENTS = tuple(MOVEMENT_KEYS.values())
 NUMBER = {"allow_null": True, "help_text": "Rounded to 6 decimal places; null when undefined (see reason)."}
 
 
@@ -99,7 +100,10 @@ KpisSerializer = type(
     "KpisSerializer",
     (serializers.Serializer,),
     {
-        "__doc__": "The figures asked for (`keys`; all by default), by key.",
+        "__doc__": "The figures asked for (`keys`; all by default), by key. Units (docs/kpis.md; money is in "
+        "the reporting currency, a ratio a fraction): "
+        + "; ".join(f"{key}: {catalogue.unit(key)}" for key in KPI_KEYS)
+        + ".",
         **{key: SHAPE_SERIALIZERS[shape_of(key)](required=False) for key in KPI_KEYS},
     },
 )
@@ -108,6 +112,7 @@ REPORT_EXAMPLE = {
     "period": {"start": "2024-02-01", "end": "2024-03-01"},
     "scope": {"customer": None, "segment": None, "csm": None},
     "definition_version": "1-3f2a9c1b",
+    "quality": {"status": "ok", "issues": 0, "checks": {}},
     "kpis": {
         "logo_churn_rate": {"value": 0.5, "numerator": 2, "denominator": 4},
         "mrr": {"value": 400},
@@ -118,6 +123,14 @@ REPORT_EXAMPLE = {
 
 
 @extend_schema_serializer(examples=[OpenApiExample("February 2024", value=REPORT_EXAMPLE, response_only=True)])
+class KpiQualitySerializer(serializers.Serializer):
+    """The data-quality gate for the period (metrics.quality): open findings dated in it, by check."""
+
+    status = serializers.ChoiceField(["ok", "warning"], help_text='"warning" while a finding is neither fixed nor accepted.')
+    issues = serializers.IntegerField()
+    checks = serializers.DictField(child=serializers.IntegerField(), help_text="Findings per check.")
+
+
 class KpiReportSerializer(serializers.Serializer):
     """Every KPI asked for, for one period and scope; also each point of a series."""
 
@@ -125,6 +138,7 @@ class KpiReportSerializer(serializers.Serializer):
     scope = KpiScopeSerializer()
     definition_version = serializers.CharField(help_text="Changes whenever a formula or a setting it uses changes.")
     kpis = KpisSerializer()
+    quality = KpiQualitySerializer()
 
 
 @extend_schema_serializer(
@@ -183,7 +197,7 @@ class CustomerMovementRowSerializer(serializers.Serializer):
     mrr = _decimal(help_text="MRR at the end of the period.")
     paying_at_start = serializers.BooleanField()
     paying_at_end = serializers.BooleanField()
-    movement = serializers.ChoiceField(choices=list(MOVEMENT_KEYS.values()), allow_null=True)
+    movement = serializers.ChoiceField(choices=MOVEMENTS, allow_null=True)
     movement_amount = _decimal(allow_null=True)
 
 
@@ -314,7 +328,7 @@ ROW_SERIALIZERS = {
     "feature": FeatureRowSerializer,
     "active_user": ActiveUserRowSerializer,
 }
-assert set(ROW_SERIALIZERS) == {*ROW_KINDS.values(), "cost"}, "a row kind without its schema"
+assert set(ROW_SERIALIZERS) == {*ROW_SHAPES.values(), "cost"}, "a row kind without its schema"
 
 KPI_ROW = PolymorphicProxySerializer(
     component_name="KpiRow",
@@ -324,6 +338,27 @@ KPI_ROW = PolymorphicProxySerializer(
 )
 
 
+@extend_schema_serializer(
+    examples=[
+        OpenApiExample(
+            "The customers behind logo churn",
+            value={
+                "count": 2,
+                "next": None,
+                "previous": None,
+                "results": [
+                    {"kind": "customer_movement", "customer_id": 2, "customer": "Customer B", "mrr_opening": "200",
+                     "mrr": "0", "paying_at_start": True, "paying_at_end": False, "movement": "churn",
+                     "movement_amount": "200"},
+                    {"kind": "customer_movement", "customer_id": 6, "customer": "Customer F", "mrr_opening": "60",
+                     "mrr": "0", "paying_at_start": True, "paying_at_end": False, "movement": "churn",
+                     "movement_amount": "60"},
+                ],
+            },
+            response_only=True,
+        )
+    ]
+)  # fmt: skip
 class KpiRowsPageSerializer(serializers.Serializer):
     """One page of the rows behind a figure (`limit` and `offset`)."""
 

@@ -4,6 +4,8 @@ import datetime
 import logging
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.db import OperationalError
 
 from accounts import reporting_time
@@ -11,6 +13,7 @@ from accounts.models import Customer
 from metrics import snapshots
 from metrics.health_snapshots import health_snapshot_write
 from metrics.periods import Period
+from metrics.quality import quality_refresh
 from metrics.selectors import Scope
 from metrics.verification import verification_run
 
@@ -25,10 +28,13 @@ def _date(value: str) -> datetime.date:
 
 @shared_task(
     name="metrics.snapshot_chunk",
-    autoretry_for=TRANSIENT,
+    autoretry_for=TRANSIENT + (SoftTimeLimitExceeded,),
     retry_backoff=True,
     max_retries=5,
     acks_late=True,  # idempotent: a re-delivered chunk rewrites the same rows
+    reject_on_worker_lost=True,  # a hard-killed chunk goes back to the queue (broker visibility timeout)
+    soft_time_limit=settings.CSPLATFORM_CHUNK_SOFT_TIME_LIMIT,
+    time_limit=settings.CSPLATFORM_CHUNK_TIME_LIMIT,
 )
 def snapshot_chunk(scope_labels: list[str], start: str, end: str, keys: list[str] | None = None) -> int:
     """Compute and upsert the snapshots of these scopes for [start, end) (only `keys` when given)."""
@@ -61,6 +67,12 @@ def snapshots_stale() -> int:
     return len(pairs)
 
 
+@shared_task(name="metrics.quality_checks", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def quality_checks() -> dict:
+    """Run the data-quality gate (metrics.quality) and store its findings."""
+    return quality_refresh()
+
+
 @shared_task(name="metrics.snapshots_verify", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def snapshots_verify() -> int:
     """Recompute every stored snapshot live and store the drifts for admins (SnapshotVerification); return them."""
@@ -89,7 +101,16 @@ def snapshots_monthly(day: str | None = None) -> int:
 HEALTH_CHUNK = 500
 
 
-@shared_task(name="metrics.health_snapshot_chunk", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5, acks_late=True)
+@shared_task(
+    name="metrics.health_snapshot_chunk",
+    autoretry_for=TRANSIENT + (SoftTimeLimitExceeded,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CSPLATFORM_CHUNK_SOFT_TIME_LIMIT,
+    time_limit=settings.CSPLATFORM_CHUNK_TIME_LIMIT,
+)
 def health_snapshot_chunk(customer_ids: list[int], day: str) -> int:
     """Score these customers at the start of `day` and upsert their snapshots (idempotent)."""
     return health_snapshot_write(_date(day), customer_ids)

@@ -134,12 +134,13 @@ def survey_run(now: datetime.datetime, rng: random.Random) -> tuple[int, int]:
                   "question_en": "How likely are you to recommend us to a friend or colleague?",
                   "question_de": "Wie wahrscheinlich ist es, dass Sie uns weiterempfehlen?"},
     )  # fmt: skip
-    if not survey.invitations.exists():
-        paying = Subscription.objects.paying_at(now.date()).values("customer_id")
-        contacts = list(Contact.objects.filter(customer__in=paying).exclude(email="").order_by("pk").values_list("pk", flat=True))
-        rng.shuffle(contacts)
-        survey.target_contacts.set(contacts[:SURVEY_CONTACTS])
-        survey_send(survey=survey, now=now - datetime.timedelta(days=3))
+    if survey.invitations.exists():
+        return survey.invitations.count(), 0  # sent and answered on an earlier run
+    paying = Subscription.objects.paying_at(now.date()).values("customer_id")
+    contacts = list(Contact.objects.filter(customer__in=paying).exclude(email="").order_by("pk").values_list("pk", flat=True))
+    rng.shuffle(contacts)
+    survey.target_contacts.set(contacts[:SURVEY_CONTACTS])
+    survey_send(survey=survey, now=now - datetime.timedelta(days=3))
     answered = 0
     for invitation in SurveyInvitation.objects.filter(survey=survey, response__isnull=True).select_related("contact").order_by("pk"):
         if rng.random() > 0.67:
@@ -155,7 +156,7 @@ def survey_run(now: datetime.datetime, rng: random.Random) -> tuple[int, int]:
 
 def alerts_work(day: datetime.date, rng: random.Random) -> None:
     """Each CSM has looked at their inbox: one alert acknowledged, one snoozed, one resolved."""
-    for csm_id in Customer.objects.exclude(owner=None).values_list("owner", flat=True).distinct():
+    for csm_id in sorted(set(Customer.objects.exclude(owner=None).values_list("owner", flat=True))):
         open_alerts = list(Alert.objects.filter(closed_at__isnull=True, customer__owner_id=csm_id).select_related("task", "customer__owner").order_by("pk"))
         if len(open_alerts) < 4:
             continue
@@ -181,9 +182,10 @@ def demo_live(day: datetime.date | None = None, seed: int = 42, *, analyse: bool
         result.analysed = responses_analyze()  # the imported history
     rules = rules_ensure(day)
     result.rules = len(rules)
-    for rule in rules:
-        with transaction.atomic():
-            services.rule_evaluate(rule, day)
+    for back in range(6, -1, -1):  # the last week of daily runs, so the inbox holds alerts of different ages
+        for rule in rules:
+            with transaction.atomic():
+                services.rule_evaluate(rule, day - datetime.timedelta(days=back))
     if not Alert.objects.filter(Q(acknowledged_at__isnull=False) | Q(closed_by__isnull=False)).exists():
         alerts_work(day, rng)
     result.alerts = Alert.objects.filter(closed_at__isnull=True).count()

@@ -320,10 +320,14 @@ def _follow_up(response: SurveyResponse) -> None:
     who = str(response.contact) if response.contact else "a contact"
     title = f"Follow up: {response.survey_type.upper()} {response.score} from {who}"[:200]
     if response.follow_up_task_id:
-        # The contact changed their answer: an open task shows what they say now.
-        Task.objects.filter(pk=response.follow_up_task_id, completed_at__isnull=True).update(
-            title=title, details=response.comment
-        )
+        still_open = Task.objects.filter(pk=response.follow_up_task_id, completed_at__isnull=True)
+        if response.needs_follow_up:
+            # The contact changed their answer and still needs a call: the open task shows what they say now.
+            still_open.update(title=title, details=response.comment)
+        else:
+            # They changed it to an answer that needs no follow-up (NPS 3 → 8): the task is done, saying why.
+            note = f"Closed: the answer changed to {response.score}." + (f"\n{response.comment}" if response.comment else "")
+            still_open.update(details=note, completed_at=timezone.now())
         return
     if not response.needs_follow_up:
         return

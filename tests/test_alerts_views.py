@@ -188,3 +188,15 @@ def test_the_health_endpoint_returns_components_and_version(client, csm, custome
     assert set(body["components"]["growth"]) == {"score", "weight", "inputs"}
     assert body["components"]["growth"]["score"] == "50.0" and body["band"] == "neutral"
     assert client.get(f"/api/v1/customers/{customer.pk}/health/?at=garbage").status_code == 400
+
+
+def test_the_csm_rating_has_no_preselected_score(client, csm, customer):
+    from web.alert_forms import CsmRatingForm
+
+    client.force_login(csm)
+    html = client.get(f"/customers/{customer.pk}/health/").content.decode()
+    select = html.split('name="rating"')[1].split("</select>")[0]
+    assert 'value="" selected' in select and 'value="1" selected' not in select
+    form = CsmRatingForm({"rating": "", "comment": "x"})
+    assert not form.is_valid() and "rating" in form.errors
+    assert not CsmRating.objects.exists()

@@ -104,10 +104,12 @@ def _untyped(schema, components, path, seen, found):
         _untyped(schema.get("items", {}), components, f"{path}[]", seen, found)
 
 
-def test_every_response_of_every_operation_is_typed(schema):
+def test_every_response_and_request_body_of_every_operation_is_typed(schema):
     components = schema["components"]["schemas"]
     found, seen = [], set()
     for path, method, operation in operations(schema):
+        for media, content in operation.get("requestBody", {}).get("content", {}).items():
+            _untyped(content["schema"], components, f"{method} {path} request", seen, found)
         for code, response in operation["responses"].items():
             if code == "204":
                 assert "content" not in response
@@ -231,6 +233,15 @@ def test_errors_come_in_their_documented_shape(schema, db, csm, url, status, com
     check(schema, component, response.json())
 
 
+def test_an_unknown_query_parameter_on_a_detail_path_is_a_400(schema, db, csm):
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(owner=csm)
+    response = client_for(csm).get(f"{API}customers/{customer.pk}/", {"bogus": "1"})
+    assert (response.status_code, response.json()) == (400, {"bogus": ["unknown query parameter"]})
+    assert "400" in schema["paths"]["/api/v1/customers/{id}/"]["get"]["responses"]
+
+
 def test_an_anonymous_request_gets_the_error_shape(schema, db):
     response = client_for().get(f"{API}customers/")
     assert response.status_code == 401
@@ -307,3 +318,20 @@ def test_a_playbook_step_message_matches_the_schema(schema, watched_customer, cs
     [delivery] = WebhookDelivery.objects.all()
     check(schema, _message_schema(schema, "playbook.step"), delivery.payload)
     assert delivery.payload["data"]["customer"] == {"id": watched_customer.pk, "name": "Acme"}
+
+
+def test_every_example_in_the_schema_matches_its_schema(schema):
+    examples = 0
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            for content in response.get("content", {}).values():
+                ref = content["schema"].get("$ref", "")
+                for example in content.get("examples", {}).values():
+                    check(schema, ref.rsplit("/", 1)[1], example["value"])
+                    examples += 1
+    for item in schema["webhooks"].values():
+        content = item["post"]["requestBody"]["content"]["application/json"]
+        for example in content["examples"].values():
+            check(schema, content["schema"]["$ref"].rsplit("/", 1)[1], example["value"])
+            examples += 1
+    assert examples >= 8

@@ -14,7 +14,7 @@ from web.kpi_display import format_kpi, kpi_label
 
 def test_docs_kpis_md_is_written_from_the_catalogue():
     call_command("kpi_docs", "--check")
-    text = catalogue.markdown()
+    text = catalogue.markdown({})
     for kpi in catalogue.CATALOGUE:
         assert f'<a id="{kpi.anchor}"></a>' in text and f"`{kpi.key}`" in text
 
@@ -52,3 +52,11 @@ def test_the_definitions_page_lists_every_kpi_and_reports_link_to_it(client, csm
     reports = client.get(reverse("web:reports"), {"month": "2024-02"}).content.decode()
     assert reports.count(reverse("web:kpi-definitions") + "#kpi-") == len(catalogue.CATALOGUE) * 1
     assert str(kpi_label("nps")) == "NPS"
+
+
+@pytest.mark.django_db
+def test_the_definitions_page_speaks_german(client, csm):
+    client.force_login(csm)
+    html = client.get(reverse("web:kpi-definitions"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "KPI-Definitionen" in html and "(Anfangs-MRR + Ausbau − Rückgang − abgewanderter MRR) / Anfangs-MRR." in html
+    assert "Niedriger ist besser." in html

@@ -81,3 +81,14 @@ def test_the_cohort_page_and_its_drill_down(client, company, csm, manager):
         assert ">X</a>" in cell and ">Y</a>" not in cell and "1 customer of another portfolio is not listed." in cell
         assert client.get("/cohorts/customers/?cohort=2024-13&age=1").status_code == 404
         assert client.get("/cohorts/?scope=csm:otto").status_code == 200  # not hers: the page falls back to her own
+
+
+def test_all_cohorts_together_weigh_each_by_its_size(company):
+    from metrics.cohorts import pooled
+
+    table = cohort_table(Scope(), D(2024, 1, 1), D(2024, 3, 1), TODAY)
+    logo = pooled(table, "logo")
+    # age 2: January 1 of 2 still paying, February 1 of 1, March not reached yet: 2 of 3
+    assert [(k.numerator, k.denominator) for k in logo] == [(3, 3), (3, 3), (2, 3)]
+    assert pooled(table, "revenue")[2].value == Decimal(200) / Decimal(350)  # (150 + 50) / (300 + 50)
+    assert kpis.pooled_ratio([], "none").value is None

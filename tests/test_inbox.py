@@ -113,10 +113,30 @@ def test_the_rules_next_run_comes_from_the_beat_schedule(client, manager, rule):
     assert "the next run is 11 Jun 2024, 04:00 UTC" in client.get("/alerts/rules/").content.decode()
 
 
-def test_a_dry_run_enables_the_enable_button_in_place(client, manager, rule):
-    client.force_login(manager)
+def test_a_dry_run_enables_the_enable_button_in_place(client, admin_user, rule):
+    client.force_login(admin_user)
     assert 'disabled aria-describedby="enable-help"' in client.get(f"/alerts/rules/{rule.pk}/").content.decode()
     body = client.post(f"/alerts/rules/{rule.pk}/", {"weeks": 4}, HTTP_HX_REQUEST="true").content.decode()
     assert 'id="rule-actions" class="head-actions" hx-swap-oob="true"' in body
     actions = body.split('id="rule-actions"')[1].split("</div>")[0]
     assert ">Enable</button>" in actions and "disabled" not in actions
+
+
+def test_a_manager_reads_the_inbox_but_acts_on_no_alert(client, manager, alerts):
+    mine, _theirs = alerts
+    client.force_login(manager)
+    html = client.get("/inbox/").content.decode()
+    assert "Mine" in html and 'method="post"' not in html.split("</header>", 1)[1]
+    for action, data in (("acknowledge", {}), ("snooze", {"until": "2024-06-20"}), ("resolve", {"note": "x"})):
+        assert client.post(f"/inbox/{mine.pk}/{action}/", data).status_code == 403, action
+    mine.refresh_from_db()
+    assert (mine.acknowledged_at, mine.snoozed_until, mine.closed_at) == (None, None, None)
+
+
+def test_a_manager_reads_every_alert_but_acting_on_one_is_refused(client, manager, alerts):
+    mine, _ = alerts
+    client.force_login(manager)
+    page = client.get("/inbox/").content.decode()
+    assert "Mine" in page and "Theirs" in page and "Read only" in page and ">Acknowledge<span" not in page
+    assert client.post(f"/inbox/{mine.pk}/acknowledge/").status_code == 403
+    assert Alert.objects.get(pk=mine.pk).acknowledged_at is None

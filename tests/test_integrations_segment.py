@@ -13,6 +13,7 @@ import json
 
 import pytest
 import requests
+from django.db import connection
 
 from accounts.models import Contact, Customer, UsageEvent
 from integrations.models import InboundEvent
@@ -133,7 +134,7 @@ def test_bad_calls_are_refused_alone_and_kept_with_their_error(host):
 
 
 def test_forged_and_unreadable_requests_are_refused(host, settings):
-    settings.CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT = "3/m"
+    settings.CSPLATFORM_INTEGRATIONS_AUTH_RATELIMIT = "4/m"  # an unreadable body counts as a wrong key does
     body = {"batch": [{"type": "track", "userId": "u", "event": "e", "groupId": "A"}]}
     assert post(host, "batch", body, key="wrong").status_code == 401
     assert post(host, "batch", body, key="").json()["message"].startswith("wrong or missing write key")
@@ -154,6 +155,7 @@ def test_gzip_bodies_may_not_expand_beyond_the_limit(host):
     assert response.json()["message"] == "the body is larger than 5,242,880 bytes"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL text cannot hold NUL; SQLite stores it")
 def test_a_nul_character_is_refused_and_still_logged(host):
     Customer.objects.create(external_id="A", name="A")
     body = {"batch": [{"type": "track", "userId": "u\x00", "event": "Login", "groupId": "A", "messageId": "n1",

@@ -151,6 +151,12 @@ def test_an_event_that_cannot_be_stored_is_kept_for_replay_and_the_others_still_
     good = {"id": "cus_2", "object": "customer", "name": "Globex", "metadata": {"csplatform_id": "GLX"}}
     assert deliver(client, event("evt_ok", "customer.updated", good, "2024-01-02")).json()["success"] is True
     assert Customer.objects.get(external_id="GLX").name == "Globex"
+    # Its subscriptions name the Stripe id and land on our customer GLX.
+    settings.CSPLATFORM_EXCHANGE_RATES = {"USD": "1"}
+    sub = subscription("sub_glx", trial_end=None) | {"customer": "cus_2"}
+    deliver(client, event("evt_sub", "customer.subscription.created", sub, "2024-01-03"))
+    assert Subscription.objects.get(external_id="sub_glx:2024-01-01").customer.external_id == "GLX"
+    assert not Customer.objects.filter(external_id="cus_2").exists()
 
 
 def page_of(items, request, url):

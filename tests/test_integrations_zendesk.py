@@ -143,3 +143,13 @@ def test_zendesk_sync_reads_the_incremental_export_and_continues_where_it_stoppe
     call_command("zendesk_sync")
     again = [r for r in zendesk.requests if r.path.endswith("cursor.json") and "start_time" in r.query][-1]
     assert again.query["start_time"] == [str(int(datetime.datetime(2024, 5, 5, 8, tzinfo=UTC).timestamp()))]
+
+
+def test_the_hourly_task_syncs_only_once_zendesk_is_set_up(zendesk, acme, monkeypatch):
+    from integrations.tasks import zendesk_sync
+
+    zendesk.route("GET", "/api/v2/incremental/tickets/cursor.json",
+                  {"tickets": [ticket(101)], "after_url": None, "end_of_stream": True})  # fmt: skip
+    assert zendesk_sync.delay().get() == {"applied": 1, "skipped": 0, "refused": 0}
+    monkeypatch.delenv("INTEGRATION_ZENDESK_API_TOKEN")
+    assert zendesk_sync.delay().get() is None

@@ -178,3 +178,50 @@ def test_verify_snapshots_reports_drift_and_exits_non_zero(capsys):
                                       "live": "90"} in last.drifts  # fmt: skip
     assert compute_kpis(Scope(), Period(D(2026, 2, 1), D(2026, 3, 1)), ["mrr"])["mrr"].value == 90
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.slow
+def test_verify_snapshots_finds_no_drift_after_a_simulated_demo_and_a_late_import(tmp_path, capsys):
+    call_command("simulate", customers=25, months=4, end=D(2026, 7, 1), out=str(tmp_path / "demo"), csm=["carla"])
+    call_command("kpi_snapshots", "--start", "2026-03-01", "--end", "2026-07-01")
+    tasks.snapshots_stale()  # what the simulation's own imports marked
+    capsys.readouterr()
+    call_command("verify_snapshots")
+    assert capsys.readouterr().out.strip().endswith(": 0 drift(s)")
+    customer = Customer.objects.filter(subscriptions__isnull=False).order_by("pk").first()
+    user = customer.contacts.order_by("pk").first().external_id
+    late(tmp_path, "usage_events", "customer_external_id,user_external_id,event_type,occurred_at\n"
+         f"{customer.external_id},{user},login,2026-04-30T23:55:00Z\n{customer.external_id},{user},login,2026-05-01T00:20:00Z\n")  # fmt: skip
+    late(tmp_path, "subscriptions", f"customer_external_id,plan,started_at,mrr\n{customer.external_id},late-addon,2026-04-10,33\n")
+    late(tmp_path, "costs", "month,category,amount\n2026-05,programs,1234\n")
+    assert wrong_figures() != []
+    tasks.snapshots_stale()
+    capsys.readouterr()
+    call_command("verify_snapshots")
+    out = capsys.readouterr().out.strip()
+    assert out.endswith(": 0 drift(s)") and int(out.split()[1]) > 1000
+
+
+def test_deleting_a_customer_through_the_api_recomputes_every_stored_period(client, admin_user):
+    gone = CustomerFactory(external_id="GONE")
+    SubscriptionFactory(customer=gone, started_at=D(2026, 1, 1), mrr=Decimal("100"))
+    SubscriptionFactory(customer=CustomerFactory(external_id="STAYS"), started_at=D(2026, 1, 1), mrr=Decimal("50"))
+    periods = months(D(2026, 2, 1), 2)
+    snapshot_all(periods, ["company"])
+    client.force_login(admin_user)
+    assert client.delete(f"/api/v1/customers/{gone.pk}/").status_code == 204
+    tasks.snapshots_stale()
+    assert [stored("mrr", "company", p) for p in periods] == [50, 50]
+    assert wrong_figures() == []
+
+
+def test_moving_a_customer_to_another_segment_recomputes_the_segments_figures(tmp_path):
+    moving = CustomerFactory(external_id="M", segment="SMB")
+    SubscriptionFactory(customer=moving, started_at=D(2026, 1, 1), mrr=Decimal("100"))
+    SubscriptionFactory(customer=CustomerFactory(external_id="E", segment="ENT"), started_at=D(2026, 1, 1), mrr=Decimal("500"))
+    february = Period(D(2026, 2, 1), D(2026, 3, 1))
+    snapshot_all([february])
+    late(tmp_path, "customers", "external_id,name,segment\nM,Moving Ltd,ENT\n")
+    tasks.snapshots_stale()
+    assert stored("mrr", "segment:ENT", february) == 600 and stored("mrr", "segment:SMB", february) == 0
+    assert wrong_figures() == []

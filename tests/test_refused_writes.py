@@ -6,6 +6,7 @@ dates of year 1 or 9999 that crashed reports, KPI endpoints and pages.
 """
 
 import datetime
+from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -214,3 +215,179 @@ def test_an_imported_answer_may_be_corrected_by_its_csm(csm):
 def test_a_bad_snapshot_cursor_is_a_400_naming_it(csm):
     response = client_for(csm).get(f"{API}kpi-snapshots/", {"cursor": "not-a-cursor"})
     assert response.status_code == 400 and "cursor" in response.json()
+
+
+# --- Imports: NUL bytes, tiny amounts -------------------------------------------------------
+
+
+NUL_FILES = {
+    "customers": "external_id,name,segment\nC1,Good,SMB\nC2,Bad\x00Name,SMB\nC3,Also good,SMB\n",
+    "tickets": "external_id,customer_external_id,opened_at,subject\nT1,C0,2024-01-01T00:00:00Z,ok\n"
+    "T2,C0,2024-01-01T00:00:00Z,bad\x00subject\nT3,C0,2024-01-02T00:00:00Z,ok\n",
+    "survey_responses": "customer_external_id,survey_type,score,comment,responded_at\nC0,nps,9,fine,2024-01-01T00:00:00Z\n"
+    "C0,nps,3,bad\x00comment,2024-01-02T00:00:00Z\nC0,nps,8,ok,2024-01-03T00:00:00Z\n",
+}
+
+
+@pytest.mark.parametrize("kind", NUL_FILES)
+@pytest.mark.parametrize("skip_errors", [False, True])
+def test_a_nul_byte_in_a_text_cell_is_a_row_error_with_its_line(tmp_path, kind, skip_errors):
+    f.CustomerFactory(external_id="C0")
+    path = tmp_path / f"{kind}.csv"
+    path.write_text(NUL_FILES[kind])
+    result = import_file(kind, path, skip_errors=skip_errors)
+    assert [e.line for e in result.errors] == [3]
+    assert "NUL character" in result.errors[0].message
+    assert result.created == (2 if skip_errors else 0)  # --skip-errors skips only that row
+
+
+@pytest.mark.parametrize(("mrr", "message"), [("1e-30", "more than 6 decimal places"), ("0.0000001", "more than 6 decimal places")])
+def test_an_mrr_too_small_to_store_is_a_row_error_not_a_silent_zero(tmp_path, mrr, message):
+    f.CustomerFactory(external_id="C0")
+    path = tmp_path / "subscriptions.csv"
+    path.write_text(f"customer_external_id,plan,started_at,mrr\nC0,Pro,2024-01-01,{mrr}\nC0,Team,2024-01-01,0.000001\n")
+    result = import_file("subscriptions", path, skip_errors=True)
+    assert [(e.line, e.column) for e in result.errors] == [(2, "mrr")] and message in result.errors[0].message
+    assert list(Subscription.objects.values_list("plan", "mrr")) == [("Team", Decimal("0.000001"))]
+
+
+# --- Names with line breaks ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Evil\nCorp", "Evil\r\nCorp", "Evil\u2028Corp"])
+def test_a_customer_name_with_a_line_break_is_refused_everywhere(tmp_path, client, admin_user, name):
+    response = client_for(admin_user).post(f"{API}customers/", {"external_id": "E1", "name": name}, format="json")
+    assert response.status_code == 400 and "one line" in str(response.json()["name"])
+    path = tmp_path / "customers.csv"
+    path.write_text(f'external_id,name\nE1,"{name}"\n', newline="")
+    result = import_file("customers", path)
+    assert [(e.line, e.column) for e in result.errors] == [(2, "name")]
+    client.force_login(admin_user)
+    page = client.post(reverse("admin:accounts_customer_add"), {"name": name, "external_id": "E1",
+        "contacts-TOTAL_FORMS": 0, "contacts-INITIAL_FORMS": 0, "subscriptions-TOTAL_FORMS": 0,
+        "subscriptions-INITIAL_FORMS": 0})  # fmt: skip
+    assert page.status_code == 200 and "one line" in page.content.decode()
+    assert not Customer.objects.exists()
+
+
+def test_the_alert_email_of_a_name_with_a_line_break_is_sent_on_one_line(csm, mailoutbox):
+    from alerts.models import Alert, AlertRule
+    from alerts.tasks import alert_email
+
+    customer = f.CustomerFactory(owner=csm, name="Evil\nCorp")  # stored before names were checked
+    rule = AlertRule.objects.create(name="Renewal soon", kind="renewal", threshold=30, enabled=True)
+    alert = Alert.objects.create(rule=rule, customer=customer, fired_on=datetime.date(2024, 3, 4), details={})
+    assert alert_email(alert.pk) is True
+    assert [m.subject for m in mailoutbox] == ["[csplatform] Renewal soon: Evil Corp"]
+
+
+def test_an_alert_email_the_server_refused_is_claimed_again_by_its_retry(csm, monkeypatch):
+    import smtplib
+
+    from celery.exceptions import Retry
+
+    from alerts import tasks
+    from alerts.models import Alert, AlertRule
+
+    def refuse(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("gone")
+
+    monkeypatch.setattr(tasks, "send_mail", refuse)
+    rule = AlertRule.objects.create(name="Renewal soon", kind="renewal", threshold=30, enabled=True)
+    alert = Alert.objects.create(rule=rule, customer=f.CustomerFactory(owner=csm), fired_on=datetime.date(2024, 3, 4), details={})
+    with pytest.raises((Retry, smtplib.SMTPException)):
+        tasks.alert_email(alert.pk)
+    alert.refresh_from_db()
+    assert alert.emailed_at is None
+
+
+# --- Malformed requests: a 4xx, never a 500 -----------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
+def test_deeply_nested_json_is_a_400(admin_user, depth):
+    body = "[" * depth + "]" * depth
+    response = client_for(admin_user).generic("POST", f"{API}customers/", body, content_type="application/json")
+    assert response.status_code == 400 and "levels deep" in response.json()["detail"]
+    assert not Customer.objects.exists()
+
+
+def test_json_nested_within_the_limit_is_judged_by_its_fields(admin_user):
+    body = {"external_id": "N1", "name": [[["x"]]]}
+    response = client_for(admin_user).post(f"{API}customers/", body, format="json")
+    assert response.status_code == 400 and "name" in response.json()
+
+
+@pytest.mark.parametrize("version", ["abc", "-1", "1.5", "9" * 30, "999999"])
+def test_the_backtest_page_of_a_version_that_is_not_one_is_a_404(client, admin_user, version):
+    client.force_login(admin_user)
+    assert client.get(reverse("alerts:backtest"), {"version": version}).status_code == 404
+
+
+# --- Password reset emails are rate-limited ---------------------------------------------------------
+
+
+def test_password_reset_emails_are_rate_limited_per_address(client, csm, mailoutbox, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CSPLATFORM_PASSWORD_RESET_RATELIMIT = "3/h"
+    statuses = [client.post(reverse("password_reset"), {"email": csm.email}).status_code for _ in range(5)]
+    assert statuses == [302, 302, 302, 429, 429]
+    assert len(mailoutbox) == 3
+    page = client.post(reverse("password_reset"), {"email": csm.email})
+    assert "Too many password reset requests" in page.content.decode() and page["Retry-After"] == "3600"
+    cache.clear()
+
+
+def test_password_reset_requests_are_rate_limited_per_ip(client, mailoutbox, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT = "4/h"
+    statuses = [client.post(reverse("password_reset"), {"email": f"nobody{i}@example.com"}).status_code for i in range(6)]
+    assert statuses == [302] * 4 + [429] * 2 and mailoutbox == []
+    cache.clear()
+
+
+# --- Keys of other portfolios ----------------------------------------------------------------------
+
+
+def test_a_key_taken_in_another_portfolio_is_refused_without_saying_it_exists(csm, outsider):
+    theirs = f.TicketFactory(customer=f.CustomerFactory(owner=outsider), external_id="T-SECRET")
+    mine = f.TicketFactory(customer=f.CustomerFactory(owner=csm), external_id="T-MINE")
+    client = client_for(csm)
+    response = client.patch(f"{API}tickets/{mine.pk}/", {"external_id": "T-SECRET"}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {"external_id": ["this key cannot be used for a ticket; choose another"]}
+    own = f.TicketFactory(customer=mine.customer, external_id="T-OWN")
+    response = client.patch(f"{API}tickets/{mine.pk}/", {"external_id": own.external_id}, format="json")
+    assert response.json() == {"external_id": ["a ticket with the same key already exists"]}
+    assert Ticket.objects.get(pk=theirs.pk).external_id == "T-SECRET"
+
+
+# --- Snapshot chunks: time limits and a visibility timeout that fit them ----------------------------
+
+
+def test_snapshot_chunks_have_time_limits_within_the_visibility_timeout(settings):
+    from metrics.tasks import health_snapshot_chunk, snapshot_chunk
+
+    for task in (snapshot_chunk, health_snapshot_chunk):
+        assert task.acks_late and task.reject_on_worker_lost
+        assert task.soft_time_limit == settings.CSPLATFORM_CHUNK_SOFT_TIME_LIMIT < task.time_limit
+        assert task.time_limit == settings.CSPLATFORM_CHUNK_TIME_LIMIT
+
+
+def test_the_redis_visibility_timeout_is_minutes_not_celerys_hour(monkeypatch):
+    import importlib
+
+    import csplatform.settings as project_settings
+
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/1")
+    reloaded = importlib.reload(project_settings)
+    try:
+        timeout = reloaded.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
+        assert reloaded.CSPLATFORM_CHUNK_TIME_LIMIT < timeout < 3600
+    finally:
+        monkeypatch.undo()
+        importlib.reload(project_settings)

@@ -109,3 +109,21 @@ def test_the_portfolio_renewal_filter_finds_derived_renewals(client, company, cs
         page = client.get("/?renewal=30").content.decode()
         assert ">A</a>" in page and ">B</a>" in page
         assert Subscription.objects.filter(customer__name="A", ended_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_a_forecast_month_drills_down_to_its_renewals(client, company, manager):
+    with time_machine.travel(datetime.datetime(2024, 6, 10, 9, tzinfo=datetime.UTC), tick=False):
+        client.force_login(manager)
+        page = client.get("/renewals/?days=90&month=2024-07").content.decode()
+        listed = page.split('id="renewal-list-title"')[1].split("</table>")[0]
+        assert ">B</a>" in listed and ">A</a>" not in listed and ">D</a>" not in listed
+        assert "month=2024-08" in page  # every month of the forecast links to its own list
+
+
+@pytest.mark.django_db
+def test_yearly_contracts_only(company):
+    from accounts.models import Customer
+
+    rows = renewals_due(Customer.objects.all(), D(2024, 6, 10), 365, min_months=12)
+    assert [(r.customer.name, r.renewal_on) for r in rows] == [("B", D(2024, 7, 1)), ("C", D(2025, 3, 1))]

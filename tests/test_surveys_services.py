@@ -295,6 +295,19 @@ def test_changing_to_a_detractor_creates_the_task_once():
     assert Task.objects.filter(source="survey").count() == 1
 
 
+def test_changing_a_detractor_to_a_passive_completes_the_follow_up_instead_of_renaming_it():
+    invitation = InvitationFactory()
+    services.response_record(invitation=invitation, score=3, comment="Too slow", now=NOW)
+    task = Task.objects.get(source="survey")
+    title = task.title
+    services.response_record(invitation=invitation, score=8, comment="Fixed now", now=NOW + DAY / 2)
+    task.refresh_from_db()
+    assert task.title == title and "NPS 8" not in task.title
+    assert task.completed_at is not None and task.details == "Closed: the answer changed to 8.\nFixed now"
+    services.response_record(invitation=invitation, score=2, now=NOW + DAY / 2)  # a detractor again: still one task
+    assert Task.objects.filter(source="survey").count() == 1
+
+
 # --- Analysis of stored responses and corrections ---------------------------------------
 
 

@@ -1,6 +1,7 @@
 """The public survey page (languages, CSP, rate limit, one answer) and the CSM results page."""
 
 import datetime
+import re
 
 import pytest
 from django.core.cache import cache
@@ -196,6 +197,24 @@ def test_a_csm_corrects_themes_of_their_own_responses_only(client, csm):
     services.response_analyze(response_id=mine.pk)
     mine.refresh_from_db()
     assert mine.themes == ["performance", "support"]
+
+
+def test_results_paging_links_replace_the_page_instead_of_appending_it(client, django_user_model):
+    user = django_user_model.objects.create_user("mia", password="pw-Secret-123", is_superuser=True)
+    customer = CustomerFactory()
+    contact = ContactFactory(customer=customer)
+    now = timezone.now()
+    SurveyResponse.objects.bulk_create(
+        SurveyResponse(customer=customer, contact=contact, survey_type="nps", score=i % 11, comment=f"comment {i}",
+                       responded_at=now - datetime.timedelta(hours=i))  # fmt: skip
+        for i in range(120)
+    )
+    client.force_login(user)
+    html = client.get(reverse("surveys:results"), {"survey_type": "nps", "page": 2}).content.decode()
+    links = re.findall(r'href="\?([^"]*)"', html)
+    assert any("page=3" in link for link in links) and any("page=1" in link for link in links)
+    assert all(link.count("page=") <= 1 for link in links)
+    assert "staff.css" not in html and 'class="card filters"' in html
 
 
 def test_a_manager_reads_themes_but_cannot_correct_them(client, manager):

@@ -301,3 +301,23 @@ def test_report_as_of_for_each_role(client, csm, outsider, example):
     assert client.get(url + "&start=2024-02-01&end=2024-03-01&scope=csm:otto").status_code == 400
     client.force_login(outsider)
     assert client.get(url).context["report"].current["mrr_opening"].value == Decimal(0)
+
+
+def test_account_as_of_a_day_before_it_was_a_customer_says_so_instead_of_at_risk_0(client, csm, acme):
+    client.force_login(csm)
+    html = _get(client, acme, "2023-05-01").content.decode()
+    assert 'id="not-yet"' in html and "not a customer yet (since 1 Jun 2023)" in html
+    assert "band-at_risk" not in html.split('id="not-yet"')[0].split("<h1>")[-1]
+    html = _get(client, acme, "2023-06-01").content.decode()
+    assert 'id="not-yet"' not in html  # from its first day on it is scored
+
+
+def test_reports_of_a_future_month_show_no_data_instead_of_figures(client, manager, acme):
+    client.force_login(manager)
+    html = client.get(reverse("web:reports"), {"month": "2030-01", "scope": "company"}).content.decode()
+    assert 'id="no-data-yet"' in html and "This period starts on 1 Jan 2030" in html
+    assert "100.0 %" not in html and "kpi-table" not in html
+    html = client.get(reverse("web:reports"), {"month": "2024-06", "scope": "company"}).content.decode()
+    assert 'id="partial-period"' in html and "kpi-table" in html  # the current month: figures, with a note
+    html = client.get(reverse("web:reports"), {"month": "2024-05", "scope": "company"}).content.decode()
+    assert 'id="partial-period"' not in html and 'id="no-data-yet"' not in html

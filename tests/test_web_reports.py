@@ -2,6 +2,7 @@
 
 import csv
 import datetime
+import re
 import io
 from decimal import Decimal
 
@@ -53,7 +54,8 @@ def test_report_has_twelve_months_of_charts_each_with_a_table(client, manager, e
     client.force_login(manager)
     context = client.get(reverse("web:reports"), FEBRUARY).context
     chart_ids = [c["id"] for c in context["charts"]]
-    assert chart_ids == ["mrr-movements", "churn-retention", "revenue-retention", "nps", "csat-ces", "dau-mau"]
+    assert chart_ids == ["mrr-movements", "logo-churn", "customer-retention", "revenue-retention", "nps", "csat-ces",
+                         "dau-mau"]  # fmt: skip
     movements = context["charts"][0]
     assert len(movements["rows"]) == 12 and "<svg" in movements["svg"]
     assert movements["rows"][-1][0] == datetime.date(2024, 2, 1)
@@ -174,3 +176,16 @@ def test_stacked_bar_chart_draws_gains_up_and_losses_down():
 
 def test_charts_without_data_say_so():
     assert "No data" in charts.line_chart("X", ["Jan"], [charts.Series("X", [None])])
+
+
+def test_retention_has_its_own_zoomed_axis_and_gross_retention_is_dashed():
+    from web.charts import Series, line_chart
+
+    svg = line_chart("Retention", ["Jan", "Feb", "Mar"], [Series("NRR", [Decimal("0.96"), Decimal("0.98"), Decimal("0.97")]),
+                     Series("GRR", [Decimal("0.95"), Decimal("0.96"), Decimal("0.96")], "s2 dashed")],
+                     fmt=lambda v: f"{float(v) * 100:.1f} %", zero_based=False)  # fmt: skip
+    ticks = re.findall(r'class="tick"[^>]*>([^<]+)<', svg)
+    assert ticks and "0.0 %" not in ticks and float(ticks[0].rstrip(" %")) >= 90
+    assert 'class="line s2 dashed"' in svg
+    zero = line_chart("Churn", ["Jan"], [Series("churn", [Decimal("0.02")])], fmt=lambda v: f"{float(v) * 100:.1f} %")
+    assert "0.0 %" in re.findall(r'class="tick"[^>]*>([^<]+)<', zero)

@@ -39,5 +39,9 @@ class PlaybookStartForm(forms.Form):
 
 
 class CsmRatingForm(forms.Form):
-    rating = forms.TypedChoiceField(choices=[(i, str(i)) for i in range(1, 6)], coerce=int, label=_("Your rating (1–5)"))
+    # No preselected score: one click on "Save" must not record the worst rating by accident.
+    rating = forms.TypedChoiceField(
+        choices=[("", _("Choose…")), *((i, str(i)) for i in range(1, 6))], coerce=int, empty_value=None,
+        label=_("Your rating (1–5)"),
+    )  # fmt: skip
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, label=_("Why"))

@@ -100,13 +100,19 @@ def _legend(series: list[Series]):
     return format_html('<ul class="legend">{}</ul>', items)
 
 
-def line_chart(title: str, x_labels: list[str], series: list[Series], fmt=None) -> str:
-    """Lines with dots; gaps where a value is None (undefined, not zero)."""
+def line_chart(title: str, x_labels: list[str], series: list[Series], fmt=None, zero_based: bool = True) -> str:
+    """Lines with dots; gaps where a value is None (undefined, not zero).
+
+    Zero-based by default, so a small change does not look like a collapse (negative values, NPS,
+    extend it); `zero_based=False` zooms to the values for figures that live near 100 % (retention)."""
     values = [float(v) for s in series for v in s.values if v is not None]
     if not values:
         return format_html('<p class="muted chart-empty">{}</p>', _("No data for this chart yet."))
-    # Zero-based, so a small change does not look like a collapse; negative values (NPS) extend it.
-    ticks = _ticks(min(min(values), 0.0), max(max(values), 0.0))
+    if zero_based:
+        ticks = _ticks(min(min(values), 0.0), max(max(values), 0.0))
+    else:
+        spread = (max(values) - min(values)) or abs(max(values)) * 0.05 or 1.0
+        ticks = _ticks(min(values) - spread * 0.15, max(values) + spread * 0.15)
     low, high = ticks[0], ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     n = len(x_labels)
@@ -180,14 +186,17 @@ def stacked_bar_chart(title: str, x_labels: list[str], up: list[Series], down: l
 # --- The team report's charts -------------------------------------------------------------
 
 TREND_CHARTS = (
-    # (id, title, [(key, css)], formatting key); MRR movements are a stacked bar of their own.
-    ("churn-retention", gettext_lazy("Logo churn and customer retention"),
-     [("logo_churn_rate", "s5"), ("customer_retention_rate", "s1")], "logo_churn_rate"),
+    # (id, title, [(key, css)], formatting key, zero-based axis); MRR movements are a stacked bar of their own.
+    # Churn (a few %) and retention (near 100 %) each get their own axis, zoomed to their values, so
+    # neither is a flat line; gross revenue retention is dashed, as it lies on net retention without expansion.
+    ("logo-churn", gettext_lazy("Logo churn"), [("logo_churn_rate", "s5")], "logo_churn_rate", True),
+    ("customer-retention", gettext_lazy("Customer retention"), [("customer_retention_rate", "s1")],
+     "customer_retention_rate", False),
     ("revenue-retention", gettext_lazy("Net and gross revenue retention"),
-     [("net_revenue_retention", "s1"), ("gross_revenue_retention", "s2")], "net_revenue_retention"),
-    ("nps", gettext_lazy("NPS"), [("nps", "s1")], "nps"),
-    ("csat-ces", gettext_lazy("CSAT and CES (share of good answers)"), [("csat", "s2"), ("ces", "s3")], "csat"),
-    ("dau-mau", gettext_lazy("DAU / MAU (stickiness)"), [("dau_mau", "s1")], "dau_mau"),
+     [("net_revenue_retention", "s1"), ("gross_revenue_retention", "s2 dashed")], "net_revenue_retention", False),
+    ("nps", gettext_lazy("NPS"), [("nps", "s1")], "nps", True),
+    ("csat-ces", gettext_lazy("CSAT and CES (share of good answers)"), [("csat", "s2"), ("ces", "s3")], "csat", True),
+    ("dau-mau", gettext_lazy("DAU / MAU (stickiness)"), [("dau_mau", "s1")], "dau_mau", True),
 )  # fmt: skip
 MOVEMENTS_UP = (("mrr_new", "s1"), ("mrr_reactivation", "s2"), ("mrr_expansion", "s3"))
 MOVEMENTS_DOWN = (("mrr_contraction", "s4"), ("mrr_churn", "s5"))
@@ -225,7 +234,7 @@ def report_charts(trends, label_of, format_kpi) -> list[dict]:
             "rows": table(movement_keys),
         }
     ]
-    for chart_id, title, keys, fmt_key in TREND_CHARTS:
+    for chart_id, title, keys, fmt_key, zero_based in TREND_CHARTS:
         specs.append(
             {
                 "id": chart_id,
@@ -235,6 +244,7 @@ def report_charts(trends, label_of, format_kpi) -> list[dict]:
                     labels,
                     [Series(str(label_of(k)), values(k), css) for k, css in keys],
                     fmt=lambda v, fmt_key=fmt_key: format_kpi(fmt_key, v),
+                    zero_based=zero_based,
                 ),
                 "columns": [label_of(k) for k, _ in keys],
                 "rows": table([k for k, _ in keys]),

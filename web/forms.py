@@ -263,6 +263,7 @@ class ScopeMonthsForm(forms.Form):
             (group, choices) if group else choices[0] for group, choices in selectors.report_scope_choices(user)
         ]
         self.fields["until"].widget.attrs["max"] = today.strftime("%Y-%m")
+        self.fields["until"].initial = today.strftime("%Y-%m")
 
     def clean_until(self):
         value = self.cleaned_data.get("until")

@@ -11,6 +11,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -51,9 +52,13 @@ def backtest(request):
     _require(policy.may_manage_configuration(request.user))
     default_model()  # version 1 exists before anyone backtests
     source = request.POST if request.method == "POST" else request.GET
-    model = HealthModel.objects.filter(pk=source.get("version")).first() or HealthModel.objects.order_by(
-        "status", "-created_at"
-    ).first()  # a draft first: the version waiting for review
+    version = source.get("version")
+    if version:  # a version that is not one: 404, whatever its spelling
+        if not (version.isascii() and version.isdigit() and len(version) < 19):
+            raise Http404(_("No such health model version."))
+        model = get_object_or_404(HealthModel, pk=int(version))
+    else:  # a draft first: the version waiting for review
+        model = HealthModel.objects.order_by("status", "-created_at").first()
     form = BacktestForm(request.POST or None, initial={"version": model, "months": 12})
     if request.method == "POST":
         if request.POST.get("action") == "publish":

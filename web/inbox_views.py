@@ -7,6 +7,7 @@ re-rendered (or removed) and `inbox-changed` is sent so the navigation's count r
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts import policy
 from alerts import inbox
 from alerts.models import Alert, AlertRule
 from web import selectors
@@ -23,10 +25,14 @@ from web.pages import template_for
 
 
 def _alert(request, pk) -> Alert:
+    """The alert the user acts on: 404 if its customer is not theirs to see, 403 if they may only read it."""
     try:
-        return inbox.alert_for_user(request.user, pk)
+        alert = inbox.alert_for_user(request.user, pk)
     except Alert.DoesNotExist:
         raise Http404(_("No such alert.")) from None
+    if not policy.may_change_customer(request.user, alert.customer):
+        raise PermissionDenied(_("You may read this alert but not act on it."))
+    return alert
 
 
 @login_required

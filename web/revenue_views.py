@@ -24,7 +24,7 @@ from metrics import cohorts, losses, renewals
 from metrics.periods import add_months
 from web import charts, formatting, selectors
 from web.forms import EndReasonForm, ScopeMonthsForm
-from web.pages import template_for
+from web.pages import changeable_customer_or_403, template_for
 
 RENEWAL_WINDOWS = renewals.WINDOWS
 
@@ -54,26 +54,30 @@ def renewals_page(request):
         window = 90
     window = window if window in RENEWAL_WINDOWS else 90
     customers, csm, segment = _renewal_customers(request)
-    rows = renewals.renewals_due(customers, day, window)
+    terms = "annual" if request.GET.get("terms") == "annual" else ""
+    widest = renewals.renewals_due(customers, day, max(RENEWAL_WINDOWS), min_months=12 if terms else 1)  # every tile
+    rows = [r for r in widest if r.days_left < window]
     risks = risks_for_customers([r.customer.pk for r in rows], day) if rows else {}
     open_tasks = selectors.open_task_counts([r.customer.pk for r in rows])
     open_alerts = alerts_for_customers([r.customer.pk for r in rows])
     rates, backtest = renewals.band_churn_rates()
     windows = []
     for days in RENEWAL_WINDOWS:
-        within = [r for r in rows if r.days_left < days] if days <= window else None
-        if within is None:  # a wider window than shown: ask once more
-            within = renewals.renewals_due(customers, day, days)
+        within = [r for r in widest if r.days_left < days]
         windows.append(
             {"days": days, "count": len(within), "mrr": sum((r.mrr for r in within), Decimal(0)),
              "arr": sum((r.arr for r in within), Decimal(0))}  # fmt: skip
         )
+    month = request.GET.get("month", "")
+    listed = [r for r in rows if r.renewal_on.strftime("%Y-%m") == month] if month else rows  # a forecast line's drill-down
     context = {
         "day": day,
+        "month": month,
+        "terms": terms,
         "window": window,
         "windows": windows,
         "rows": [
-            (r, risks.get(r.customer.pk), open_tasks.get(r.customer.pk, 0), open_alerts.get(r.customer.pk, 0)) for r in rows
+            (r, risks.get(r.customer.pk), open_tasks.get(r.customer.pk, 0), open_alerts.get(r.customer.pk, 0)) for r in listed
         ],
         "by_month": renewals.forecast(rows, "month"),
         "by_csm": renewals.forecast(rows, "csm") if policy.sees_all_customers(request.user) else None,
@@ -121,11 +125,11 @@ def cohorts_page(request):
     first = add_months(until, -(months - 1))
     table = cohorts.cohort_table(scope, first, until, day)
     metric = "revenue" if request.GET.get("metric") == "revenue" else "logo"
-    recent = [c for c in table if c.size][-4:]
+    recent = [c for c in table if c.size][-3:]
     ages = list(range(len(table)))
-    series = [
+    series = [charts.Series(_("All cohorts"), [k.value for k in cohorts.pooled(table, metric)], "s1")] + [
         charts.Series(date_format(c.month, "M Y"), [getattr(cell, metric).value if cell else None for cell in c.cells],
-                      f"s{i + 1}")
+                      f"s{i + 2}")
         for i, c in enumerate(recent)
     ]  # fmt: skip
     chart = charts.line_chart(
@@ -178,8 +182,9 @@ def churn_reasons_page(request):
                        for r in detail.customers if r["customer_id"] in visible]  # fmt: skip
         hidden = len(detail.customers) - len(detail_rows)
     chart = charts.stacked_bar_chart(
-        _("Lost MRR by reason and month"), [date_format(m.period.start, "M y") for m in table], [],
-        [charts.Series(name, [v or Decimal(0) for v in values], f"s{i % 6 + 1}") for i, (name, _pk, values, _t) in enumerate(lines)],
+        _("Lost MRR by reason and month"), [date_format(m.period.start, "M y") for m in table],
+        [charts.Series(name, [v or Decimal(0) for v in values], f"s{i % 8 + 1}") for i, (name, _pk, values, _t) in enumerate(lines)],
+        [], fmt=formatting.money,
     )  # fmt: skip
     context = {
         "form": form, "table": table, "lines": lines, "scope": scope, "chart": chart,
@@ -192,9 +197,7 @@ def churn_reasons_page(request):
 @require_http_methods(["GET", "POST"])
 def subscription_reason(request, pk, subscription_pk):
     """Record why a subscription of a customer the user may change ended or shrank."""
-    customer = selectors.changeable_customers(request.user).filter(pk=pk).first()
-    if customer is None:
-        raise Http404(_("No such customer."))
+    customer = changeable_customer_or_403(request, pk)  # 404 if not seen, 403 for a manager
     subscription = get_object_or_404(customer.subscriptions, pk=subscription_pk, ended_at__isnull=False)
     form = EndReasonForm(request.POST or None, instance=subscription)
     saved = False

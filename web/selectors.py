@@ -28,6 +28,7 @@ from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import day_score, day_scores, day_scores_fill, scores_on
 from metrics.models import HealthScore, UserDayActivity
+from metrics.quality import scope_quality
 from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for_user
 from metrics.selectors import Scope, compute_kpis, mrr_on_days, usage_kpis_for_periods
@@ -373,6 +374,11 @@ class Account:
     health_source: str = "computed"  # or "snapshot": the stored daily score of a published version
     extra: dict = field(default_factory=dict)
 
+    @property
+    def before_start(self) -> bool:
+        """A day before the customer signed up (or started paying): there is nothing to score yet."""
+        return self.customer_since is None or self.at < self.customer_since
+
 
 def last_months(at: datetime.date, months: int = CHART_MONTHS) -> list[Period]:
     """The `months` whole calendar months before the month of `at`, oldest first."""
@@ -499,7 +505,11 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
         **compute_kpis(scope, kpi_period, [k for k in ACCOUNT_KPI_KEYS if k not in recent_usage]),
         **{k: v for k, v in recent_usage.items() if k in ACCOUNT_KPI_KEYS},
     }
-    health, health_source = account_health(customer, at, past)
+    customer_since = customer.created_on or first_paid
+    if customer_since is None or at < customer_since:
+        health, health_source = Health(customer.pk, at, None, None, {}), "none"  # not a customer yet: no "At risk · 0"
+    else:
+        health, health_source = account_health(customer, at, past)
     tickets = list(account_tickets(customer, until).select_related("contact")[:25])
     return Account(
         customer=customer,
@@ -507,7 +517,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
         health=health,
         mrr=mrr_series[-1][1],
         renewal_on=renewals[0] if renewals else None,
-        customer_since=customer.created_on or first_paid,
+        customer_since=customer_since,
         plans=sorted({s.plan for s in active}),
         kpis={k: account_kpis[k] for k in ACCOUNT_KPI_KEYS},
         kpi_period=kpi_period,
@@ -588,6 +598,7 @@ class Report:
     trends: list[tuple[Period, dict]]
     comparison: list[tuple[object, dict]] | None
     onboarding_steps: list[str]
+    quality: dict = field(default_factory=dict)  # metrics.quality: open data-quality findings in the period
 
 
 def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True) -> Report:
@@ -611,6 +622,7 @@ def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True)
         trends=trends,
         comparison=comparison,
         onboarding_steps=list(settings.CSPLATFORM_ONBOARDING_STEPS),
+        quality=scope_quality(scope, period),
     )
 
 

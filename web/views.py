@@ -5,8 +5,11 @@ requests get the partial named after `#`, other requests the full page, so every
 works without JavaScript.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -18,6 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
+from django_ratelimit.decorators import ratelimit
 from rest_framework.authtoken.models import Token
 
 from accounts import policy
@@ -25,6 +29,7 @@ from accounts.models import Task
 from churn.selectors import report_risk
 from lib.db_routing import reads_from_replica
 from metrics import catalogue
+from metrics.quality import CHECKS as QUALITY_CHECKS
 from metrics.selectors import KPI_KEYS, compute_kpis
 from web import charts, selectors
 from web.csvexport import csv_response
@@ -259,7 +264,12 @@ def reports(request):
     as_of = as_of_for(request)
     form = _report_form(request, as_of)
     context = {"form": form, "as_of": as_of}
-    if form.is_valid():
+    if form.is_valid() and form.cleaned_data["period"].start >= as_of.day:
+        # Nothing has happened in it yet: no figures (churn 0 %, retention 100 % would be invented).
+        context["future_period"] = form.cleaned_data["period"]
+    elif form.is_valid():
+        if form.cleaned_data["period"].end > as_of.day:
+            context["partial_until"] = as_of.day
         report = selectors.team_report(request.user, form.cleaned_data["scope_obj"], form.cleaned_data["period"])
         context.update(report_context(report))
         context["churn"] = report_risk(report.scope, as_of.day, [user for user, _kpis in report.comparison or ()])
@@ -277,6 +287,7 @@ def report_context(report) -> dict:
         "sections": sections,
         "charts": charts.report_charts(report.trends, kpi_label, format_kpi),
         "funnel_steps": list((drop_off.extra.get("steps") or {}).items()),
+        "quality_checks": [(QUALITY_CHECKS.get(k, k), n) for k, n in (report.quality.get("checks") or {}).items()],
     }
 
 
@@ -376,3 +387,28 @@ def token_action(request):
         return render(request, "web/profile.html#api-token", {"token": token, "token_message": message})
     messages.success(request, message)
     return redirect("web:profile")
+
+
+# --- Password reset ---------------------------------------------------------------------
+
+
+def _reset_email(group, request):
+    return (request.POST.get("email") or "").strip().lower()
+
+
+@ratelimit(group="password_reset", key="ip", method="POST", block=False,
+           rate=lambda group, request: settings.CSPLATFORM_PASSWORD_RESET_IP_RATELIMIT)
+@ratelimit(group="password_reset", key=_reset_email, method="POST", block=False,
+           rate=lambda group, request: settings.CSPLATFORM_PASSWORD_RESET_RATELIMIT)
+def password_reset(request):
+    """Django's password reset, with a limit of emails per address and of requests per IP:
+    past it, the form again with a 429 and nothing sent (the same answer whether the address exists)."""
+    if getattr(request, "limited", False):
+        form = PasswordResetForm(request.POST)
+        form.is_valid()
+        form.add_error("email", _("Too many password reset requests: try again in an hour."))
+        context = {"form": form, "title": _("Password reset")}
+        response = render(request, "registration/password_reset_form.html", context, status=429)
+        response["Retry-After"] = "3600"
+        return response
+    return PasswordResetView.as_view()(request)

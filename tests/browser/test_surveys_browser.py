@@ -5,7 +5,6 @@ tests fail, so CI cannot pass by skipping them; set CSP_SKIP_BROWSER=1 to skip l
 """
 
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -15,9 +14,10 @@ from accounts.models import Task
 from surveys import services
 from surveys.models import Survey, SurveyResponse
 from tests.factories import ContactFactory, CustomerFactory, SubscriptionFactory
+from tests.browser.conftest import SCREENSHOTS
 from tests.surveys_support import SurveyFactory
 
-SHOTS = Path(django_settings.BASE_DIR) / "docs" / "screenshots"
+SHOTS = SCREENSHOTS  # a temp dir unless scripts/screenshots refreshes docs/screenshots on purpose
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

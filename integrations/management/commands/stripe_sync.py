@@ -1,30 +1,19 @@
 """manage.py stripe_sync: backfill customers and subscriptions from Stripe through its list calls."""
 
-import datetime
-
-from django.core.management.base import BaseCommand, CommandError
-
 from integrations import stripe
+from integrations.management.sync import SyncCommand
 
 
-class Command(BaseCommand):
+class Command(SyncCommand):
     help = "Backfill customers and subscriptions (every status) from Stripe; safe to run again."
+    since_help = "Only objects created on or after this day (YYYY-MM-DD)."
+    refused = stripe.Refused
 
-    def add_arguments(self, parser):
-        parser.add_argument("--since", help="Only objects created on or after this day (YYYY-MM-DD).")
+    def sync(self, start):
+        return stripe.sync(since=start)
 
-    def handle(self, *args, since=None, **options):
-        start = None
-        if since:
-            try:
-                start = datetime.datetime.combine(datetime.date.fromisoformat(since), datetime.time(), datetime.UTC)
-            except ValueError:
-                raise CommandError(f"--since {since!r} is not a day (YYYY-MM-DD)") from None
-        try:
-            counts = stripe.sync(since=start)
-        except stripe.Refused as exc:
-            raise CommandError(str(exc)) from None
-        self.stdout.write(
+    def summary(self, counts):
+        return (
             f"{counts['customers']} customers, {counts['subscriptions']} subscriptions synced; "
             f"{counts['refused']} refused (see the Integrations page)"
         )
