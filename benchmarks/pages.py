@@ -37,14 +37,7 @@ def part(customers: int, repeat: int) -> dict:
         pages = {"portfolio": "/", "portfolio_page_2": "/?page=2", "account": f"/customers/{customer.pk}/"}
         figures = {"customers": Customer.objects.filter(owner=csm).count()}
         for name, url_path in pages.items():
-            for _ in range(2):  # warm: templates, caches, the database's buffers
-                response = client.get(url_path)
-                assert response.status_code == 200, (url_path, response.status_code)
-            queries = []
-            with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
-                client.get(url_path)
-            seconds = common.median_seconds(lambda: client.get(url_path), repeat)
-            figures[name] = {"queries": len(queries), "median_ms": round(seconds * 1000, 1)}
+            figures[name] = common.page_figures(client, url_path, repeat)
         connection.close()
     return figures
 

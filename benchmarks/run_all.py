@@ -23,6 +23,7 @@ BENCHMARKS = {
     "import_usage_events": (["--rows", "1000000", "--no-sqlite"], ["--rows", "100000", "--no-sqlite"]),
     "kpi_engine": (["--rows", "400000"], ["--rows", "40000"]),
     "pages": (["--small", "10", "--large", "1000"], ["--small", "10", "--large", "200", "--repeat", "5"]),
+    "portfolio": (["--sizes", "100", "5000", "50000"], ["--sizes", "100", "5000", "--repeat", "5"]),
     "survey_submit": (["--requests", "1200", "--seconds", "60"], ["--requests", "200", "--seconds", "20"]),
     "segment_ingest": (["--requests", "600", "--delays", "15"], ["--requests", "100", "--delays", "5"]),
     "nightly_snapshots": (["--small", "1000", "--large", "10000", "--sample", "1000"],

@@ -144,7 +144,7 @@ def part(requests: int, concurrency: int, seconds: float) -> dict:
                 body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "score": "9", "comment": "Great support, fast answers."})
                 return lambda: _request(port, "POST", f"/s/{value}/", body, headers)[0]
 
-            warm = workers * 2  # each worker loads the language and sentiment models on its first answer
+            warm = workers * 2  # each worker warms up (the comment analysis itself is queued for a Celery worker)
             load(port, [submit(v) for v in signed[:warm]], concurrency, seconds)
             survey = load(port, [submit(v) for v in signed[warm:]], concurrency, seconds)
             peak = worker_peak_mb(server.pid)

@@ -8,8 +8,11 @@ Callers pass customers the user may see; nothing here widens that.
 import datetime
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
+
+from accounts.models import Subscription
 from churn.models import ChurnModel, ChurnScore
-from churn.scoring import Risk, risks_computed, usable
+from churn.scoring import Risk, risks_computed, scores_write, usable
 from metrics.selectors import Scope
 
 
@@ -43,6 +46,28 @@ def risks_for_customers(customer_ids, day: datetime.date, *, explain: bool = Fal
     if missing and model is not None:
         found.update(risks_computed(model, missing, day, explain=explain))
     return found
+
+
+def day_risks(day: datetime.date, model: ChurnModel, customers=None):
+    """The stored probabilities of `day` by `model` (the published version), optionally only of the
+    `customers` queryset: filtered, sorted and summed in the database (the portfolio)."""
+    rows = ChurnScore.objects.filter(day=day, model=model)
+    if customers is not None:
+        rows = rows.filter(customer__in=customers.values("pk"))
+    return rows
+
+
+def day_risks_fill(day: datetime.date, model: ChurnModel, customers) -> int:
+    """Score and store the customers of `customers` paying at the start of `day` that `model` has no row of yet."""
+    paying = customers.filter(Exists(Subscription.objects.paying_at(day).filter(customer=OuterRef("pk"))))
+    missing = list(paying.exclude(pk__in=day_risks(day, model).values("customer_id")).values_list("pk", flat=True))
+    return scores_write(day, missing, model=model) if missing else 0
+
+
+def day_risks_forget(customer_ids, day: datetime.date) -> int:
+    """Delete the rows of `day` and later of these customers: data they were computed from changed."""
+    deleted, _ = ChurnScore.objects.filter(customer_id__in=list(customer_ids), day__gte=day).delete()
+    return deleted
 
 
 def _summary(risks, model: ChurnModel) -> dict:

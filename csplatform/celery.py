@@ -8,6 +8,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu import Queue
 
 from alerts import schedule as alert_schedule
 
@@ -16,6 +17,29 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "csplatform.settings")
 app = Celery("csplatform")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# One queue per kind of work, so each can get its own workers (and hosts) as it grows; a worker
+# started without -Q consumes all of them, as the demo's single worker does. docs/scaling.md.
+QUEUES = {
+    "celery": "everything not routed below (the default queue)",
+    "snapshots": "KPI snapshots, daily health scores and churn probabilities: long, set-based database work",
+    "imports": "CSV import jobs: file reading and bulk writes, memory-bound",
+    "analysis": "survey comment analysis (language models) and churn model training and backtests: CPU-bound",
+    "emails": "survey invitations and reminders, alert matching, alert emails, digests and webhooks: waiting on others",
+}
+app.conf.task_queues = [Queue(name) for name in QUEUES]
+app.conf.task_default_queue = "celery"
+app.conf.task_routes = {
+    "metrics.*": {"queue": "snapshots"},
+    "churn.scores_*": {"queue": "snapshots"},
+    "accounts.import_run": {"queue": "imports"},
+    "surveys.response_analyze": {"queue": "analysis"},
+    "surveys.responses_analyze": {"queue": "analysis"},
+    "churn.model_*": {"queue": "analysis"},
+    "churn.retrain_weekly": {"queue": "analysis"},
+    "surveys.*": {"queue": "emails"},
+    "alerts.*": {"queue": "emails"},
+}
 
 HOUR = 3600
 app.conf.beat_schedule = {

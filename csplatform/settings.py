@@ -101,6 +101,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'csplatform.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if env("DATABASE_REPLICA_URL", default=""):
+    # A read replica for the team reports and the KPI API (lib/db_routing.py, docs/scaling.md).
+    DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["lib.db_routing.ReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server and the Celery worker share the file without "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(

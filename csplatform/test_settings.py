@@ -11,3 +11,6 @@ from .settings import *  # noqa: E402,F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CELERY_TASK_ALWAYS_EAGER = True
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Tests read and write one database: a configured replica is left out (tests/test_replica_router.py
+# checks the routing with a stand-in alias).
+DATABASES.pop("replica", None)  # noqa: F405

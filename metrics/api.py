@@ -14,6 +14,7 @@ from rest_framework.routers import SimpleRouter
 from accounts import policy, reporting_time
 from accounts.permissions import RolePermission
 from lib.dates import validate_in_window
+from lib.db_routing import reads_from_replica
 from lib.rest import Cursor, StrictFilterBackend
 from lib.schema import ErrorSerializer
 from metrics import rows as kpi_rows
@@ -119,6 +120,7 @@ SCOPE_NOT_VISIBLE = OpenApiResponse(ErrorSerializer, description="The customer o
 @extend_schema(parameters=KPI_PARAMETERS, responses={200: KpiReportSerializer, 404: SCOPE_NOT_VISIBLE})
 @api_view(["GET"])
 @permission_classes([RolePermission])
+@reads_from_replica
 def kpi_report(request):
     """Every KPI (or those in `keys`) for one period and scope."""
     data = _parse(KpiQuery, request)
@@ -135,6 +137,7 @@ def kpi_report(request):
 )
 @api_view(["GET"])
 @permission_classes([RolePermission])
+@reads_from_replica
 def kpi_series(request):
     """The same report for each day, week, month or quarter of the period, for charts."""
     data = _parse(SeriesQuery, request)
@@ -161,6 +164,7 @@ class RowsPagination(LimitOffsetPagination):
 )
 @api_view(["GET"])
 @permission_classes([RolePermission])
+@reads_from_replica
 def kpi_rows_view(request, key):
     """The rows behind one KPI: the churned customers, the detractors, the tickets …
 

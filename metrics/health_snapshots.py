@@ -15,7 +15,7 @@ from accounts import policy
 from accounts.models import Customer
 from metrics import kpis
 from metrics.health import health_for_customers, health_json
-from metrics.health_versions import definition_of, models_for_customers
+from metrics.health_versions import definition_of, models_for_customers, published_models
 from metrics.models import HealthModel, HealthScore
 
 BAND_RANK = {band: rank for rank, band in enumerate(reversed(kpis.HEALTH_BANDS))}  # at risk 0 … healthy 2
@@ -45,6 +45,52 @@ def health_snapshot_write(day: datetime.date, customer_ids=None, *, computed_at=
         update_fields=["score", "band", "components", "computed_at"],
     )
     return len(rows)
+
+
+def day_scores(day: datetime.date, customers=None):
+    """The stored scores of `day` that count now: each customer's row by the published model that
+    scores it (its segment's, else the default; see `models_for_customers`), optionally only of the
+    `customers` queryset. Grouped, counted and summed in the database (the portfolio's band counts)."""
+    published, fallback = published_models()
+    own = [segment for segment in published if segment]
+    which = Q(model=fallback)
+    if own:
+        which = (which & ~Q(customer__segment__in=own)) | Q(
+            *[Q(model=published[segment], customer__segment=segment) for segment in own], _connector=Q.OR
+        )
+    rows = HealthScore.objects.filter(which, day=day)
+    if customers is not None:
+        rows = rows.filter(customer__in=customers.values("pk"))
+    return rows
+
+
+def day_scores_fill(day: datetime.date, customers) -> int:
+    """Score and store the customers of the `customers` queryset that have no counting row of `day` yet.
+
+    The daily beat task writes every customer's row; this catches the customers added or
+    changed since (a new customer, another segment, a forgotten row after an import).
+    """
+    missing = list(customers.exclude(pk__in=day_scores(day).values("customer_id")).values_list("pk", flat=True))
+    return health_snapshot_write(day, missing) if missing else 0
+
+
+def day_score(customer_id: int, day: datetime.date) -> HealthScore:
+    """The customer's counting row of `day` (see `day_scores`), scored and stored first if missing."""
+    rows = day_scores(day).filter(customer_id=customer_id)
+    row = rows.first()
+    if row is None:
+        health_snapshot_write(day, [customer_id])
+        row = rows.first()
+    return row
+
+
+def day_scores_forget(customer_ids, day: datetime.date) -> int:
+    """Delete the rows of `day` and later of these customers: data they were computed from changed.
+
+    Stored rows of earlier days stay: they record what the score was on their day.
+    """
+    deleted, _ = HealthScore.objects.filter(customer_id__in=list(customer_ids), day__gte=day).delete()
+    return deleted
 
 
 def health_history(customer_id: int, until: datetime.date, days: int = 180) -> list[HealthScore]:

@@ -105,10 +105,15 @@ def model_publish(*, model: HealthModel, user=None) -> HealthModel:
     return model
 
 
+def published_models() -> tuple[dict[str, HealthModel], HealthModel]:
+    """Return ({segment: its published model}, the model of every other customer)."""
+    published = {m.segment: m for m in HealthModel.objects.filter(status=HealthModel.Status.PUBLISHED)}
+    return published, published.get("") or default_model()
+
+
 def models_for_customers(customers: dict[int, str]) -> list[tuple[HealthModel, list[int]]]:
     """Group {customer id: segment} by the published model that scores them (own segment's, else default)."""
-    published = {m.segment: m for m in HealthModel.objects.filter(status=HealthModel.Status.PUBLISHED)}
-    fallback = published.get("") or default_model()
+    published, fallback = published_models()
     groups: dict[int, tuple[HealthModel, list[int]]] = {}
     for customer_id, segment in customers.items():
         model = published.get(segment) or fallback

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, Sum
 
 from accounts import policy
-from accounts.models import CostEntry, Customer, Lead, Subscription, Ticket
+from accounts.models import PAYING, CostEntry, Customer, Lead, Subscription, Ticket, paying_on
 from lib.subqueries import aggregate_of
 from metrics import catalogue, kpis
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
@@ -294,26 +294,59 @@ def support_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
 
 
 def usage_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
-    days = scope.restrict(UserDayActivity.objects.filter(day__gte=period.start, day__lt=period.end))
-    activity = days.aggregate(user_days=Count("pk"), events=Sum("events"), users=Count("contact_id", distinct=True))
+    return usage_kpis_for_periods(scope, [period])[0]
+
+
+def usage_kpis_for_periods(scope: Scope, periods: list[Period]) -> list[dict[str, kpis.Kpi]]:
+    """The usage KPIs of each period, with four queries however many periods (a filtered aggregate each)."""
+    if not periods:
+        return []
+    first, last = min(p.start for p in periods), max(p.end for p in periods)
+    days = scope.restrict(UserDayActivity.objects.filter(day__gte=first, day__lt=last))
+    in_days = [Q(day__gte=p.start, day__lt=p.end) for p in periods]
+    activity = days.aggregate(**{
+        name: aggregate
+        for i, within in enumerate(in_days)
+        for name, aggregate in (
+            (f"user_days_{i}", Count("pk", filter=within)),
+            (f"events_{i}", Sum("events", filter=within)),
+            (f"users_{i}", Count("contact_id", distinct=True, filter=within)),
+        )
+    })  # fmt: skip
+    starts = [Q(started_at__gte=p.start_at, started_at__lt=p.end_at) for p in periods]
     sessions = scope.restrict(
-        UsageSession.objects.filter(started_at__gte=period.start_at, started_at__lt=period.end_at)
-    ).aggregate(n=Count("pk"), total_us=Sum("duration_us"))
-    features = scope.restrict(CustomerDayFeature.objects.filter(day__gte=period.start, day__lt=period.end))
-    by_feature = dict(
-        features.values("event_type").annotate(n=Count("customer_id", distinct=True)).values_list("event_type", "n")
+        UsageSession.objects.filter(started_at__gte=min(p.start_at for p in periods), started_at__lt=max(p.end_at for p in periods))
+    ).aggregate(**{
+        name: aggregate
+        for i, within in enumerate(starts)
+        for name, aggregate in ((f"n_{i}", Count("pk", filter=within)), (f"total_us_{i}", Sum("duration_us", filter=within)))
+    })  # fmt: skip
+    features = scope.restrict(CustomerDayFeature.objects.filter(day__gte=first, day__lt=last))
+    adopters = {f"n_{i}": Count("customer_id", distinct=True, filter=within) for i, within in enumerate(in_days)}
+    by_feature = list(features.values("event_type").annotate(**adopters).order_by())
+    active_customers = features.aggregate(**adopters)
+    results = []
+    for i, period in enumerate(periods):
+        users, user_days = activity[f"users_{i}"], activity[f"user_days_{i}"]
+        seconds = Decimal(sessions[f"total_us_{i}"] or 0) / Decimal(1_000_000)
+        used = {row["event_type"]: row[f"n_{i}"] for row in by_feature if row[f"n_{i}"]}
+        results.append({
+            "mau": kpis.mau(users),
+            "dau_average": kpis.dau_average(user_days, period.days),
+            "dau_mau": kpis.dau_mau(user_days, period.days, users),
+            "average_session_duration": kpis.average_session_duration(seconds, sessions[f"n_{i}"]),
+            "events_per_active_user": kpis.events_per_active_user(activity[f"events_{i}"] or 0, users),
+            "feature_adoption": kpis.feature_adoption(used, active_customers[f"n_{i}"]),
+        })  # fmt: skip
+    return results
+
+
+def mrr_on_days(scope: Scope, days: list[datetime.date]) -> list[Decimal]:
+    """The paying MRR of the scope at the start of each day, in one query."""
+    sums = scope.restrict(Subscription.objects.filter(PAYING)).aggregate(
+        **{f"d{i}": Sum("mrr", filter=paying_on(day)) for i, day in enumerate(days)}
     )
-    active_customers = features.aggregate(n=Count("customer_id", distinct=True))["n"]
-    users, user_days = activity["users"], activity["user_days"]
-    seconds = Decimal(sessions["total_us"] or 0) / Decimal(1_000_000)
-    return {
-        "mau": kpis.mau(users),
-        "dau_average": kpis.dau_average(user_days, period.days),
-        "dau_mau": kpis.dau_mau(user_days, period.days, users),
-        "average_session_duration": kpis.average_session_duration(seconds, sessions["n"]),
-        "events_per_active_user": kpis.events_per_active_user(activity["events"] or 0, users),
-        "feature_adoption": kpis.feature_adoption(by_feature, active_customers),
-    }
+    return [sums[f"d{i}"] or Decimal(0) for i in range(len(days))]
 
 
 GROUPS = (

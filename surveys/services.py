@@ -16,7 +16,6 @@ from django.utils import timezone
 from accounts.models import Contact, Customer, Task, Ticket
 from accounts.reporting_time import day_of, reporting_tz
 from surveys import emails, signals
-from surveys.analysis import analyze
 from surveys.models import SkipReason, Survey, SurveyInvitation, SurveyResponse, SurveySkip
 from surveys.tokens import new_token
 
@@ -266,8 +265,8 @@ def response_record(
                 comment=comment.strip(),
                 responded_at=now,
             )
-            _analyze(response, hint=invitation.contact.language)
             _follow_up(response)
+            _analysis_enqueue(response)
     except IntegrityError:
         # Another request answered the same invitation a moment before us.
         return RecordResult(Outcome.ALREADY_ANSWERED, SurveyResponse.objects.filter(invitation=invitation).first())
@@ -284,12 +283,28 @@ def _response_change(*, response: SurveyResponse, score: int, comment: str, now:
     if not can_change(response, now):
         return RecordResult(Outcome.LOCKED, response)
     response.score, response.comment, response.changed_at = score, comment.strip(), now
-    _analyze(response, hint=response.contact.language if response.contact else "")
+    response.language, response.sentiment, response.keywords, response.analyzed_at = "", None, [], None
+    if not response.themes_corrected:
+        response.themes = []
+    response.save()
     _follow_up(response)
+    _analysis_enqueue(response)
     return RecordResult(Outcome.CHANGED, response)
 
 
+def _analysis_enqueue(response: SurveyResponse) -> None:
+    """Analyse the comment in a worker once the answer is committed: the web worker that stored it
+    never loads the language and sentiment models (about 100–200 MB each process) nor waits for them."""
+    if not response.comment:
+        return  # nothing to analyse: the empty analysis is what the fields already say
+    from surveys.tasks import response_analyze  # tasks import services; import late to avoid a cycle
+
+    response_analyze.delay_on_commit(response.pk)
+
+
 def _analyze(response: SurveyResponse, hint: str = "") -> None:
+    from surveys.analysis import analyze  # the models load in the worker that analyses, not where this is imported
+
     result = analyze(response.comment, hint=hint)
     response.language = result.language
     response.sentiment = None if result.sentiment is None else round(result.sentiment, 3)

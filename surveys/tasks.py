@@ -59,6 +59,13 @@ def ticket_resolved(ticket_id: int) -> int:
     return len(services.ticket_resolved(ticket_id=ticket_id))
 
 
+# acks_late is safe: analysing the same comment again writes the same fields.
+@shared_task(name="surveys.response_analyze", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
+def response_analyze(response_id: int) -> None:
+    """Language, sentiment, keywords and themes of one answer's comment (queued after the answer is committed)."""
+    services.response_analyze(response_id=response_id)
+
+
 @shared_task(name="surveys.responses_analyze")
 def responses_analyze(everything: bool = False) -> int:
     return services.responses_analyze(everything=everything)

@@ -221,9 +221,11 @@ def test_one_reminder_goes_to_non_responders_only(settings):
 # --- Answers ---------------------------------------------------------------------------
 
 
-def test_the_first_answer_is_recorded_and_analysed():
+def test_the_first_answer_is_recorded_and_analysed(django_capture_on_commit_callbacks):
     invitation = InvitationFactory()
-    result = services.response_record(invitation=invitation, score=9, comment="Great support team!", now=NOW + DAY)
+    with django_capture_on_commit_callbacks(execute=True):  # the analysis runs once the answer is committed
+        result = services.response_record(invitation=invitation, score=9, comment="Great support team!", now=NOW + DAY)
+    result.response.refresh_from_db()
     assert result.outcome == Outcome.RECORDED
     response = result.response
     assert (response.score, response.customer, response.contact) == (9, invitation.customer, invitation.contact)

@@ -11,24 +11,27 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connections
+from django.db.models import (
+    BooleanField, Case, Count, DecimalField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value, When,
+)  # fmt: skip
+from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext as _
 
 from accounts import policy
 from accounts.models import Customer, Subscription, Task, Ticket
 from accounts.reporting_time import today  # the pages' "today", also for views and forms
 from accounts.roles import CSM, MANAGER
-from churn.selectors import risks_for_customers
+from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
 from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
-from metrics.health_snapshots import scores_on
+from metrics.health_snapshots import day_score, day_scores, day_scores_fill, scores_on
 from metrics.models import HealthScore, UserDayActivity
 from metrics.quality import scope_quality
 from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for_user
-from metrics.selectors import Scope, compute_kpis, mrr_by_customer
+from metrics.selectors import Scope, compute_kpis, mrr_on_days, usage_kpis_for_periods
 from surveys.models import SurveyResponse
 
 MRR_CHANGE_DAYS = 30
@@ -66,20 +69,6 @@ class PortfolioFilters:
     sort: str = "name"
 
 
-SORT_KEYS = {
-    "name": lambda r: r.customer.name.lower(),
-    "health": lambda r: (r.health_score is None, r.health_score or 0),
-    "mrr": lambda r: r.mrr,
-    "mrr_change": lambda r: r.mrr_change,
-    "renewal": lambda r: (r.renewal_on is None, r.renewal_on or datetime.date.max),
-    "last_activity": lambda r: (r.last_activity_on is None, r.last_activity_on or datetime.date.min),
-    "open_tickets": lambda r: r.open_tickets,
-    "nps": lambda r: (r.latest_nps is None, r.latest_nps if r.latest_nps is not None else 0),
-    "open_tasks": lambda r: r.open_tasks,
-    "churn": lambda r: (r.churn_probability is not None, r.churn_probability or 0),  # riskiest first, unscored last
-}
-
-
 @dataclass
 class PortfolioRow:
     customer: Customer
@@ -103,6 +92,27 @@ class PortfolioRow:
         return None if self.churn_probability is None else self.mrr * Decimal(str(self.churn_probability))
 
 
+@dataclass
+class Portfolio:
+    """A portfolio as the page shows it: the totals of every customer matching the filters, and
+    the customers themselves as a sorted queryset (`rows_of` builds the rows of a slice of it)."""
+
+    at: datetime.date
+    customers: object  # QuerySet[Customer], annotated and sorted
+    total: int
+    bands: dict[str, int]
+    mrr_total: Decimal
+    mrr_at_risk: Decimal
+    churn_model: object = None
+    ordered_ids: list[int] | None = None  # the order when the database cannot sort (by renewal)
+
+    def ids(self):
+        """The customers' ids in the page order (a list, or a queryset of them)."""
+        if self.ordered_ids is not None:
+            return self.ordered_ids
+        return self.customers.values_list("pk", flat=True)
+
+
 def portfolio_scope(user, csm: str = "") -> Scope:
     """The KPI scope of the portfolio shown: the user's own, a chosen CSM's, or the company."""
     if policy.sees_all_customers(user):
@@ -110,78 +120,205 @@ def portfolio_scope(user, csm: str = "") -> Scope:
     return Scope(csm=user.get_username())
 
 
-def portfolio_customers(user, filters: PortfolioFilters, at: datetime.date):
-    """The annotated customers of the portfolio, before health filtering and sorting."""
+def _portfolio_base(user, filters: PortfolioFilters, at: datetime.date):
+    """The customers matching every filter but the health band, without duplicates and unannotated."""
     customers = policy.visible_customers(user)
     if filters.csm and policy.sees_all_customers(user):
-        customers = customers.filter(Q(owner__username=filters.csm) | Q(assigned_users__username=filters.csm))
+        customers = customers.filter(pk__in=Scope(csm=filters.csm).customers().values("pk"))
     if filters.q:
         customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
     if filters.segment:
         customers = customers.filter(segment=filters.segment)
-    last_activity = aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day"))
-    open_tickets = aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField())
-    latest_nps = (
-        SurveyResponse.objects.filter(customer=OuterRef("pk"), survey_type="nps")
-        .order_by("-responded_at", "-pk")
-        .values("score")[:1]
-    )
-    open_tasks = aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField())
-    customers = customers.annotate(
-        last_activity_on=last_activity,
-        open_tickets=Coalesce(open_tickets, 0),
-        latest_nps=Subquery(latest_nps),
-        open_tasks=Coalesce(open_tasks, 0),
-    )
     if filters.status != "all":
         # Former customers: they had subscriptions and none is active now (churned, not reactivated).
-        subscribed = Exists(Subscription.objects.filter(customer=OuterRef("pk"), started_at__lte=at))
-        current = Exists(Subscription.objects.active_at(at).filter(customer=OuterRef("pk")))
-        former = Q(subscribed) & ~Q(current)
-        customers = customers.filter(former if filters.status == "former" else ~former)
-    return customers.select_related("owner").order_by("name", "pk")
-
-
-def portfolio_rows(user, filters: PortfolioFilters, at: datetime.date | None = None) -> list[PortfolioRow]:
-    """Return one row per customer of the portfolio, filtered and sorted; a fixed number of queries."""
-    at = at or today()
-    customers = list(portfolio_customers(user, filters, at))
-    ids = [c.pk for c in customers]
-    health = health_for_customers(ids, at) if ids else {}
-    scope = portfolio_scope(user, filters.csm)
-    mrr_now = mrr_by_customer(scope, at) if ids else {}
-    mrr_before = mrr_by_customer(scope, at - datetime.timedelta(days=MRR_CHANGE_DAYS)) if ids else {}
-    risks = risks_for_customers(ids, at) if ids else {}
-    # Renewals: an end date, else derived from start and billing period (Subscription.renewal_on).
-    renewals = Subscription.objects.active_at(at).filter(customer_id__in=ids).renewals_by_customer(at) if ids else {}
-    rows = []
-    for c in customers:  # customers of one portfolio, every input already fetched
-        h = health.get(c.pk)
-        rows.append(
-            PortfolioRow(
-                customer=c,
-                health_score=h.score if h else None,
-                band=h.band if h else None,
-                mrr=mrr_now.get(c.pk, Decimal(0)),
-                mrr_before=mrr_before.get(c.pk, Decimal(0)),
-                renewal_on=renewals.get(c.pk),
-                last_activity_on=c.last_activity_on,
-                open_tickets=c.open_tickets,
-                latest_nps=c.latest_nps,
-                open_tasks=c.open_tasks,
-                churn_probability=risks[c.pk].probability if c.pk in risks else None,
-            )
-        )
+        # As one set (a hashed subplan), not two correlated EXISTS per customer.
+        current = Subscription.objects.active_at(at).values("customer_id")
+        former = Subscription.objects.filter(started_at__lte=at).exclude(customer_id__in=current).values("customer_id")
+        customers = customers.filter(pk__in=former) if filters.status == "former" else customers.exclude(pk__in=former)
     if filters.renewal_days is not None:
         until = at + datetime.timedelta(days=filters.renewal_days)
-        rows = [r for r in rows if r.renewal_on is not None and r.renewal_on < until]
-    if filters.band == "none":
-        rows = [r for r in rows if r.band is None]
-    elif filters.band:
-        rows = [r for r in rows if r.band == filters.band]
-    key = filters.sort.lstrip("-")
-    rows.sort(key=SORT_KEYS.get(key, SORT_KEYS["name"]), reverse=filters.sort.startswith("-"))
-    return rows
+        customers = customers.filter(pk__in=[cid for cid, on in _renewals(customers, at).items() if on < until])
+    return customers
+
+
+def _renewals(customers, at: datetime.date) -> dict[int, datetime.date]:
+    """Each customer's next renewal on or after `at` (`accounts.models.renewal_on`: an end date, else the next
+    billing-period boundary). Month arithmetic per subscription in Python: the renewal filter and sort read
+    every active subscription of the portfolio; a page reads its 25 customers'."""
+    return Subscription.objects.active_at(at).filter(customer__in=customers.values("pk")).renewals_by_customer(at)
+
+
+def _renewal_order(customers, at: datetime.date, descending: bool) -> list[int]:
+    """The customers' ids by next renewal (none last; "-renewal" reverses), ties by name."""
+    renewals = _renewals(customers, at)
+    ids = [pk for pk, _name in sorted(customers.values_list("pk", "name"), key=lambda r: (r[1].lower(), r[1], r[0]))]
+    key = lambda pk: (pk not in renewals, renewals.get(pk) or datetime.date.max)  # noqa: E731
+    return sorted(ids, key=key, reverse=descending)
+
+
+_NO_PROBABILITY = Value(None, output_field=DecimalField())
+
+
+def _paying_mrr(day: datetime.date):
+    return Coalesce(aggregate_of(Subscription.objects.paying_at(day), Sum("mrr")), Value(Decimal(0)))
+
+
+# Sort keys: the database's ORDER BY of each, ties by name; missing values last, but churn
+# (unscored last when sorted riskiest first, the column's default).
+SORTS = {
+    "name": ("name_lower", False),
+    "health": ("health_score", False),
+    "mrr": ("mrr", False),
+    "mrr_change": ("mrr_change", False),
+    "last_activity": ("last_activity_on", False),
+    "open_tickets": ("open_tickets", False),
+    "nps": ("latest_nps", False),
+    "open_tasks": ("open_tasks", False),
+    "churn": ("churn_probability", True),  # missing first ascending, so last in "-churn"
+}
+
+
+def _ordering(sort: str) -> list:
+    field_name, missing_first = SORTS.get(sort.lstrip("-"), SORTS["name"])
+    descending = sort.startswith("-") and sort.lstrip("-") in SORTS
+    if descending != missing_first:  # missing values first
+        expression = F(field_name).desc(nulls_first=True) if descending else F(field_name).asc(nulls_first=True)
+    else:
+        expression = F(field_name).desc(nulls_last=True) if descending else F(field_name).asc(nulls_last=True)
+    return [expression, "name_lower", "name", "pk"]
+
+
+def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) -> Portfolio:
+    """The portfolio of `user` under `filters` at the start of `at` (default today).
+
+    Everything is counted, summed, sorted and cut in the database, over the day's stored
+    health scores and churn probabilities (`metrics.health_snapshots.day_scores`,
+    `churn.selectors.day_risks`), so its time hardly grows with the portfolio and its query
+    count not at all. Customers without a stored row of the day (new ones, changed ones, or
+    every one before the nightly run) are scored and stored first.
+    """
+    at = at or today()
+    base = _portfolio_base(user, filters, at)
+    model = published_model()
+    stored = day_scores(at)
+    risks = day_risks(at, model) if model is not None else None
+    for attempt in range(2):  # a second pass only after storing the missing scores
+        groups = _totals_by_band(base, stored, Subscription.objects.paying_at(at), risks)
+        unscored = groups.get(None, {}).get("customers", 0)
+        unrisked = sum(g["paying"] - g["risked"] for g in groups.values()) if model is not None else 0
+        if attempt or not (unscored or unrisked):
+            break
+        if unscored:
+            day_scores_fill(at, base)
+        if unrisked:
+            day_risks_fill(at, model, base)
+    chosen, shown = base, list(groups.values())
+    if filters.band:
+        band = "" if filters.band == "none" else filters.band
+        chosen = base.filter(pk__in=stored.filter(band=band).values("customer_id"))
+        shown = [groups[band]] if band in groups else []
+    customers = _with_row_figures(chosen, at, model)
+    return Portfolio(
+        at=at,
+        customers=customers.order_by(*_ordering(filters.sort)),
+        ordered_ids=_renewal_order(chosen, at, filters.sort.startswith("-")) if filters.sort.lstrip("-") == "renewal" else None,
+        total=sum(g["customers"] for g in shown),
+        bands={band: groups[band]["customers"] if band in groups else 0 for band in kpis.HEALTH_BANDS},
+        mrr_total=sum((g["mrr"] for g in shown), Decimal(0)),
+        mrr_at_risk=sum((g["at_risk"] for g in shown), Decimal(0)),
+        churn_model=model,
+    )
+
+
+def _with_row_figures(customers, at: datetime.date, model):
+    """Annotate customers with what a portfolio row shows (correlated subqueries: computed for the rows
+    fetched, and for every row only when the figure is the sort key)."""
+    before = at - datetime.timedelta(days=MRR_CHANGE_DAYS)
+    health_rows = day_scores(at).filter(customer=OuterRef("pk"))
+    risk_rows = day_risks(at, model).filter(customer=OuterRef("pk")) if model is not None else None
+    return customers.select_related("owner").annotate(
+        name_lower=Lower("name"),
+        health_score=Subquery(health_rows.values("score")[:1]),
+        health_band=Subquery(health_rows.values("band")[:1]),
+        mrr=_paying_mrr(at),
+        mrr_before=_paying_mrr(before),
+        mrr_change=F("mrr") - F("mrr_before"),
+        last_activity_on=aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day")),
+        open_tickets=Coalesce(aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
+        latest_nps=Subquery(
+            SurveyResponse.objects.filter(customer=OuterRef("pk"), survey_type="nps")
+            .order_by("-responded_at", "-pk")
+            .values("score")[:1]
+        ),
+        open_tasks=Coalesce(aggregate_of(Task.objects.filter(completed_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
+        churn_probability=Subquery(risk_rows.values("probability")[:1]) if model is not None else _NO_PROBABILITY,
+    )
+
+
+def _totals_by_band(base, scores, paying, risks) -> dict:
+    """{band (None: no stored score of the day): customers, paying ones, MRR, scored for churn, MRR at risk}
+    of the customers of `base`, in one grouped query: the filters' sets are computed once, not per total.
+
+    Composed from the querysets' own SQL: each is a derived table joined to the customers.
+    """
+    tables = [
+        base.order_by().values("id"),
+        scores.order_by().values("customer_id", "band"),
+        paying.order_by().values("customer_id").annotate(mrr=Sum("mrr")).values("customer_id", "mrr"),
+    ]
+    if risks is not None:
+        tables.append(risks.order_by().values("customer_id", "mrr", "probability"))
+    sqls, params = [], []
+    for table in tables:
+        sql, table_params = table.query.sql_with_params()
+        sqls.append(sql)
+        params.extend(table_params)
+    risk_join, risk_columns = "", "0, 0"
+    if risks is not None:
+        risk_join = f" LEFT JOIN ({sqls[3]}) r ON r.customer_id = b.id"
+        risk_columns = "COUNT(r.customer_id), SUM(r.mrr * r.probability)"
+    query = (
+        f"SELECT s.band, COUNT(*), COUNT(m.customer_id), SUM(m.mrr), {risk_columns} FROM ({sqls[0]}) b"
+        f" LEFT JOIN ({sqls[1]}) s ON s.customer_id = b.id LEFT JOIN ({sqls[2]}) m ON m.customer_id = b.id"
+        f"{risk_join} GROUP BY s.band"
+    )
+    with connections[base.db].cursor() as cursor:
+        cursor.execute(query, params)
+        rows = cursor.fetchall()
+    return {
+        band: {"customers": n, "paying": paying_n, "mrr": _money(mrr), "risked": risked, "at_risk": _money(at_risk)}
+        for band, n, paying_n, mrr, risked, at_risk in rows
+    }
+
+
+def _money(value) -> Decimal:
+    """A sum from the database as money (SQLite answers a float)."""
+    return Decimal(0) if value is None else Decimal(str(value)).quantize(Decimal("0.000001"))
+
+
+def portfolio_row(c: Customer, renewal_on: datetime.date | None) -> PortfolioRow:
+    """The row of one customer annotated by `_with_row_figures`."""
+    return PortfolioRow(
+        customer=c,
+        health_score=c.health_score,
+        band=c.health_band or None,
+        mrr=c.mrr,
+        mrr_before=c.mrr_before,
+        renewal_on=renewal_on,
+        last_activity_on=c.last_activity_on,
+        open_tickets=c.open_tickets,
+        latest_nps=c.latest_nps,
+        open_tasks=c.open_tasks,
+        churn_probability=None if c.churn_probability is None else float(c.churn_probability),
+    )
+
+
+def rows_of(found: Portfolio, ids: list[int]) -> list[PortfolioRow]:
+    """The rows of the portfolio's customers `ids` (a page of `found.ids()`), in that order."""
+    customers = Customer.objects.filter(pk__in=ids)
+    by_id = {c.pk: c for c in _with_row_figures(customers, found.at, found.churn_model)}
+    renewals = _renewals(customers, found.at)
+    return [portfolio_row(by_id[pk], renewals.get(pk)) for pk in ids]
 
 
 def portfolio_segments(user) -> list[str]:
@@ -192,14 +329,6 @@ def portfolio_segments(user) -> list[str]:
         .values_list("segment", flat=True)
         .distinct()
     )
-
-
-def band_counts(rows) -> dict[str, int]:
-    counts = {band: 0 for band in kpis.HEALTH_BANDS}
-    for row in rows:
-        if row.band in counts:
-            counts[row.band] += 1
-    return counts
 
 
 # --- Account 360 ------------------------------------------------------------------------
@@ -303,10 +432,11 @@ def account_responses(customer, at: datetime.date | None = None):
     return responses.order_by("-responded_at", "-pk")
 
 
-def account_timeline(customer, limit: int = 40, at: datetime.date | None = None) -> list[TimelineEntry]:
-    """Notes, tasks, tickets and survey responses (before `at`, as they were then), newest first."""
+def account_timeline(customer, limit: int = 40, at: datetime.date | None = None, *, notes=None) -> list[TimelineEntry]:
+    """Notes, tasks, tickets and survey responses (before `at`, as they were then), newest first.
+    `notes`: the account's notes already read (`Account.notes`, newest first, at least `limit` if there are)."""
     entries = []
-    for note in account_notes(customer, at)[:limit]:
+    for note in (account_notes(customer, at) if notes is None else notes)[:limit]:
         author = (note.author.get_full_name() or note.author.get_username()) if note.author else ""
         entries.append(TimelineEntry(note.created_at, "note", author, note.body, note))
     tasks = customer.tasks.select_related("assignee").order_by("-created_at")
@@ -343,12 +473,14 @@ def health_from_snapshot(row: HealthScore) -> Health:
 
 
 def account_health(customer: Customer, at: datetime.date, past: bool) -> tuple[Health, str]:
-    """The health at the start of `at`: in a past view the stored snapshot when there is one, else computed."""
+    """The health at the start of `at`: in a past view the stored snapshot when there is one, else computed;
+    today the day's score the portfolio shows too (scored and stored now if the nightly run has not yet)."""
     if past:
         row = scores_on([customer.pk], at).get(customer.pk)
         if row is not None:
             return health_from_snapshot(row), "snapshot"
-    return health_for_customers([customer.pk], at)[customer.pk], "computed"
+        return health_for_customers([customer.pk], at)[customer.pk], "computed"
+    return health_from_snapshot(day_score(customer.pk, at)), "computed"
 
 
 def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
@@ -366,8 +498,13 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     first_paid = min((s.started_at for s in subscriptions), default=None)
     months = last_months(at)
     month_starts = [m.start for m in months] + [at]
-    mrr_series = [(day, mrr_by_customer(scope, day).get(customer.pk, Decimal(0))) for day in month_starts]
-    activity_series = [(m, compute_kpis(scope, m, ["mau", "events_per_active_user"])) for m in months]
+    mrr_series = list(zip(month_starts, mrr_on_days(scope, month_starts), strict=True))
+    *usage, recent_usage = usage_kpis_for_periods(scope, [*months, kpi_period])  # four queries for 13 periods
+    activity_series = [(m, {k: u[k] for k in ("mau", "events_per_active_user")}) for m, u in zip(months, usage, strict=True)]
+    account_kpis = {
+        **compute_kpis(scope, kpi_period, [k for k in ACCOUNT_KPI_KEYS if k not in recent_usage]),
+        **{k: v for k, v in recent_usage.items() if k in ACCOUNT_KPI_KEYS},
+    }
     customer_since = customer.created_on or first_paid
     if customer_since is None or at < customer_since:
         health, health_source = Health(customer.pk, at, None, None, {}), "none"  # not a customer yet: no "At risk · 0"
@@ -382,7 +519,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
         renewal_on=renewals[0] if renewals else None,
         customer_since=customer_since,
         plans=sorted({s.plan for s in active}),
-        kpis=compute_kpis(scope, kpi_period, ACCOUNT_KPI_KEYS),
+        kpis={k: account_kpis[k] for k in ACCOUNT_KPI_KEYS},
         kpi_period=kpi_period,
         mrr_series=mrr_series,
         activity_series=activity_series,

@@ -5,8 +5,6 @@ requests get the partial named after `#`, other requests the full page, so every
 works without JavaScript.
 """
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,7 +26,8 @@ from rest_framework.authtoken.models import Token
 
 from accounts import policy
 from accounts.models import Task
-from churn.selectors import published_model, report_risk
+from churn.selectors import report_risk
+from lib.db_routing import reads_from_replica
 from metrics import catalogue
 from metrics.quality import CHECKS as QUALITY_CHECKS
 from metrics.selectors import KPI_KEYS, compute_kpis
@@ -61,25 +60,27 @@ def _portfolio(request):
         csms=list(selectors.csm_users()) if manager else None,
     )
     filters = form.filters() if request.GET else selectors.PortfolioFilters()
-    rows = selectors.portfolio_rows(user, filters)
-    return form, filters, rows
+    return form, filters, selectors.portfolio(user, filters)
 
 
 @login_required
 @require_GET
 def portfolio(request):
-    form, filters, rows = _portfolio(request)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    form, filters, found = _portfolio(request)
+    # The page's ids first (only the sort key computed for the rows skipped), then its rows.
+    paginator = Paginator(found.ids(), PAGE_SIZE)
+    paginator.count = found.total  # counted with the totals: no second COUNT(*)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": page.object_list,
-        "total": len(rows),
-        "bands": selectors.band_counts(rows),
-        "mrr_total": sum((r.mrr for r in rows), Decimal(0)),
-        "mrr_at_risk": sum((r.mrr_at_risk for r in rows if r.mrr_at_risk is not None), Decimal(0)),
-        "churn_model": published_model(),
+        "rows": selectors.rows_of(found, list(page.object_list)),
+        "total": found.total,
+        "bands": found.bands,
+        "mrr_total": found.mrr_total,
+        "mrr_at_risk": found.mrr_at_risk,
+        "churn_model": found.churn_model,
         "is_manager": policy.sees_all_customers(request.user),
     }
     return render(request, template_for(request, "web/portfolio.html", "portfolio-table"), context)
@@ -88,12 +89,14 @@ def portfolio(request):
 @login_required
 @require_GET
 def portfolio_export(request):
-    _form, _filters, rows = _portfolio(request)
+    _form, _filters, found = _portfolio(request)
     header = [
         "customer", "external_id", "segment", "owner", "health_score", "health_band", "mrr", "mrr_30_days_before",
         "mrr_change", "renewal_on", "last_activity_on", "open_tickets", "latest_nps", "open_tasks", "churn_probability",
         "mrr_at_risk",
     ]  # fmt: skip
+    ids = list(found.ids())
+    rows = (row for i in range(0, len(ids), 2000) for row in selectors.rows_of(found, ids[i : i + 2000]))  # streamed
     return csv_response(
         "portfolio.csv",
         header,
@@ -124,10 +127,10 @@ def _account_context(request, customer, as_of=None, **forms):
         "account_activity_labels": [date_format(p.start, "M y") for p, _k in account.activity_series],
         "account_mau_values": [k["mau"].value for _p, k in account.activity_series],
         "customer": customer,
-        "can_change": policy.may_change_customer(request.user, customer) and not as_of.past,
+        "can_change": not as_of.past and policy.may_change_customer(request.user, customer),  # a past view is read-only
         "note_form": forms.get("note_form") or NoteForm(),
         "task_form": forms.get("task_form") or TaskForm(),
-        "timeline": selectors.account_timeline(customer, at=as_of.day if as_of.past else None),
+        "timeline": selectors.account_timeline(customer, at=as_of.day if as_of.past else None, notes=account.notes),
         "today": as_of.day,
         "contacts": selectors.account_contacts(customer),
     }
@@ -256,6 +259,7 @@ def _default_scope(user) -> str:
 
 @login_required
 @require_GET
+@reads_from_replica
 def reports(request):
     as_of = as_of_for(request)
     form = _report_form(request, as_of)
@@ -289,6 +293,7 @@ def report_context(report) -> dict:
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_rows(request, key):
     if key not in KPI_KEYS:
         raise Http404(_("Unknown KPI."))
@@ -329,6 +334,7 @@ def kpi_definitions(request):
 
 @login_required
 @require_GET
+@reads_from_replica
 def report_export(request):
     as_of = as_of_for(request)
     data = request.GET if any(key != "as_of" for key in request.GET) else {"scope": _default_scope(request.user)}
