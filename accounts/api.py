@@ -14,7 +14,6 @@ import copy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
-from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -36,6 +35,7 @@ from accounts.models import ChurnReason, CostEntry, Lead
 from accounts.permissions import RolePermission
 from accounts.roles import ADMIN, CSM, MANAGER
 from accounts.serializers import (
+    AuthTokenSerializer,
     ChurnReasonSerializer,
     ContactSerializer,
     CostSerializer,

@@ -18,6 +18,7 @@ and external ids do not leak; a refused action on something they may see is a 40
 Answers a contact gave through a survey link are evidence: no staff role changes them.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
@@ -54,6 +55,13 @@ def may_write(user) -> bool:
 
 def is_read_only(user) -> bool:
     return not may_write(user)
+
+
+def needs_second_factor(user) -> bool:
+    """Whether `user` must confirm a one-time code (TOTP) before admin or an API token: staff, when
+    the setting CSPLATFORM_STAFF_2FA is on. A token is a password that never expires, so it is
+    handed to staff only as far as admin would let them in."""
+    return bool(settings.CSPLATFORM_STAFF_2FA) and bool(getattr(user, "is_staff", False))
 
 
 # --- Customers --------------------------------------------------------------------------

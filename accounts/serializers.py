@@ -11,7 +11,9 @@ import datetime
 from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
+from django_otp import match_token
 from rest_framework import serializers
+from rest_framework.authtoken.serializers import AuthTokenSerializer as PasswordSerializer
 from rest_framework.settings import api_settings
 
 from accounts import policy
@@ -412,3 +414,23 @@ class UsageEventBatchResultSerializer(serializers.Serializer):
     received = serializers.IntegerField()
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField(help_text="Events already stored; left as they were.")
+
+
+class AuthTokenSerializer(PasswordSerializer):
+    """Username and password, and for staff when two-factor is on (CSPLATFORM_STAFF_2FA) the current
+    one-time code of their authenticator app: a token never gets further than admin would."""
+
+    otp_token = serializers.CharField(
+        required=False, write_only=True, label="One-time code",
+        help_text="The 6-digit code of the user's authenticator app; required for staff when two-factor is on.",
+    )  # fmt: skip
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        user = attrs["user"]
+        if policy.needs_second_factor(user) and match_token(user, attrs.get("otp_token", "").strip()) is None:
+            raise serializers.ValidationError(
+                {"otp_token": ["Staff accounts need the current one-time code of their authenticator app."]}
+            )
+        return attrs
+

@@ -193,7 +193,7 @@ def test_the_surface_check_tells_breaking_changes_from_additions(schema_file):
     released = api_surface.surface(schema_file[1])
     changed = copy.deepcopy(schema_file[1])
     components = changed["components"]["schemas"]
-    components["KpiReport"]["properties"]["quality"] = {"type": "string"}  # a new field in an answer: fine
+    components["KpiReport"]["properties"]["generated_by"] = {"type": "string"}  # a new field in an answer: fine
     components["Customer"]["properties"].pop("segment")
     components["TaskRequest"]["required"].append("details")
     components["KpiNps"]["properties"]["responses"] = {"type": "string"}

@@ -55,9 +55,13 @@ class RedisServer:
             return False
 
     def queued(self) -> int:
+        """Messages waiting in all of the project's queues (csplatform.celery routes by kind of work)."""
         import redis
 
-        return redis.Redis(port=self.port).llen("celery")
+        from csplatform.celery import QUEUES
+
+        client = redis.Redis(port=self.port)
+        return sum(client.llen(name) for name in QUEUES)
 
     def stop(self):
         """Shut down cleanly (SHUTDOWN flushes the append-only file)."""

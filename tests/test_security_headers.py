@@ -147,3 +147,49 @@ def test_staff_can_enrol_a_totp_device_in_admin_with_a_qr_code(client, admin_use
     assert page.status_code == 200 and "qrcode" in page.content.decode()
     qr = client.get(reverse("admin:otp_totp_totpdevice_qrcode", args=[device.pk]))
     assert qr.status_code == 200 and qr["Content-Type"].startswith("image/svg+xml")
+
+
+def _current_code(device) -> str:
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+def test_with_the_setting_a_staff_password_alone_gets_no_api_token(client, admin_user, settings):
+    from rest_framework.authtoken.models import Token
+
+    settings.CSPLATFORM_STAFF_2FA = True
+    device = TOTPDevice.objects.create(user=admin_user, name="phone", confirmed=True)
+    url = "/api/v1/auth/token/"
+    refused = client.post(url, {"username": "ada", "password": "pw-Secret-123"}, content_type="application/json")
+    assert refused.status_code == 400 and "one-time code" in refused.content.decode()
+    wrong = client.post(url, {"username": "ada", "password": "pw-Secret-123", "otp_token": "000000"},
+                        content_type="application/json")  # fmt: skip
+    assert wrong.status_code == 400
+    assert not Token.objects.filter(user=admin_user).exists()
+    device.refresh_from_db()
+    device.throttle_reset()  # django-otp slows down guessing after a wrong code
+    given = client.post(url, {"username": "ada", "password": "pw-Secret-123", "otp_token": _current_code(device)},
+                        content_type="application/json")  # fmt: skip
+    assert given.status_code == 200 and given.json()["token"] == Token.objects.get(user=admin_user).key
+
+
+def test_with_the_setting_a_csm_still_gets_a_token_with_a_password(client, csm, settings):
+    settings.CSPLATFORM_STAFF_2FA = True
+    csm.set_password("pw-Secret-123")
+    csm.save()
+    response = client.post("/api/v1/auth/token/", {"username": csm.username, "password": "pw-Secret-123"},
+                           content_type="application/json")  # fmt: skip
+    assert response.status_code == 200 and response.json()["token"]
+
+
+def test_with_the_setting_staff_create_no_token_on_the_profile_page_without_a_code(client, admin_user, settings):
+    from rest_framework.authtoken.models import Token
+
+    settings.CSPLATFORM_STAFF_2FA = True
+    client.force_login(admin_user)  # a password login: the session has no verified device
+    response = client.post("/profile/token/", {"action": "create"}, follow=True)
+    assert "one-time code" in response.content.decode()
+    assert not Token.objects.filter(user=admin_user).exists()
+    settings.CSPLATFORM_STAFF_2FA = False
+    client.post("/profile/token/", {"action": "create"})
+    assert Token.objects.filter(user=admin_user).exists()
+

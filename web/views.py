@@ -369,6 +369,13 @@ def profile(request):
 def token_action(request):
     action = request.POST.get("action")
     token = Token.objects.filter(user=request.user).first()
+    if action in ("create", "rotate") and policy.needs_second_factor(request.user) and not request.user.is_verified():
+        message = _("Staff accounts create API tokens only after a one-time code: log in to admin with your "
+                    "authenticator app, then come back.")  # fmt: skip
+        if request.htmx:
+            return render(request, "web/profile.html#api-token", {"token": token, "token_message": message})
+        messages.error(request, message)
+        return redirect("web:profile")
     if action in ("create", "rotate"):
         if token:
             token.delete()
