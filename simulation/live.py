@@ -31,7 +31,7 @@ RULES = (
     ("High churn risk", AlertRule.Kind.CHURN_RISK, 25, "Rescue an at-risk account"),
     ("Contract ends within 60 days", AlertRule.Kind.RENEWAL, 60, "Prepare the renewal"),
     ("Detractor answer", AlertRule.Kind.DETRACTOR, 0, ""),
-    ("Ticket open for a month", AlertRule.Kind.TICKET_OPEN, 30, ""),
+    ("Health score fell 15 points", AlertRule.Kind.SCORE_DROP, 15, "Rescue an at-risk account"),
 )
 PLAYBOOKS = {
     "Rescue an at-risk account": (
@@ -182,7 +182,7 @@ def demo_live(day: datetime.date | None = None, seed: int = 42, *, analyse: bool
         result.analysed = responses_analyze()  # the imported history
     rules = rules_ensure(day)
     result.rules = len(rules)
-    for back in range(6, -1, -1):  # the last week of daily runs, so the inbox holds alerts of different ages
+    for back in range(2, -1, -1):  # the last three daily runs, so the inbox holds alerts of different ages
         for rule in rules:
             with transaction.atomic():
                 services.rule_evaluate(rule, day - datetime.timedelta(days=back))
