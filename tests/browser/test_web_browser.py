@@ -88,7 +88,7 @@ def test_team_report_with_drilldown(page, demo, shot, login):
     expect(page.get_by_role("heading", name="Team reports")).to_be_visible()
     expect(page.locator("#report-body")).to_contain_text("Net revenue retention")
     expect(page.locator("#report-body")).to_contain_text("CSM comparison")
-    expect(page.locator("svg.chart")).to_have_count(6)
+    expect(page.locator("svg.chart")).to_have_count(7)  # MRR movements and six trends (churn and retention apart)
     shot(page, "report")
     page.evaluate("window.__still_here = true")
     page.locator("a.drill[href^='/reports/rows/customers/']").click()
