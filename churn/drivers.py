@@ -10,7 +10,7 @@ days before (None when unknown) and the typical value of the training data, so t
 import math
 from collections import defaultdict
 
-from churn import learning
+from churn import prediction
 from churn.feature_list import MISSING_SUFFIX, feature_of_column
 
 TOP = 5  # stored; pages say the first three that read differently
@@ -52,10 +52,10 @@ def top_drivers(model: dict, row, raw: dict, before: dict | None, top: int = TOP
     values its sentence quotes (`details`).
     """
     by_feature = defaultdict(float)
-    for contribution in learning.contributions(model, row):
+    for contribution in prediction.contributions(model, row):
         name = feature_of_column(contribution.column).name
         by_feature[FOLDED.get(name, name)] += contribution.logit
-    part = learning.part_for(model, row)
+    part = prediction.part_for(model, row)
     typical = typical_values(model, part)
     ranked = sorted((logit, name) for name, logit in by_feature.items() if logit > 1e-9)
     context = raw.get("context", {})

@@ -1,7 +1,8 @@
-"""Fitting and applying the churn model: standardised features, L2 logistic regression (scikit-learn).
+"""Fitting the churn model: standardised features, L2 logistic regression (scikit-learn).
 
 Pure: no Django. A fitted model is a JSON-safe dict (fill values, means, scales,
-coefficients), so it is stored in the database and applied without pickles.
+coefficients), so it is stored in the database and applied without pickles, by
+`churn.prediction` in plain Python: only training imports NumPy and scikit-learn.
 
 The customer-dates are split by one contract fact, `renewal_due` (a term of the
 contract ends within the horizon, so the customer can leave in it):
@@ -14,7 +15,6 @@ Everything is deterministic for a seed (the folds are shuffled with it).
 """
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from sklearn.impute import SimpleImputer
@@ -25,20 +25,14 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-ALGORITHM = "logistic-l2"
+from churn.prediction import ALGORITHM, PARTS, SPLIT_COLUMN, Contribution, apply_calibration, contributions, part_for, predict
+
+__all__ = ["Contribution", "apply_calibration", "calibrate_score", "choose_c", "contributions", "fit", "part_for", "predict"]
+
 C_GRID = tuple(float(c) for c in np.logspace(-3, 1, 13))
 FOLDS = 5
 MIN_CHURNED = 8  # churned customers a part needs for a regression of its own
-SPLIT_COLUMN = "renewal_due"
-PARTS = {1.0: "due", 0.0: "not_due"}
 MAX_ITER = 5000
-
-
-@dataclass(frozen=True)
-class Contribution:
-    column: str
-    value: float | None  # the raw value (None: missing, filled with `fill`)
-    logit: float  # what this column adds to the log-odds against the part's average customer-date
 
 
 def _matrix(rows) -> np.ndarray:
@@ -51,11 +45,6 @@ def _preparation() -> Pipeline:
     A constant column keeps a scale of 1 and gets no weight.
     """
     return make_pipeline(SimpleImputer(strategy="mean", keep_empty_features=True), StandardScaler())
-
-
-def _apply_scaling(x, fill, mean, scale):
-    """What the fitted preparation does, from its stored numbers (applying a model needs no scikit-learn object)."""
-    return (np.where(np.isnan(x), fill, x) - mean) / scale
 
 
 def _regression(c: float, seed: int) -> LogisticRegression:
@@ -125,53 +114,9 @@ def fit(rows, labels, groups, columns: list[str], *, seed: int = 0) -> dict:
             "parts": parts, "seed": seed}  # fmt: skip
 
 
-def part_for(model: dict, row) -> dict:
-    """Return the fitted part that scores a row (the other part when the training data had none of its kind)."""
-    name = "due"
-    if model["split_column"] is not None:
-        name = PARTS.get(float(row[model["columns"].index(model["split_column"])] or 0.0), "not_due")
-    return model["parts"].get(name) or next(iter(model["parts"].values()))
-
-
-def _logit(part: dict, row) -> tuple[float, list[float]]:
-    x = _matrix([row])
-    z = _apply_scaling(x, np.array(part["fill"]), np.array(part["mean"]), np.array(part["scale"]))[0]
-    terms = (z * np.array(part["coef"])).tolist()
-    return part["intercept"] + sum(terms), terms
-
-
-def _sigmoid(z: float) -> float:
-    return 1 / (1 + math.exp(-z)) if z >= 0 else math.exp(z) / (1 + math.exp(z))
-
-
-def predict(model: dict, rows) -> list[float]:
-    """Return the churn probability of each design row."""
-    probabilities = []
-    for row in rows:
-        part = part_for(model, row)
-        if part["kind"] == "rate":
-            probabilities.append(part["rate"])
-        else:
-            probabilities.append(_sigmoid(_logit(part, row)[0]))
-    return probabilities
-
-
-def contributions(model: dict, row) -> list[Contribution]:
-    """Return what each column adds to the row's log-odds (empty for a part scored by its rate), largest first."""
-    part = part_for(model, row)
-    if part["kind"] != "logistic":
-        return []
-    _z, terms = _logit(part, row)
-    found = [Contribution(column, row[i], terms[i]) for i, column in enumerate(model["columns"])]
-    return sorted(found, key=lambda c: -c.logit)
-
-
 def calibrate_score(scores, labels, *, seed: int = 0) -> dict:
     """Fit P(churn) = logistic(a + b·score) for a rule score (Platt scaling), to compare probabilities fairly."""
     x, y = np.array(scores, dtype=float).reshape(-1, 1), np.array(labels, dtype=bool)
     model = _regression(1e6, seed).fit(x, y)
     return {"a": float(model.intercept_[0]), "b": float(model.coef_[0][0])}
 
-
-def apply_calibration(calibration: dict, scores) -> list[float]:
-    return [_sigmoid(calibration["a"] + calibration["b"] * float(s)) for s in scores]

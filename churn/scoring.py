@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from accounts.models import Customer
-from churn import learning
+from churn import prediction
 from churn.drivers import top_drivers
 from churn.feature_list import FEATURE_VERSION, column_names, design_row
 from churn.features import features_at
@@ -50,7 +50,7 @@ def risks_computed(model: ChurnModel, customer_ids, day: datetime.date, *, expla
     raw = features_at(customer_ids, day, model.horizon_days)
     ids = sorted(raw)
     rows = [design_row(raw[cid]) for cid in ids]
-    probabilities = learning.predict(model.params, rows)
+    probabilities = prediction.predict(model.params, rows)
     before = features_at(ids, day - datetime.timedelta(days=LOOKBACK_DAYS), model.horizon_days) if explain else {}
     risks = {}
     for cid, row, probability in zip(ids, rows, probabilities, strict=True):

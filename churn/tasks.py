@@ -1,6 +1,8 @@
 """Celery tasks of the churn model: weekly retraining, daily probabilities, training on demand.
 
 Arguments are ids and ISO dates; the beat entry points read the clock, nothing below them does.
+`churn.training` (NumPy, scikit-learn) is imported inside the training tasks: a web worker
+that queues one, or that imports this module, never loads those libraries.
 """
 
 import datetime
@@ -12,7 +14,6 @@ from django.db import OperationalError
 
 from accounts import reporting_time
 from accounts.models import Customer
-from churn import training
 from churn.models import ChurnModel
 from churn.scoring import scores_write
 
@@ -32,6 +33,8 @@ def _user(user_id):
 @shared_task(name="churn.retrain_weekly", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def retrain_weekly(day: str | None = None) -> int | None:
     """Train a version on the history known at `day` (beat: today), publish it if it qualifies, score the day."""
+    from churn import training
+
     day = _date(day)
     try:
         model = training.model_retrain(today=day)
@@ -46,6 +49,8 @@ def retrain_weekly(day: str | None = None) -> int | None:
 @shared_task(name="churn.model_train", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def model_train_task(day: str | None = None, user_id: int | None = None) -> int | None:
     """Train a draft version on demand (an admin's button); it is published from the model card."""
+    from churn import training
+
     try:
         return training.model_train(today=_date(day), user=_user(user_id)).version
     except training.TrainingError as exc:
@@ -56,6 +61,8 @@ def model_train_task(day: str | None = None, user_id: int | None = None) -> int 
 @shared_task(name="churn.model_backtest", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
 def model_backtest_task(model_id: int, day: str | None = None, user_id: int | None = None) -> int | None:
     """Backtest a version on every date since its training whose outcome is known."""
+    from churn import training
+
     model = ChurnModel.objects.filter(pk=model_id).first()
     if model is None:
         log.warning("churn model %s is gone", model_id)

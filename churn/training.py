@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from churn import evaluation, learning
 from churn.dataset import labelled_dates, observations
 from churn.feature_list import FEATURE_VERSION, column_names, design_row
 from churn.features import HORIZON_DAYS
 from churn.models import ChurnBacktest, ChurnModel
+from churn.publishing import PublishError, model_publish
 from metrics.health_versions import PublishError as PublishHealthError
 from metrics.health_versions import default_model
 
@@ -32,13 +32,11 @@ MIN_TRAIN_DATES = 4
 MIN_TEST_DATES = 2
 MIN_TEST_DAYS = 28
 
+__all__ = ["PublishError", "TrainingError", "model_backtest", "model_publish", "model_retrain", "model_train"]
+
 
 class TrainingError(Exception):
     """Not enough history (dates, churned and retained customers) to train and test a model."""
-
-
-class PublishError(Exception):
-    """The version cannot be published."""
 
 
 @dataclass(frozen=True)
@@ -151,25 +149,6 @@ def model_backtest(*, model: ChurnModel, today: datetime.date, user=None, progre
     rows = observations(dates, horizon=model.horizon_days, with_health=True, progress=progress)
     result = evaluate(model.params, rows, model.evaluation["health_calibration"], seed=model.seed)
     return ChurnBacktest.objects.create(model=model, start=dates[0], end=dates[-1], evaluation=result, created_by=user)
-
-
-@transaction.atomic
-def model_publish(*, model: ChurnModel, user=None) -> ChurnModel:
-    """Publish a qualifying draft and retire the published version."""
-    model = ChurnModel.objects.select_for_update().get(pk=model.pk)
-    if model.status != ChurnModel.Status.DRAFT:
-        raise PublishError("only a draft can be published")
-    if not model.qualifies:
-        raise PublishError("it did not beat the health score on its held-out dates")
-    if model.feature_version != FEATURE_VERSION or model.columns != column_names():
-        raise PublishError("it was trained on another feature list: train a new version")
-    now = timezone.now()
-    for retired in ChurnModel.objects.select_for_update().filter(status=ChurnModel.Status.PUBLISHED):
-        retired.status, retired.retired_at = ChurnModel.Status.RETIRED, now
-        retired.save(update_fields=["status", "retired_at"])
-    model.status, model.published_at, model.published_by = ChurnModel.Status.PUBLISHED, now, user
-    model.save(update_fields=["status", "published_at", "published_by"])
-    return model
 
 
 def model_retrain(*, today: datetime.date, user=None, progress=None) -> ChurnModel:

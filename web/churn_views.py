@@ -22,7 +22,7 @@ from churn.feature_list import GROUPS, feature_of_column
 from churn.models import ChurnModel
 from churn.scoring import usable
 from churn.selectors import published_model, risks_for_customers
-from churn.training import PublishError, model_publish
+from churn.publishing import PublishError, model_publish
 from web.forms import as_of_for
 
 
