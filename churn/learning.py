@@ -25,7 +25,16 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from churn.prediction import ALGORITHM, PARTS, SPLIT_COLUMN, Contribution, apply_calibration, contributions, part_for, predict
+from churn.prediction import (
+    ALGORITHM,
+    PARTS,
+    SPLIT_COLUMN,
+    Contribution,
+    apply_calibration,
+    contributions,
+    part_for,
+    predict,
+)
 
 __all__ = ["Contribution", "apply_calibration", "calibrate_score", "choose_c", "contributions", "fit", "part_for", "predict"]
 
