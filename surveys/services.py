@@ -4,6 +4,7 @@ Every function takes keyword-only arguments and runs in a transaction. Emails ar
 by the tasks in surveys/tasks.py, enqueued only once the invitations are committed.
 """
 
+import contextlib
 import datetime
 import logging
 from dataclasses import dataclass
@@ -254,17 +255,22 @@ def response_record(
         return _response_change(response=existing, score=score, comment=comment, now=now)
     if now >= invitation.expires_at:
         return RecordResult(Outcome.EXPIRED)
+    response = SurveyResponse(
+        invitation=invitation,
+        customer_id=invitation.customer_id,
+        contact=invitation.contact,
+        survey_type=survey.survey_type,
+        score=score,
+        comment=comment.strip(),
+        responded_at=now,
+    )
+    # A detractor's answer and its follow-up task commit together. Any other answer is one INSERT:
+    # in autocommit it needs no BEGIN and COMMIT round trips (most submits); inside a caller's
+    # transaction it keeps its savepoint, so a refused INSERT leaves that transaction usable.
+    alone = not response.needs_follow_up and not transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
-            response = SurveyResponse.objects.create(
-                invitation=invitation,
-                customer_id=invitation.customer_id,
-                contact_id=invitation.contact_id,
-                survey_type=survey.survey_type,
-                score=score,
-                comment=comment.strip(),
-                responded_at=now,
-            )
+        with contextlib.nullcontext() if alone else transaction.atomic():
+            response.save(force_insert=True)
             _follow_up(response)
             _analysis_enqueue(response)
     except IntegrityError:
@@ -274,7 +280,11 @@ def response_record(
 
 
 def response_of(invitation: SurveyInvitation) -> SurveyResponse | None:
-    return SurveyResponse.objects.filter(invitation=invitation).first()
+    """Return the invitation's response: read with it by `invitation_for_token`, else one query."""
+    try:
+        return invitation.response
+    except SurveyResponse.DoesNotExist:
+        return None
 
 
 @transaction.atomic
@@ -315,11 +325,15 @@ def _analyze(response: SurveyResponse, hint: str = "") -> None:
     response.save()
 
 
+def _follow_up_title(response: SurveyResponse) -> str:
+    who = str(response.contact) if response.contact else "a contact"
+    return f"Follow up: {response.survey_type.upper()} {response.score} from {who}"[:200]
+
+
 def _follow_up(response: SurveyResponse) -> None:
     """Create the CSM's follow-up task for a detractor or low CSAT answer (once per response)."""
-    who = str(response.contact) if response.contact else "a contact"
-    title = f"Follow up: {response.survey_type.upper()} {response.score} from {who}"[:200]
     if response.follow_up_task_id:
+        title = _follow_up_title(response)
         still_open = Task.objects.filter(pk=response.follow_up_task_id, completed_at__isnull=True)
         if response.needs_follow_up:
             # The contact changed their answer and still needs a call: the open task shows what they say now.
@@ -335,7 +349,7 @@ def _follow_up(response: SurveyResponse) -> None:
     task = Task.objects.create(
         customer=customer,
         assignee_id=customer.owner_id,
-        title=title,
+        title=_follow_up_title(response),
         details=response.comment,
         due_on=day_of(response.responded_at) + datetime.timedelta(days=3),
         source=Task.Source.SURVEY,
@@ -389,8 +403,9 @@ def invitation_open(*, invitation: SurveyInvitation, now: datetime.datetime | No
 def invitation_for_token(token: str | None) -> SurveyInvitation | None:
     if not token:
         return None
-    return (
-        SurveyInvitation.objects.select_related("survey", "contact", "customer")
-        .filter(Q(token=token))
-        .first()
-    )
+    # The response comes in the same query (a reverse one-to-one): the public page needs it on every
+    # request. get() on the unique token leaves out the default ordering, which costs more to compile.
+    try:
+        return SurveyInvitation.objects.select_related("survey", "contact", "response").get(token=token)
+    except SurveyInvitation.DoesNotExist:
+        return None

@@ -272,6 +272,20 @@ def test_two_answers_racing_leave_one_response(monkeypatch):
     assert not Task.objects.exists()  # the refused detractor answer left nothing behind
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("second_score", [9, 0])
+def test_two_answers_racing_outside_any_transaction_leave_one_response(monkeypatch, second_score):
+    """A promoter's answer is a single INSERT in autocommit (no transaction of its own), a detractor's
+    commits with its task: either way the refused second answer is ALREADY_ANSWERED and leaves nothing."""
+    invitation = InvitationFactory()
+    first = services.response_record(invitation=invitation, score=10, now=NOW)
+    monkeypatch.setattr(services, "response_of", lambda invitation: None)
+    second = services.response_record(invitation=invitation, score=second_score, comment="again", now=NOW)
+    assert (second.outcome, second.response.pk) == (Outcome.ALREADY_ANSWERED, first.response.pk)
+    assert list(SurveyResponse.objects.values_list("score", flat=True)) == [10]
+    assert not Task.objects.exists()
+
+
 # --- Closed loop -----------------------------------------------------------------------
 
 

@@ -77,6 +77,21 @@ def test_answering_records_once_then_shows_the_answer(client):
     assert response.score == 4 and response.changed_at is not None
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_first_answer_costs_two_queries_and_queues_its_analysis_once(client, django_assert_num_queries, monkeypatch):
+    """The invitation with its survey, contact and response in one SELECT, then one INSERT in autocommit."""
+    from surveys.tasks import response_analyze
+
+    cache.clear()
+    invitation = _open_invitation()
+    queued = []
+    monkeypatch.setattr(response_analyze, "delay", lambda *args: queued.append(args))
+    with django_assert_num_queries(2):
+        page = client.post(invitation.get_absolute_url(), {"score": "9", "comment": "Great support"})
+    assert page.status_code == 302 and SurveyResponse.objects.get().score == 9
+    assert queued == [(SurveyResponse.objects.get().pk,)]
+
+
 def test_after_24_hours_the_answer_is_shown_but_cannot_change(client, time_machine):
     invitation = _open_invitation()
     client.post(invitation.get_absolute_url(), {"score": "9"})
