@@ -53,7 +53,8 @@ GROUPS = (REVENUE, CONVERSION, VOICE, SUPPORT, USAGE)
 
 @dataclass(frozen=True)
 class KpiDef:
-    """One KPI: its key, translated label, unit, group, direction, definition, rows and inputs."""
+    """One KPI: its key, translated label, unit, group, direction, definition, rows (what, their shape,
+    who may read them) and inputs."""
 
     key: str
     label: str
@@ -62,8 +63,14 @@ class KpiDef:
     definition: str
     inputs: tuple[str, ...]
     rows: str  # what the drill-down lists
+    # The shape of the rows behind it: the API names it in every row (`kind`) and the schema has one
+    # component per shape (metrics.serializers); costs come as extra rows of shape "cost".
+    row_shape: str
     higher_is_better: bool | None = True  # None: neither (a level, not a result)
     decimals: int = 1  # for NUMBER units
+    # What its rows are made of, for the access policy (accounts.policy.ROW_KINDS): customers' rows,
+    # company costs, leads. A user sees the rows only when they may see every kind.
+    row_access: frozenset[str] = frozenset({"customer"})
 
     @property
     def is_plain_figure(self) -> bool:
@@ -94,122 +101,123 @@ EXTRA_SHAPES = {"clv": "clv", "feature_adoption": "feature_adoption", "onboardin
 RATIO_OF_MONEY = frozenset({"arpu", "clv", "customer_retention_cost", "cac"})
 
 SUB, COST = ("subscriptions",), ("costs",)
+CUSTOMER_AND_COST_ROWS, LEAD_ROWS = frozenset({"customer", "cost"}), frozenset({"lead"})
 
 CATALOGUE: tuple[KpiDef, ...] = (
     # --- Customers and revenue
     KpiDef("customers", _("Paying customers"), COUNT, REVENUE,
            _("Customers paying at the end of the period: at least one active, non-trial subscription row with MRR above 0."),
-           SUB, _("customers paying at the end")),
+           SUB, _("customers paying at the end"), row_shape="customer_movement"),
     KpiDef("mrr", _("MRR"), MONEY, REVENUE,
            _("Monthly recurring revenue at the end of the period: the MRR of every active non-trial row."),
-           SUB, _("customers paying at the end")),
+           SUB, _("customers paying at the end"), row_shape="customer_movement"),
     KpiDef("mrr_opening", _("Opening MRR"), MONEY, REVENUE,
-           _("MRR at the start of the period."), SUB, _("customers paying at the start"), higher_is_better=None),
+           _("MRR at the start of the period."), SUB, _("customers paying at the start"), higher_is_better=None, row_shape="customer_movement"),
     KpiDef("mrr_new", _("New MRR"), MONEY, REVENUE,
            _("MRR at the end of customers who paid nothing at the start and never paid before."),
-           SUB, _("new customers")),
+           SUB, _("new customers"), row_shape="customer_movement"),
     KpiDef("mrr_reactivation", _("Reactivation MRR"), MONEY, REVENUE,
            _("MRR at the end of customers who paid nothing at the start but had paid before."),
-           SUB, _("reactivated customers")),
+           SUB, _("reactivated customers"), row_shape="customer_movement"),
     KpiDef("mrr_expansion", _("Expansion MRR"), MONEY, REVENUE,
            _("The rise in MRR of customers paying more at the end than at the start (both above 0)."),
-           SUB, _("customers who expanded")),
+           SUB, _("customers who expanded"), row_shape="customer_movement"),
     KpiDef("mrr_contraction", _("Contraction MRR"), MONEY, REVENUE,
            _("The fall in MRR of customers paying less at the end than at the start, but still paying."),
-           SUB, _("customers who contracted"), higher_is_better=False),
+           SUB, _("customers who contracted"), higher_is_better=False, row_shape="customer_movement"),
     KpiDef("mrr_churn", _("Churned MRR"), MONEY, REVENUE,
            _("The MRR at the start of customers who pay nothing at the end."),
-           SUB, _("customers who churned"), higher_is_better=False),
+           SUB, _("customers who churned"), higher_is_better=False, row_shape="customer_movement"),
     KpiDef("arpu", _("ARPU"), MONEY, REVENUE,
            _("Average revenue per paying account: MRR at the end / paying customers at the end."),
-           SUB, _("customers paying at the end")),
+           SUB, _("customers paying at the end"), row_shape="customer_movement"),
     KpiDef("logo_churn_rate", _("Logo churn"), RATIO, REVENUE,
            _("Customers paying at the start who no longer pay at the end / customers paying at the start. "
              "A customer who leaves and returns inside the period has not churned."),
-           SUB, _("customers who churned"), higher_is_better=False),
+           SUB, _("customers who churned"), higher_is_better=False, row_shape="customer_movement"),
     KpiDef("customer_retention_rate", _("Customer retention"), RATIO, REVENUE,
            _("(Customers paying at the end − new and reactivated ones) / customers paying at the start; "
              "1 − logo churn."),
-           SUB, _("customers paying at start and end")),
+           SUB, _("customers paying at start and end"), row_shape="customer_movement"),
     KpiDef("net_revenue_retention", _("Net revenue retention"), RATIO, REVENUE,
            _("(Opening MRR + expansion − contraction − churned MRR) / opening MRR."),
-           SUB, _("customers paying at the start")),
+           SUB, _("customers paying at the start"), row_shape="customer_movement"),
     KpiDef("gross_revenue_retention", _("Gross revenue retention"), RATIO, REVENUE,
            _("(Opening MRR − contraction − churned MRR) / opening MRR."),
-           SUB, _("customers paying at the start")),
+           SUB, _("customers paying at the start"), row_shape="customer_movement"),
     KpiDef("revenue_churn_rate", _("Revenue churn"), RATIO, REVENUE,
            _("(Contraction + churned MRR) / opening MRR; 1 − gross revenue retention."),
-           SUB, _("customers paying at the start"), higher_is_better=False),
+           SUB, _("customers paying at the start"), higher_is_better=False, row_shape="customer_movement"),
     KpiDef("clv", _("Customer lifetime value"), MONEY, REVENUE,
            _("ARPU × gross margin / monthly logo churn, the churn taken over the whole calendar months of the "
              "period. Undefined when no customer churned."),
-           SUB, _("customers who churned")),
+           SUB, _("customers who churned"), row_shape="customer_movement"),
     KpiDef("customer_retention_cost", _("Retention cost per customer"), MONEY, REVENUE,
            _("Retention costs (CS and support payroll, programs, services and training, customer marketing) "
              "of the months starting in the period / customers paying at both start and end. Whole company only."),
-           SUB + COST, _("retained customers and the costs"), higher_is_better=False),
+           SUB + COST, _("retained customers and the costs"), higher_is_better=False, row_shape="customer_movement", row_access=CUSTOMER_AND_COST_ROWS),
     KpiDef("cac", _("Customer acquisition cost"), MONEY, REVENUE,
            _("Acquisition costs (acquisition marketing, sales) of the months starting in the period / customers "
              "whose first paying row starts in the period. Whole company only."),
-           SUB + COST, _("new customers and the costs"), higher_is_better=False),
+           SUB + COST, _("new customers and the costs"), higher_is_better=False, row_shape="new_customer", row_access=CUSTOMER_AND_COST_ROWS),
     KpiDef("ltv_to_cac", _("LTV : CAC"), MULTIPLE, REVENUE,
            _("Customer lifetime value / customer acquisition cost."),
-           SUB + COST, _("new customers and the costs")),
+           SUB + COST, _("new customers and the costs"), row_shape="new_customer", row_access=CUSTOMER_AND_COST_ROWS),
     # --- Conversion
     KpiDef("conversion_rate", _("Lead conversion"), RATIO, CONVERSION,
            _("Leads created in the period that converted before its end / leads created in the period. "
              "Whole company only."),
-           ("leads",), _("leads created in the period")),
+           ("leads",), _("leads created in the period"), row_shape="lead", row_access=LEAD_ROWS),
     KpiDef("trial_conversion_rate", _("Trial conversion"), RATIO, CONVERSION,
            _("Customers whose first trial started in the period and who started paying from the trial's start "
              "until the period's end / customers whose first trial started in the period."),
-           SUB, _("customers whose first trial started")),
+           SUB, _("customers whose first trial started"), row_shape="trial"),
     KpiDef("onboarding_completion_rate", _("Onboarding completion"), RATIO, CONVERSION,
            _("Customers signed up in the period who did every onboarding step within the onboarding window / "
              "customers signed up in the period."),
-           ("customers", "usage_events"), _("customers signed up in the period")),
+           ("customers", "usage_events"), _("customers signed up in the period"), row_shape="signup"),
     KpiDef("onboarding_drop_off", _("Onboarding drop-off"), RATIO, CONVERSION,
            _("1 − onboarding completion; per step, the share of customers who reached the step before "
              "but not this one."),
-           ("customers", "usage_events"), _("customers signed up in the period"), higher_is_better=False),
+           ("customers", "usage_events"), _("customers signed up in the period"), higher_is_better=False, row_shape="signup"),
     # --- Voice of the customer
     KpiDef("nps", _("NPS"), NPS, VOICE,
            _("100 × (promoters, 9–10 − detractors, 0–6) / NPS responses answered in the period; −100 to 100."),
-           ("responses",), _("NPS responses")),
+           ("responses",), _("NPS responses"), row_shape="survey_response"),
     KpiDef("csat", _("CSAT"), RATIO, VOICE,
            _("CSAT responses scoring 4–5 / CSAT responses answered in the period (scale 1–5)."),
-           ("responses",), _("CSAT responses")),
+           ("responses",), _("CSAT responses"), row_shape="survey_response"),
     KpiDef("ces", _("CES (easy)"), RATIO, VOICE,
            _("CES responses scoring 5–7 / CES responses answered in the period (scale 1–7, 7 = very easy)."),
-           ("responses",), _("CES responses")),
+           ("responses",), _("CES responses"), row_shape="survey_response"),
     KpiDef("ces_average", _("CES average"), NUMBER, VOICE,
            _("The mean CES score of the responses answered in the period."),
-           ("responses",), _("CES responses"), decimals=2),
+           ("responses",), _("CES responses"), decimals=2, row_shape="survey_response"),
     # --- Support
     KpiDef("first_contact_resolution_rate", _("First contact resolution"), RATIO, SUPPORT,
            _("Tickets resolved in the period with one customer contact / tickets resolved in the period with a "
              "known contact count."),
-           ("tickets",), _("tickets resolved in the period")),
+           ("tickets",), _("tickets resolved in the period"), row_shape="ticket"),
     # --- Product usage
     KpiDef("mau", _("Active users"), COUNT, USAGE,
            _("Distinct users (a customer's user id) with an event in the period."),
-           ("usage_events",), _("active users")),
+           ("usage_events",), _("active users"), row_shape="active_user"),
     KpiDef("dau_average", _("Daily active users (avg)"), NUMBER, USAGE,
            _("The mean over every day of the period of the users with an event that day (days without count as 0)."),
-           ("usage_events",), _("active users")),
+           ("usage_events",), _("active users"), row_shape="active_user"),
     KpiDef("dau_mau", _("DAU / MAU"), RATIO, USAGE,
            _("Daily active users (average) / active users."),
-           ("usage_events",), _("active users")),
+           ("usage_events",), _("active users"), row_shape="active_user"),
     KpiDef("average_session_duration", _("Avg session duration"), SECONDS, USAGE,
            _("Total length of the sessions starting in the period / their number. A session is a user's run of "
              "events without a gap over 30 minutes (or its session id); it lasts from its first to its last event."),
-           ("usage_events",), _("sessions starting in the period")),
+           ("usage_events",), _("sessions starting in the period"), row_shape="session"),
     KpiDef("events_per_active_user", _("Events per active user"), NUMBER, USAGE,
            _("Events in the period / active users."),
-           ("usage_events",), _("active users")),
+           ("usage_events",), _("active users"), row_shape="active_user"),
     KpiDef("feature_adoption", _("Feature adoption (mean)"), RATIO, USAGE,
            _("Per event type: customers with that event in the period / customers with any event in the period."),
-           ("usage_events",), _("event types")),
+           ("usage_events",), _("event types"), row_shape="feature"),
 )  # fmt: skip
 
 BY_KEY: dict[str, KpiDef] = {kpi.key: kpi for kpi in CATALOGUE}

@@ -6,8 +6,8 @@ the responses behind NPS, the tickets behind first contact resolution, and so on
 same selectors that feed the figures choose these rows.
 
 `rows_for_user` is what interfaces call (the REST rows endpoint, the web drill-down): it
-asks the access policy which kinds of rows the user may see (`ACCESS_KINDS` says which
-each key is made of) and reads the rows of the customers they may see only, in the query.
+asks the access policy which kinds of rows the user may see (the catalogue's `row_access`
+says which each key is made of) and reads the rows of the customers they may see only, in the query.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -15,7 +15,7 @@ from django.db.models import Count, F, Sum
 
 from accounts import policy
 from accounts.models import CostEntry, Customer
-from metrics import kpis
+from metrics import catalogue, kpis
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import Period
 from metrics.selectors import (
@@ -30,16 +30,8 @@ from metrics.selectors import (
     trial_cohort,
 )
 
-# What the rows behind each key are, for the access policy (accounts.policy): customers' rows,
-# company costs, leads. (`ROW_SHAPES` below is their shape, for the schema.)
-_COSTS = frozenset({policy.CUSTOMER_ROWS, policy.COST_ROWS})
-ACCESS_KINDS = {
-    **{key: frozenset({policy.CUSTOMER_ROWS}) for key in KPI_KEYS},
-    "cac": _COSTS,
-    "ltv_to_cac": _COSTS,
-    "customer_retention_cost": _COSTS,
-    "conversion_rate": frozenset({policy.LEAD_ROWS}),
-}
+# The kinds of rows each KPI is made of (`KpiDef.row_access`) are kinds of the access policy.
+assert all(kpi.row_access <= set(policy.ROW_KINDS) for kpi in catalogue.CATALOGUE)
 
 MOVEMENT_KEYS = {
     "mrr_new": "new",
@@ -50,33 +42,9 @@ MOVEMENT_KEYS = {
 }
 
 
-# The shape of the rows behind each KPI; the API names it in every row (`kind`) and the schema
-# has one component per shape (metrics.serializers). Costs come as {"cost": {…}} rows after the
-# customers behind CAC, LTV : CAC and retention cost, of kind "cost". (`ACCESS_KINDS` above is
-# who may see them.)
-ROW_SHAPES = {
-    **dict.fromkeys(
-        (*MOVEMENT_KEYS, "customers", "logo_churn_rate", "customer_retention_rate", "mrr", "mrr_opening", "arpu",
-         "net_revenue_retention", "gross_revenue_retention", "revenue_churn_rate", "clv", "customer_retention_cost"),
-        "customer_movement",
-    ),  # fmt: skip
-    "cac": "new_customer",
-    "ltv_to_cac": "new_customer",
-    "conversion_rate": "lead",
-    "trial_conversion_rate": "trial",
-    "onboarding_completion_rate": "signup",
-    "onboarding_drop_off": "signup",
-    **dict.fromkeys(("nps", "csat", "ces", "ces_average"), "survey_response"),
-    "first_contact_resolution_rate": "ticket",
-    "average_session_duration": "session",
-    "feature_adoption": "feature",
-    **dict.fromkeys(("mau", "dau_average", "dau_mau", "events_per_active_user"), "active_user"),
-}
-
-
 def row_kind(key: str, row: dict) -> str:
     """Return the kind (shape) of one row behind `key`: its `kind` in the API."""
-    return "cost" if "cost" in row else ROW_SHAPES[key]
+    return "cost" if "cost" in row else catalogue.get(key).row_shape
 
 
 def _money(value):
@@ -153,7 +121,7 @@ def _responses(scope, period, survey_type):
 def rows_for_user(user, key: str, scope: Scope, period: Period):
     """The rows behind `key` that `user` may see: only rows of the customers they may see, only
     the row kinds the policy grants them; PermissionDenied when the key has none of those."""
-    kinds = ACCESS_KINDS[key] & policy.row_kinds(user)
+    kinds = catalogue.get(key).row_access & policy.row_kinds(user)
     if not kinds:
         raise PermissionDenied("These rows are company data.")
     return rows_for(key, scope.seen_by(user), period, kinds)

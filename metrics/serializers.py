@@ -14,7 +14,7 @@ from lib.schema import const_field
 from metrics import catalogue, kpis
 from metrics.health import DEFAULT_WEIGHTS, OPTIONAL_COMPONENTS
 from metrics.presenters import shape_of
-from metrics.rows import MOVEMENT_KEYS, ROW_SHAPES
+from metrics.rows import MOVEMENT_KEYS
 from metrics.selectors import KPI_KEYS
 
 MOVEMENTS = tuple(MOVEMENT_KEYS.values())
@@ -328,7 +328,8 @@ ROW_SERIALIZERS = {
     "feature": FeatureRowSerializer,
     "active_user": ActiveUserRowSerializer,
 }
-assert set(ROW_SERIALIZERS) == {*ROW_SHAPES.values(), "cost"}, "a row kind without its schema"
+ROW_SHAPES = {kpi.row_shape for kpi in catalogue.CATALOGUE}
+assert set(ROW_SERIALIZERS) == {*ROW_SHAPES, "cost"}, "a row kind without its schema"
 
 KPI_ROW = PolymorphicProxySerializer(
     component_name="KpiRow",
