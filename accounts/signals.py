@@ -10,14 +10,16 @@ the rows as they were before and after; `announce_change`): records were written
 import, in Django admin or a page. metrics marks the snapshots they touch stale, exactly
 as after an import (imports and the REST API announce `importing.signals.import_finished`,
 which carries the same `changed_row` values). `announce_change` sends it once the
-transaction commits.
+transaction commits. A change to the CSMs assigned to customers (a many-to-many, no row of
+theirs changes) sends it with no rows and `moved`, the customers that moved between CSMs'
+scopes (`assignments_changed`, connected to `m2m_changed` in `AccountsConfig.ready()`).
 """
 
 from django.db import models, transaction
 from django.dispatch import Signal
 
 ticket_resolved = Signal()  # receivers get `ticket`
-data_changed = Signal()  # receivers get `kind` and `objs`
+data_changed = Signal()  # receivers get `kind`, `objs` and, for changed CSM assignments, `moved`
 
 
 # The import kind of each model whose rows KPIs read (the names metrics.invalidation knows).
@@ -60,3 +62,18 @@ def announce_if_resolved(was_resolved, ticket) -> None:
     """Send `ticket_resolved` if this write resolved `ticket` (it had no `resolved_at` before: `was_resolved`)."""
     if was_resolved is None and ticket.resolved_at is not None:
         ticket_resolved.send(sender=type(ticket), ticket=ticket)
+
+
+def assignments_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    """`m2m_changed` of `Customer.assigned_users`: the customers whose assigned CSMs changed moved
+    between CSMs' scopes; send `data_changed` with them as `moved` once the transaction commits."""
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if reverse:  # user.assigned_customers.add(…): the customers are in pk_set (a clear: unknown, so all of them)
+        moved = set(pk_set) if pk_set is not None else {"*"}
+    else:
+        moved = {instance.pk} if pk_set or action == "post_clear" else set()
+    if moved:
+        transaction.on_commit(
+            lambda: data_changed.send(sender="customers", kind="customers", objs=[], moved=frozenset(moved))
+        )

@@ -174,8 +174,14 @@ def mark_rows(kind: str, rows: list[dict]) -> int:
             scopes.setdefault(r["customer_id"], set()).add(tuple(r.get(f) for f in SCOPE_FIELDS))
         moved = any(len(seen) > 1 for seen in scopes.values())
         if moved or ids - set(Customer.objects.filter(pk__in=ids).values_list("pk", flat=True)):
-            mark_days(EVER, today() + DAY)
+            mark_scopes_moved()
     return mark(kind, spans_for(kind, rows))
+
+
+def mark_scopes_moved() -> None:
+    """Customers moved between scopes (a segment, an owner, assigned CSMs) or were deleted: every
+    stored period of every KPI of the scopes they left and joined may change."""
+    mark_days(EVER, today() + DAY)
 
 
 def mark_import(result) -> int:

@@ -23,8 +23,13 @@ def import_finished(sender, result, **kwargs):
         day_scores_forget(result.touched_customer_ids, today())
 
 
-def data_changed(sender, kind, objs, **kwargs):
-    """A record written outside an import (admin, a page): the same marks as an import's."""
+def data_changed(sender, kind, objs, moved=(), **kwargs):
+    """A record written outside an import (admin, a page): the same marks as an import's.
+
+    `moved`: customers whose assigned CSMs changed, so their figures moved between CSMs' scopes.
+    """
+    if moved:
+        invalidation.mark_scopes_moved()
     rows = changed_rows(objs)
     customer_ids = {r["customer_id"] for r in rows if r.get("customer_id")}
     if customer_ids:

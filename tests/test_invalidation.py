@@ -17,7 +17,7 @@ from metrics.models import KpiSnapshot, SnapshotVerification, StaleRange
 from metrics.periods import Period, add_months
 from metrics.selectors import Scope, compute_kpis
 from metrics.verification import snapshot_drift
-from tests.factories import CustomerFactory, SubscriptionFactory
+from tests.factories import CustomerFactory, SubscriptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 D = datetime.date
@@ -225,3 +225,26 @@ def test_moving_a_customer_to_another_segment_recomputes_the_segments_figures(tm
     tasks.snapshots_stale()
     assert stored("mrr", "segment:ENT", february) == 600 and stored("mrr", "segment:SMB", february) == 0
     assert wrong_figures() == []
+
+
+def test_assigning_and_unassigning_a_csm_recomputes_their_portfolios_figures(django_capture_on_commit_callbacks):
+    """Assigned CSMs are a many-to-many (no row of the customer changes): the change still marks stale."""
+    carla = UserFactory(username="carla", role="csm")
+    shared = CustomerFactory(external_id="S")
+    SubscriptionFactory(customer=shared, started_at=D(2026, 1, 1), mrr=Decimal("100"))
+    SubscriptionFactory(customer=CustomerFactory(external_id="O", owner=carla), started_at=D(2026, 1, 1), mrr=Decimal("40"))
+    february = Period(D(2026, 2, 1), D(2026, 3, 1))
+    snapshot_all([february], ["csm:carla"])
+    assert stored("mrr", "csm:carla", february) == 40
+    with django_capture_on_commit_callbacks(execute=True):
+        shared.assigned_users.add(carla)
+    tasks.snapshots_stale()
+    assert stored("mrr", "csm:carla", february) == 140 and wrong_figures() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        carla.assigned_customers.remove(shared)  # the other side of the relation
+    tasks.snapshots_stale()
+    assert stored("mrr", "csm:carla", february) == 40 and wrong_figures() == []
+    with django_capture_on_commit_callbacks(execute=True):
+        shared.assigned_users.add(carla)
+        shared.assigned_users.add(carla)  # already assigned: nothing moved, the first add marks once
+    assert StaleRange.objects.count() == 1
