@@ -67,12 +67,14 @@ def announce_if_resolved(was_resolved, ticket) -> None:
 def assignments_changed(sender, instance, action, reverse, pk_set, **kwargs):
     """`m2m_changed` of `Customer.assigned_users`: the customers whose assigned CSMs changed moved
     between CSMs' scopes; send `data_changed` with them as `moved` once the transaction commits."""
-    if action not in ("post_add", "post_remove", "post_clear"):
-        return
-    if reverse:  # user.assigned_customers.add(…): the customers are in pk_set (a clear: unknown, so all of them)
-        moved = set(pk_set) if pk_set is not None else {"*"}
+    if action in ("post_add", "post_remove"):  # pk_set: what was added or removed (empty: nothing changed)
+        moved = set(pk_set) if reverse else ({instance.pk} if pk_set else set())
+    elif action == "pre_clear":  # read before the rows go
+        moved = set(instance.assigned_customers.values_list("pk", flat=True)) if reverse else (
+            {instance.pk} if instance.assigned_users.exists() else set()
+        )  # fmt: skip
     else:
-        moved = {instance.pk} if pk_set or action == "post_clear" else set()
+        return
     if moved:
         transaction.on_commit(
             lambda: data_changed.send(sender="customers", kind="customers", objs=[], moved=frozenset(moved))

@@ -248,3 +248,7 @@ def test_assigning_and_unassigning_a_csm_recomputes_their_portfolios_figures(dja
         shared.assigned_users.add(carla)
         shared.assigned_users.add(carla)  # already assigned: nothing moved, the first add marks once
     assert StaleRange.objects.count() == 1
+    StaleRange.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        carla.assigned_customers.clear()
+    assert StaleRange.objects.count() == 1
