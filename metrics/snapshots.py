@@ -18,7 +18,7 @@ from accounts.roles import CSM
 from metrics.models import KpiSnapshot, StaleRange
 from metrics.periods import Period, add_months
 from metrics.presenters import kpi_json
-from metrics import invalidation
+from metrics import grouped, invalidation
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
 
 UPDATE_FIELDS = ["value", "numerator", "denominator", "reason", "extra", "computed_at"]
@@ -37,35 +37,65 @@ def _json_extra(extra: dict) -> dict:
     return out
 
 
+UNIQUE_FIELDS = ["metric", "scope", "period_start", "period_end", "definition_version"]
+BATCH = 2000  # rows per INSERT … ON CONFLICT of a family's upsert
+
+
+def _row(key: str, label: str, period: Period, kpi, version: str, computed_at: datetime.datetime) -> KpiSnapshot:
+    return KpiSnapshot(
+        metric=key,
+        scope=label,
+        period_start=period.start,
+        period_end=period.end,
+        value=kpi.value,
+        numerator=kpi.numerator,
+        denominator=kpi.denominator,
+        reason=kpi.reason,
+        extra=_json_extra(kpi.extra),
+        definition_version=version,
+        computed_at=computed_at,
+    )
+
+
+def _upsert(rows: list[KpiSnapshot]) -> None:
+    KpiSnapshot.objects.bulk_create(rows, update_conflicts=True, unique_fields=UNIQUE_FIELDS, update_fields=UPDATE_FIELDS)
+
+
 def snapshot_write(
     scope: Scope, period: Period, *, keys=None, computed_at: datetime.datetime | None = None
 ) -> int:
     """Compute the KPIs `keys` (default: all) of `scope` for `period` and upsert one snapshot row each; return the count."""
     version = definition_version()
     computed_at = computed_at or timezone.now()
-    rows = [
-        KpiSnapshot(
-            metric=key,
-            scope=scope.label,
-            period_start=period.start,
-            period_end=period.end,
-            value=kpi.value,
-            numerator=kpi.numerator,
-            denominator=kpi.denominator,
-            reason=kpi.reason,
-            extra=_json_extra(kpi.extra),
-            definition_version=version,
-            computed_at=computed_at,
-        )
-        for key, kpi in compute_kpis(scope, period, keys).items()
-    ]
-    KpiSnapshot.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["metric", "scope", "period_start", "period_end", "definition_version"],
-        update_fields=UPDATE_FIELDS,
-    )
+    rows = [_row(key, scope.label, period, kpi, version, computed_at) for key, kpi in compute_kpis(scope, period, keys).items()]
+    _upsert(rows)
     return len(rows)
+
+
+def snapshot_write_family(
+    family: str,
+    period: Period,
+    labels: list[str] | None = None,
+    *,
+    keys=None,
+    computed_at: datetime.datetime | None = None,
+) -> int:
+    """Compute one KPI family (metrics.grouped) for every scope in `labels` (default: all_scopes()) in one
+    set-based pass (only `keys` when given) and upsert its rows in batches; return the count. Same rows as snapshot_write per scope."""
+    version = definition_version()
+    computed_at = computed_at or timezone.now()
+    labels = all_scopes() if labels is None else labels
+    written, rows = 0, []
+    for label, figures in grouped.family_kpis(family, labels, period):
+        rows.extend(
+            _row(key, label, period, kpi, version, computed_at) for key, kpi in figures.items() if keys is None or key in keys
+        )
+        if len(rows) >= BATCH:
+            _upsert(rows)
+            written, rows = written + len(rows), []
+    if rows:
+        _upsert(rows)
+    return written + len(rows)
 
 
 def all_scopes(include_customers: bool = True) -> list[str]:
