@@ -10,9 +10,8 @@ each label (tests/test_grouped_kpis.py holds them equal).
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Callable
 
 from accounts.models import Customer
 from metrics import catalogue, selectors
