@@ -1,18 +1,21 @@
-"""Benchmark: the nightly KPI snapshot run for 1 k and 10 k customers.
+"""Benchmark: the nightly KPI snapshot run against the company scope alone, at several sizes.
 
-    .venv/bin/python benchmarks/nightly_snapshots.py [--small 1000] [--large 10000] [--sample 1000]
+    .venv/bin/python benchmarks/nightly_snapshots.py [--sizes 1000 10000 30000 100000] [--base 1000]
 
-For each size, in its own process and throw-away database (csp_bench_snap_N), the demo
-simulator builds a company (three months of data, two CSMs), then the daily beat task
-`metrics.snapshots_daily` runs in-process with eager execution for 2024-04-01 (the 1st:
-one period, yesterday; on other days the month to date doubles the work). It fans out
-over company + segments + CSMs + customers scopes in chunks of 50, as in production.
+For each size N, in its own process and throw-away database (csp_bench_snapset_N), the demo
+simulator builds a company of --base customers (three months of data, two CSMs), copied N/base
+times in SQL with new customers and contacts (the fast way to reach 100 k: simulating takes
+about a minute per 1,000 customers here; every size has the same shape). Then, for 2024-03-15 (a normal day: yesterday and the month to date),
+in the same process:
 
-The customer scopes dominate and cost about the same each, so at the large size only --sample
-customers, spread over all of them, are run (through the same fan-out) and their time is scaled to
-all customers; aggregate scopes always run in full. Reports seconds (measured and
-whole-run estimate), ms per scope (aggregate and customer), ratio large/small; writes
-benchmarks/results/nightly_snapshots.json.
+* the baseline: the company scope alone, `snapshot_write(Scope(), period)` for both periods
+  (the per-scope path, as `compute_kpis` answers it live);
+* the daily run: the beat task `metrics.snapshots_daily` in-process with eager execution,
+  i.e. one set-based task per KPI family and period over company + segments + CSMs +
+  every customer (metrics.grouped), each upserting its rows in bulk, with each family's share.
+
+Prints, per size, the daily run, the company scope alone and their ratio (target: ≤ 10 at
+100 k customers), and writes benchmarks/results/nightly_snapshots.json.
 """
 
 import argparse
@@ -25,51 +28,110 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks import common  # noqa: E402
 
-DAY = "2024-04-01"
+DAY = "2024-03-15"
+
+# Tables copied with their customer (and contact) ids shifted by --copies; unique text keys get a suffix,
+# one-to-one links are left empty in the copies.
+COPIED = ("accounts_subscription", "metrics_userdayactivity", "metrics_customerdayfeature", "metrics_usagesession",
+          "accounts_ticket", "surveys_surveyresponse")  # fmt: skip
+UNIQUE_TEXT = ("external_id", "event_id")
+ONE_TO_ONE = ("invitation_id", "follow_up_task_id")
 
 
-def part(customers: int, sample: int) -> dict:
-    with common.throwaway_database(f"csp_bench_snap_{customers}") as url:
+def _copy_company(copies: int) -> None:
+    """Copy every customer with its contacts, subscriptions, rollups, sessions, tickets and survey answers
+    copies − 1 times, in SQL (PostgreSQL): the fast way to a large company with the simulator's shape."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+
+        def columns(table):
+            cursor.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND column_name <> 'id'"
+                " ORDER BY ordinal_position",
+                [table],
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+        def copy(table, k, keep_id, shift, contact_shift):
+            cols = columns(table)
+            replace = {"customer_id": f"customer_id + {shift * k}", "contact_id": f"contact_id + {contact_shift * k}"}
+            replace |= {c: "NULL" for c in ONE_TO_ONE}
+            replace |= {c: f"CASE WHEN {c} = '' THEN {c} ELSE {c} || '-c{k}' END" for c in UNIQUE_TEXT}
+            replace["name"] = f"name || ' {k}'" if table == "accounts_customer" else "name"
+            select = ", ".join(replace.get(c, c) for c in cols)
+            if keep_id:  # customers and contacts keep their ids, shifted, so the rows above can point at them
+                own = shift if table == "accounts_customer" else contact_shift
+                select, cols = f"id + {own * k}, {select}", ["id", *cols]
+            source = "id" if table == "accounts_customer" else "customer_id"
+            cursor.execute(f"INSERT INTO {table} ({', '.join(cols)}) SELECT {select} FROM {table} WHERE {source} <= {shift}")
+
+        cursor.execute("SELECT max(id) FROM accounts_customer")
+        shift = cursor.fetchone()[0]
+        cursor.execute("SELECT coalesce(max(id), 0) FROM accounts_contact")
+        contact_shift = cursor.fetchone()[0]
+        for k in range(1, copies):
+            copy("accounts_customer", k, True, shift, contact_shift)
+            copy("accounts_contact", k, True, shift, contact_shift)
+            for table in COPIED:
+                copy(table, k, False, shift, contact_shift)
+        for table in ("accounts_customer", "accounts_contact", *COPIED):
+            cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        cursor.execute("ANALYZE")
+
+
+def part(customers: int, copies: int) -> dict:
+    with common.throwaway_database(f"csp_bench_snapset_{customers}") as url:
         common.setup_django(url, CELERY_TASK_ALWAYS_EAGER="1")
-        common.simulate(customers, csms=("carla", "david"), events_scale=0.1)
+        started = time.perf_counter()
+        common.simulate(customers // copies, csms=("carla", "david"), events_scale=0.1)
+        if copies > 1:
+            _copy_company(copies)
+        build_s = time.perf_counter() - started
         from django.db import connection
 
-        from metrics import snapshots, tasks
+        from accounts.models import Customer
+        from metrics import grouped, snapshots, tasks
         from metrics.models import KpiSnapshot
+        from metrics.selectors import Scope
 
-        every = snapshots.all_scopes()
-        aggregate = [s for s in every if not s.startswith("customer:")]
-        customer = [s for s in every if s.startswith("customer:")]
         periods = snapshots.daily_periods(datetime.date.fromisoformat(DAY))
 
-        def run(scopes):
+        def timed(fn):
             started = time.perf_counter()
-            for period in periods:
-                tasks.fan_out(period.start, period.end, scopes)
+            fn()
             return time.perf_counter() - started
 
-        if sample >= len(customer):
+        timed(lambda: [snapshots.snapshot_write(Scope(), p) for p in periods])  # warm the caches once
+        company_s = min(timed(lambda: [snapshots.snapshot_write(Scope(), p) for p in periods]) for _ in range(2))
+        KpiSnapshot.objects.all().delete()
+        families = dict.fromkeys(grouped.FAMILIES, 0.0)
+        write_family = snapshots.snapshot_write_family
+
+        def timed_family(family, *args, **kwargs):  # each family's share of the run below
             started = time.perf_counter()
-            tasks.snapshots_daily(DAY)  # the beat task itself
-            whole = time.perf_counter() - started
-            aggregate_s = run(aggregate)  # again, alone, to split the time (upserts: same rows)
-            customer_s, measured = whole - aggregate_s, len(customer)
-        else:
-            aggregate_s = run(aggregate)
-            customer_s, measured = run(customer[:: len(customer) // sample][:sample]), sample  # spread over all
-        per_customer = customer_s / (measured * len(periods))
-        estimate = aggregate_s + per_customer * len(customer) * len(periods)
+            written = write_family(family, *args, **kwargs)
+            families[family] += time.perf_counter() - started
+            return written
+
+        snapshots.snapshot_write_family = timed_family
+        daily_s = timed(lambda: tasks.snapshots_daily(DAY))  # the beat task itself: every family, period and scope
+        snapshots.snapshot_write_family = write_family
+        rows = KpiSnapshot.objects.count()
+        families = {name: round(seconds, 2) for name, seconds in families.items()}
         figures = {
-            "customers": len(customer),
-            "scopes": len(every),
+            "customers": Customer.objects.count(),
+            "simulated_customers": customers // copies,
+            "copies": copies,
+            "build_seconds": round(build_s, 1),
+            "scopes": len(snapshots.all_scopes()),
             "periods": len(periods),
-            "customer_scopes_measured": measured,
-            "snapshot_rows": KpiSnapshot.objects.count(),
-            "aggregate_seconds": round(aggregate_s, 2),
-            "aggregate_ms_per_scope": round(aggregate_s * 1000 / (len(aggregate) * len(periods)), 1),
-            "customer_ms_per_scope": round(per_customer * 1000, 1),
-            "daily_run_seconds": round(estimate, 1),
-            "daily_run_is_estimate": measured < len(customer),
+            "snapshot_rows": rows,
+            "company_scope_seconds": round(company_s, 3),
+            "daily_run_seconds": round(daily_s, 2),
+            "family_seconds": families,
+            "ratio_daily_run_to_company_scope": round(daily_s / company_s, 1),
+            "load_average_at_end": common.machine()["load_average"],
         }
         connection.close()
     return figures
@@ -77,33 +139,28 @@ def part(customers: int, sample: int) -> dict:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--small", type=int, default=1000)
-    parser.add_argument("--large", type=int, default=10000)
-    parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 30000, 100000])
+    parser.add_argument("--base", type=int, default=1000, help="simulate this many customers, copy them size/base times in SQL")
     parser.add_argument("--part", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--copies", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
-        common.part_output(part(args.part, args.sample))
+        common.part_output(part(args.part, args.copies))
         return
-    results = {"day": DAY, "load_average_1min_at_start": common.machine()["load_average"][0]}
-    for size in ("small", "large"):
-        results[size] = common.run_part(Path(__file__), ["--part", str(getattr(args, size)), "--sample", str(args.sample)])
-        print(size, results[size], file=sys.stderr)
-    small, large = results["small"], results["large"]
-    results["ratio_large_to_small"] = {
-        key: round(large[key] / small[key], 2)
-        for key in ("daily_run_seconds", "aggregate_ms_per_scope", "customer_ms_per_scope")
-    }
+    results = {"day": DAY, "load_average_1min_at_start": common.machine()["load_average"][0], "sizes": {}}
+    for size in args.sizes:
+        copies = max(1, size // args.base)
+        figures = common.run_part(Path(__file__), ["--part", str(size), "--copies", str(copies)])
+        results["sizes"][str(size)] = figures
+        print(size, figures, file=sys.stderr)
     out = common.write_results("nightly_snapshots", results)
-    r = results["ratio_large_to_small"]
-    print(
-        f"daily run {small['daily_run_seconds']} s for {small['customers']} customers, "
-        f"{large['daily_run_seconds']} s for {large['customers']} "
-        f"({'estimated from ' + str(large['customer_scopes_measured']) + ' customers; ' if large['daily_run_is_estimate'] else ''}"
-        f"×{r['daily_run_seconds']}); per scope {small['customer_ms_per_scope']} → {large['customer_ms_per_scope']} ms "
-        f"(customer), {small['aggregate_ms_per_scope']} → {large['aggregate_ms_per_scope']} ms (aggregate); "
-        f"peak memory {small['max_rss_mb']} / {large['max_rss_mb']} MB; written to {out.relative_to(common.ROOT)}"
-    )
+    for size, f in results["sizes"].items():
+        print(
+            f"{f['customers']:>7} customers: daily run {f['daily_run_seconds']} s ({f['snapshot_rows']} rows, "
+            f"{f['periods']} periods), company scope alone {f['company_scope_seconds']} s, "
+            f"ratio ×{f['ratio_daily_run_to_company_scope']}; families {f['family_seconds']}; peak {f['max_rss_mb']} MB"
+        )
+    print(f"written to {out.relative_to(common.ROOT)}")
 
 
 if __name__ == "__main__":

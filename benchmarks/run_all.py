@@ -3,9 +3,10 @@
     .venv/bin/python benchmarks/run_all.py [--quick] [--only NAME …]
 
 Full (10–20 minutes on 2 cores): 1 M usage events for the import, 400 k events and 10×
-for the KPI engine, 10 vs 1,000 customers for the pages, 1,200 survey submits, 1 k vs 10 k
-customers for the nightly snapshots. --quick (about 5 minutes) shrinks every size, so
-its figures show the shape, not the production numbers. Each benchmark writes
+for the KPI engine, 10 vs 1,000 customers for the pages, 1,200 survey submits, 1 k, 10 k
+and 30 k customers for the nightly snapshots (100 k: run that one alone, about 30 minutes).
+--quick (about 5 minutes) shrinks every size, so its figures show the shape, not the
+production numbers. Each benchmark writes
 benchmarks/results/<name>.json; not part of the test suite. Needs PostgreSQL on
 127.0.0.1:5432 (trust) and Redis on 127.0.0.1:6379 (db 5).
 """
@@ -26,8 +27,7 @@ BENCHMARKS = {
     "portfolio": (["--sizes", "100", "5000", "50000"], ["--sizes", "100", "5000", "--repeat", "5"]),
     "survey_submit": (["--requests", "1200", "--seconds", "60"], ["--requests", "200", "--seconds", "20"]),
     "segment_ingest": (["--requests", "600", "--delays", "15"], ["--requests", "100", "--delays", "5"]),
-    "nightly_snapshots": (["--small", "1000", "--large", "10000", "--sample", "1000"],
-                          ["--small", "100", "--large", "1000", "--sample", "100"]),  # fmt: skip
+    "nightly_snapshots": (["--sizes", "1000", "10000", "30000"], ["--sizes", "100", "300", "1000", "--base", "100"]),
 }
 
 

@@ -151,21 +151,68 @@ def costs(period: Period, categories) -> Decimal:
     return total or Decimal(0)
 
 
-def revenue_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
-    opening = mrr_by_customer(scope, period.start)
-    closing = mrr_by_customer(scope, period.end)
+@dataclass(frozen=True)
+class RevenueInputs:
+    """What the revenue KPIs read, per customer: MRR at the period's edges and at each whole month's edges."""
+
+    opening: dict[int, Decimal]
+    closing: dict[int, Decimal]
+    paid_before: set[int]
+    months: list[tuple[dict[int, Decimal], dict[int, Decimal]]]  # (MRR at start, MRR at end) per whole month
+
+    def of(self, ids) -> "RevenueInputs":
+        """These inputs narrowed to the customers `ids` (in time proportional to len(ids))."""
+        ids = list(ids)
+
+        def pick(mrr):
+            return {c: mrr[c] for c in ids if c in mrr}
+
+        return RevenueInputs(
+            pick(self.opening), pick(self.closing), {c for c in ids if c in self.paid_before},
+            [(pick(start), pick(end)) for start, end in self.months],
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CompanyCosts:
+    """The company-wide inputs of the cost KPIs (costs are recorded for the whole company only)."""
+
+    retention: Decimal
+    acquisition: Decimal
+    new_customers: int
+
+
+def revenue_inputs(scope: Scope, period: Period) -> RevenueInputs:
+    """Read the revenue inputs of every customer of the scope (one query per distinct day, one for paid-before)."""
+    mrr_on = {}
+
+    def mrr(day):
+        if day not in mrr_on:
+            mrr_on[day] = mrr_by_customer(scope, day)
+        return mrr_on[day]
+
+    opening, closing = mrr(period.start), mrr(period.end)
+    months = [(mrr(month.start), mrr(month.end)) for month in period.whole_months()]
+    return RevenueInputs(opening, closing, customers_paid_before(scope, period.start), months)
+
+
+def company_costs(scope: Scope, period: Period) -> CompanyCosts:
+    return CompanyCosts(
+        costs(period, CostEntry.RETENTION), costs(period, CostEntry.ACQUISITION), new_paying_customers(scope, period).count()
+    )
+
+
+def revenue_from(inputs: RevenueInputs, company: CompanyCosts | None) -> dict[str, kpis.Kpi]:
+    """The revenue KPIs of these inputs; `company` holds the costs for the company scope, None elsewhere."""
+    opening, closing = inputs.opening, inputs.closing
     at_start, at_end = set(opening), set(closing)
-    movements = kpis.mrr_movements(opening, closing, customers_paid_before(scope, period.start))
+    movements = kpis.mrr_movements(opening, closing, inputs.paid_before)
     arpu = kpis.arpu(movements.closing, len(at_end))
-    churn_by_month = []
-    for month in period.whole_months():
-        month_start = opening if month.start == period.start else mrr_by_customer(scope, month.start)
-        month_end = closing if month.end == period.end else mrr_by_customer(scope, month.end)
-        churn_by_month.append((len(set(month_start) - set(month_end)), len(month_start)))
+    churn_by_month = [(len(set(start) - set(end)), len(start)) for start, end in inputs.months]
     clv = kpis.clv(arpu, Decimal(settings.CSPLATFORM_GROSS_MARGIN), kpis.monthly_churn(churn_by_month))
-    if scope.is_company:
-        retention_cost = kpis.customer_retention_cost(costs(period, CostEntry.RETENTION), len(at_start & at_end))
-        cac = kpis.cac(costs(period, CostEntry.ACQUISITION), new_paying_customers(scope, period).count())
+    if company is not None:
+        retention_cost = kpis.customer_retention_cost(company.retention, len(at_start & at_end))
+        cac = kpis.cac(company.acquisition, company.new_customers)
     else:
         retention_cost = cac = kpis.Kpi(None, reason="costs are recorded for the whole company only")
     return {
@@ -190,6 +237,10 @@ def revenue_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
     }
 
 
+def revenue_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    return revenue_from(revenue_inputs(scope, period), company_costs(scope, period) if scope.is_company else None)
+
+
 # --- Conversion ------------------------------------------------------------------------
 
 
@@ -212,13 +263,30 @@ def lead_cohort(period: Period):
     return Lead.objects.filter(created_at__gte=period.start_at, created_at__lt=period.end_at)
 
 
-def onboarding_reached(scope: Scope, period: Period) -> tuple[list[int], int]:
-    """Return (customers reaching steps 1..k for each k, customers created in the period)."""
+@dataclass(frozen=True)
+class ConversionInputs:
+    """What the conversion KPIs read, per customer: first trials, sign-ups and onboarding steps of the period."""
+
+    trials: dict[int, bool]  # customers whose first trial started in the period: converted?
+    created: set[int]  # customers created in the period
+    done: dict[int, set[str]]  # of those, the onboarding steps each did within the window
+
+    def of(self, ids) -> "ConversionInputs":
+        ids = list(ids)
+        return ConversionInputs(
+            {c: self.trials[c] for c in ids if c in self.trials},
+            {c for c in ids if c in self.created},
+            {c: self.done[c] for c in ids if c in self.done},
+        )
+
+
+def onboarding_done(scope: Scope, period: Period) -> tuple[set[int], dict[int, set[str]]]:
+    """Return (customers created in the period, {customer: onboarding steps done within the window})."""
     steps = list(settings.CSPLATFORM_ONBOARDING_STEPS)
     cohort = scope.customers().filter(created_on__gte=period.start, created_on__lt=period.end)
     created = dict(cohort.values_list("pk", "created_on"))
     if not steps:
-        return [], len(created)
+        return set(created), {}
     window = datetime.timedelta(days=settings.CSPLATFORM_ONBOARDING_DAYS)
     first_use = (
         CustomerDayFeature.objects.filter(customer_id__in=list(created), event_type__in=steps)
@@ -231,34 +299,57 @@ def onboarding_reached(scope: Scope, period: Period) -> tuple[list[int], int]:
     for customer_id, event_type, first in first_use:  # one row per customer and step
         if first < created[customer_id] + window:
             done[customer_id].add(event_type)
+    return set(created), dict(done)
+
+
+def onboarding_reached(created: set[int], done: dict[int, set[str]]) -> tuple[list[int], int]:
+    """Return (customers reaching steps 1..k for each k, customers created in the period)."""
+    steps = list(settings.CSPLATFORM_ONBOARDING_STEPS)
     reached = [sum(1 for did in done.values() if set(steps[: k + 1]) <= did) for k in range(len(steps))]
     return reached, len(created)
 
 
-def conversion_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
-    cohort = trial_cohort(scope, period)
-    completion, drop_off, steps = kpis.onboarding(*onboarding_reached(scope, period))
+def conversion_inputs(scope: Scope, period: Period) -> ConversionInputs:
+    # a dict: a CSM both owner and assigned would otherwise come twice out of the scope's join
+    trials = dict(trial_cohort(scope, period).values_list("pk", "converted"))
+    return ConversionInputs(trials, *onboarding_done(scope, period))
+
+
+def lead_counts(period: Period) -> tuple[int, int]:
+    """Return (leads created in the period that converted before its end, leads created in it)."""
+    leads = lead_cohort(period).aggregate(total=Count("pk"), converted=Count("pk", filter=Q(converted_at__lt=period.end_at)))
+    return leads["converted"], leads["total"]
+
+
+def conversion_from(inputs: ConversionInputs, leads: tuple[int, int] | None) -> dict[str, kpis.Kpi]:
+    """The conversion KPIs of these inputs; `leads` (converted, created) for the company scope, None elsewhere."""
+    completion, drop_off, steps = kpis.onboarding(*onboarding_reached(inputs.created, inputs.done))
     step_names = list(settings.CSPLATFORM_ONBOARDING_STEPS)
     drop_off = kpis.Kpi(
         drop_off.value, drop_off.numerator, drop_off.denominator, drop_off.reason,
         extra={"steps": dict(zip(step_names, steps))},
     )  # fmt: skip
-    if scope.is_company:
-        leads = lead_cohort(period).aggregate(
-            total=Count("pk"), converted=Count("pk", filter=Q(converted_at__lt=period.end_at))
-        )
-        conversion = kpis.conversion_rate(leads["converted"], leads["total"])
+    if leads is not None:
+        conversion = kpis.conversion_rate(*leads)
     else:
         conversion = kpis.Kpi(None, reason="leads belong to the whole company until they convert")
+    converted = sum(1 for did in inputs.trials.values() if did)
     return {
         "conversion_rate": conversion,
-        "trial_conversion_rate": kpis.trial_conversion_rate(cohort.filter(converted=True).count(), cohort.count()),
+        "trial_conversion_rate": kpis.trial_conversion_rate(converted, len(inputs.trials)),
         "onboarding_completion_rate": completion,
         "onboarding_drop_off": drop_off,
     }
 
 
+def conversion_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    return conversion_from(conversion_inputs(scope, period), lead_counts(period) if scope.is_company else None)
+
+
 # --- Voice of the customer and support -------------------------------------------------
+#
+# These inputs are counts that add up over customers: with `by="customer_id"` the same query
+# answers per customer (metrics.grouped adds them up per scope).
 
 
 def responses_in(scope: Scope, period: Period):
@@ -267,27 +358,53 @@ def responses_in(scope: Scope, period: Period):
     )
 
 
-def voice_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
-    counts = defaultdict(dict)
-    rows = responses_in(scope, period).values("survey_type", "score").annotate(n=Count("pk")).order_by()
+def voice_counts(scope: Scope, period: Period, by: str | None = None):
+    """Return {survey type: {score: responses}} of the scope, or {`by` value: that} with `by`."""
+    fields = [by] if by else []
+    rows = responses_in(scope, period).values(*fields, "survey_type", "score").annotate(n=Count("pk")).order_by()
+    counts = defaultdict(lambda: defaultdict(dict))
     for row in rows:
-        counts[row["survey_type"]][row["score"]] = row["n"]
+        counts[row[by] if by else None][row["survey_type"]][row["score"]] = row["n"]
+    return dict(counts) if by else counts[None]
+
+
+def voice_from(counts) -> dict[str, kpis.Kpi]:
+    """The voice KPIs of {survey type: {score: responses}}."""
     return {
-        "nps": kpis.nps(counts["nps"]),
-        "csat": kpis.csat(counts["csat"]),
-        "ces": kpis.ces(counts["ces"]),
-        "ces_average": kpis.ces_average(counts["ces"]),
+        "nps": kpis.nps(counts.get("nps", {})),
+        "csat": kpis.csat(counts.get("csat", {})),
+        "ces": kpis.ces(counts.get("ces", {})),
+        "ces_average": kpis.ces_average(counts.get("ces", {})),
     }
+
+
+def voice_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    return voice_from(voice_counts(scope, period))
 
 
 def tickets_resolved_in(scope: Scope, period: Period):
     return scope.restrict(Ticket.objects.filter(resolved_at__gte=period.start_at, resolved_at__lt=period.end_at))
 
 
-def support_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+def _totals(queryset, aggregates: dict, by: str | None):
+    """`queryset.aggregate(**aggregates)`, or {`by` value: those totals} with `by` (one GROUP BY query)."""
+    if not by:
+        return queryset.aggregate(**aggregates)
+    return {row.pop(by): row for row in queryset.values(by).annotate(**aggregates).order_by()}
+
+
+def support_counts(scope: Scope, period: Period, by: str | None = None) -> dict:
+    """Return {"total", "first"}: resolved tickets with a known contact count, and those solved at first contact."""
     counted = tickets_resolved_in(scope, period).filter(contacts_count__isnull=False)
-    totals = counted.aggregate(total=Count("pk"), first=Count("pk", filter=Q(contacts_count=1)))
-    return {"first_contact_resolution_rate": kpis.first_contact_resolution_rate(totals["first"], totals["total"])}
+    return _totals(counted, {"total": Count("pk"), "first": Count("pk", filter=Q(contacts_count=1))}, by)
+
+
+def support_from(counts: dict) -> dict[str, kpis.Kpi]:
+    return {"first_contact_resolution_rate": kpis.first_contact_resolution_rate(counts["first"], counts["total"])}
+
+
+def support_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
+    return support_from(support_counts(scope, period))
 
 
 # --- Usage -----------------------------------------------------------------------------
@@ -297,14 +414,19 @@ def usage_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
     return usage_kpis_for_periods(scope, [period])[0]
 
 
-def usage_kpis_for_periods(scope: Scope, periods: list[Period]) -> list[dict[str, kpis.Kpi]]:
-    """The usage KPIs of each period, with four queries however many periods (a filtered aggregate each)."""
+def usage_counts_for_periods(scope: Scope, periods: list[Period], by: str | None = None) -> list[dict]:
+    """The usage inputs of each period (four queries however many periods, a filtered aggregate each).
+
+    Each is {"users", "user_days", "events", "sessions", "session_us", "active_customers",
+    "adopters": {event type: customers}}, or with `by` {`by` value: that}. Distinct users add up
+    over customers because a contact belongs to one customer.
+    """
     if not periods:
         return []
     first, last = min(p.start for p in periods), max(p.end for p in periods)
     days = scope.restrict(UserDayActivity.objects.filter(day__gte=first, day__lt=last))
     in_days = [Q(day__gte=p.start, day__lt=p.end) for p in periods]
-    activity = days.aggregate(**{
+    activity = _totals(days, {
         name: aggregate
         for i, within in enumerate(in_days)
         for name, aggregate in (
@@ -312,33 +434,69 @@ def usage_kpis_for_periods(scope: Scope, periods: list[Period]) -> list[dict[str
             (f"events_{i}", Sum("events", filter=within)),
             (f"users_{i}", Count("contact_id", distinct=True, filter=within)),
         )
-    })  # fmt: skip
+    }, by)  # fmt: skip
     starts = [Q(started_at__gte=p.start_at, started_at__lt=p.end_at) for p in periods]
-    sessions = scope.restrict(
+    sessions = _totals(scope.restrict(
         UsageSession.objects.filter(started_at__gte=min(p.start_at for p in periods), started_at__lt=max(p.end_at for p in periods))
-    ).aggregate(**{
+    ), {
         name: aggregate
         for i, within in enumerate(starts)
         for name, aggregate in ((f"n_{i}", Count("pk", filter=within)), (f"total_us_{i}", Sum("duration_us", filter=within)))
-    })  # fmt: skip
+    }, by)  # fmt: skip
     features = scope.restrict(CustomerDayFeature.objects.filter(day__gte=first, day__lt=last))
     adopters = {f"n_{i}": Count("customer_id", distinct=True, filter=within) for i, within in enumerate(in_days)}
-    by_feature = list(features.values("event_type").annotate(**adopters).order_by())
-    active_customers = features.aggregate(**adopters)
-    results = []
-    for i, period in enumerate(periods):
-        users, user_days = activity[f"users_{i}"], activity[f"user_days_{i}"]
-        seconds = Decimal(sessions[f"total_us_{i}"] or 0) / Decimal(1_000_000)
-        used = {row["event_type"]: row[f"n_{i}"] for row in by_feature if row[f"n_{i}"]}
-        results.append({
-            "mau": kpis.mau(users),
-            "dau_average": kpis.dau_average(user_days, period.days),
-            "dau_mau": kpis.dau_mau(user_days, period.days, users),
-            "average_session_duration": kpis.average_session_duration(seconds, sessions[f"n_{i}"]),
-            "events_per_active_user": kpis.events_per_active_user(activity[f"events_{i}"] or 0, users),
-            "feature_adoption": kpis.feature_adoption(used, active_customers[f"n_{i}"]),
-        })  # fmt: skip
-    return results
+    fields = [by] if by else []
+    by_feature = list(features.values(*fields, "event_type").annotate(**adopters).order_by())
+    active_customers = _totals(features, adopters, by)
+    if not by:
+        return [_usage_counts(i, activity, sessions, by_feature, active_customers) for i in range(len(periods))]
+    rows_of = defaultdict(list)
+    for row in by_feature:
+        rows_of[row[by]].append(row)
+    empty_activity = {f"{name}_{i}": None for i in range(len(periods)) for name in ("user_days", "events", "users")}
+    empty_sessions = {f"{name}_{i}": None for i in range(len(periods)) for name in ("n", "total_us")}
+    keys = activity.keys() | sessions.keys() | active_customers.keys()
+    return [
+        {
+            key: _usage_counts(
+                i, activity.get(key, empty_activity), sessions.get(key, empty_sessions), rows_of.get(key, []),
+                active_customers.get(key, {f"n_{i}": 0}),
+            )
+            for key in keys
+        }
+        for i in range(len(periods))
+    ]  # fmt: skip
+
+
+def _usage_counts(i: int, activity: dict, sessions: dict, by_feature: list, active_customers: dict) -> dict:
+    return {
+        "users": activity[f"users_{i}"] or 0,
+        "user_days": activity[f"user_days_{i}"] or 0,
+        "events": activity[f"events_{i}"] or 0,
+        "sessions": sessions[f"n_{i}"] or 0,
+        "session_us": sessions[f"total_us_{i}"] or 0,
+        "active_customers": active_customers[f"n_{i}"] or 0,
+        "adopters": {row["event_type"]: row[f"n_{i}"] for row in by_feature if row[f"n_{i}"]},
+    }
+
+
+def usage_from(counts: dict, period: Period) -> dict[str, kpis.Kpi]:
+    """The usage KPIs of the usage inputs of `period` (see usage_counts_for_periods)."""
+    users, user_days = counts["users"], counts["user_days"]
+    seconds = Decimal(counts["session_us"]) / Decimal(1_000_000)
+    return {
+        "mau": kpis.mau(users),
+        "dau_average": kpis.dau_average(user_days, period.days),
+        "dau_mau": kpis.dau_mau(user_days, period.days, users),
+        "average_session_duration": kpis.average_session_duration(seconds, counts["sessions"]),
+        "events_per_active_user": kpis.events_per_active_user(counts["events"], users),
+        "feature_adoption": kpis.feature_adoption(counts["adopters"], counts["active_customers"]),
+    }
+
+
+def usage_kpis_for_periods(scope: Scope, periods: list[Period]) -> list[dict[str, kpis.Kpi]]:
+    """The usage KPIs of each period, with four queries however many periods (a filtered aggregate each)."""
+    return [usage_from(counts, period) for counts, period in zip(usage_counts_for_periods(scope, periods), periods)]
 
 
 def mrr_on_days(scope: Scope, days: list[datetime.date]) -> list[Decimal]:

@@ -6,10 +6,11 @@ place that reads the clock is the beat entry point in metrics.tasks.
 """
 
 import datetime
+import json
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,7 +19,7 @@ from accounts.roles import CSM
 from metrics.models import KpiSnapshot, StaleRange
 from metrics.periods import Period, add_months
 from metrics.presenters import kpi_json
-from metrics import invalidation
+from metrics import grouped, invalidation
 from metrics.selectors import KPI_KEYS, Scope, compute_kpis, definition_version
 
 UPDATE_FIELDS = ["value", "numerator", "denominator", "reason", "extra", "computed_at"]
@@ -37,35 +38,77 @@ def _json_extra(extra: dict) -> dict:
     return out
 
 
+UNIQUE_FIELDS = ["metric", "scope", "period_start", "period_end", "definition_version"]
+FIELDS = ["metric", "scope", "period_start", "period_end", *UPDATE_FIELDS[:-1], "definition_version", "computed_at"]
+BATCH = 20_000  # rows per upsert of a family's pass
+
+
+def _row(key: str, label: str, period: Period, kpi, version: str, computed_at: datetime.datetime) -> tuple:
+    """One snapshot row as the values of FIELDS."""
+    return (
+        key, label, period.start, period.end, kpi.value, kpi.numerator, kpi.denominator, kpi.reason,
+        _json_extra(kpi.extra), version, computed_at,
+    )  # fmt: skip
+
+
+def _upsert(rows: list[tuple]) -> None:
+    """Insert or update these rows (values of FIELDS) on the unique key: a COPY into a temporary table and one
+    INSERT … ON CONFLICT on PostgreSQL (a family's pass writes a row per scope and KPI), bulk_create elsewhere."""
+    if connection.vendor != "postgresql":
+        objects = [KpiSnapshot(**dict(zip(FIELDS, row))) for row in rows]
+        KpiSnapshot.objects.bulk_create(
+            objects, batch_size=2000, update_conflicts=True, unique_fields=UNIQUE_FIELDS, update_fields=UPDATE_FIELDS
+        )
+        return
+    table, columns = KpiSnapshot._meta.db_table, ", ".join(FIELDS)
+    updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATE_FIELDS)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE kpi_snapshot_load AS SELECT {columns} FROM {table} WITH NO DATA")
+        with cursor.copy(f"COPY kpi_snapshot_load ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row((*row[:8], json.dumps(row[8]), *row[9:]))
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM kpi_snapshot_load"
+            f" ON CONFLICT ({', '.join(UNIQUE_FIELDS)}) DO UPDATE SET {updates}"
+        )
+        cursor.execute("DROP TABLE kpi_snapshot_load")  # now, not at commit: the caller's transaction may go on
+
+
 def snapshot_write(
     scope: Scope, period: Period, *, keys=None, computed_at: datetime.datetime | None = None
 ) -> int:
     """Compute the KPIs `keys` (default: all) of `scope` for `period` and upsert one snapshot row each; return the count."""
     version = definition_version()
     computed_at = computed_at or timezone.now()
-    rows = [
-        KpiSnapshot(
-            metric=key,
-            scope=scope.label,
-            period_start=period.start,
-            period_end=period.end,
-            value=kpi.value,
-            numerator=kpi.numerator,
-            denominator=kpi.denominator,
-            reason=kpi.reason,
-            extra=_json_extra(kpi.extra),
-            definition_version=version,
-            computed_at=computed_at,
-        )
-        for key, kpi in compute_kpis(scope, period, keys).items()
-    ]
-    KpiSnapshot.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["metric", "scope", "period_start", "period_end", "definition_version"],
-        update_fields=UPDATE_FIELDS,
-    )
+    rows = [_row(key, scope.label, period, kpi, version, computed_at) for key, kpi in compute_kpis(scope, period, keys).items()]
+    _upsert(rows)
     return len(rows)
+
+
+def snapshot_write_family(
+    family: str,
+    period: Period,
+    labels: list[str] | None = None,
+    *,
+    keys=None,
+    computed_at: datetime.datetime | None = None,
+) -> int:
+    """Compute one KPI family (metrics.grouped) for every scope in `labels` (default: all_scopes()) in one
+    set-based pass (only `keys` when given) and upsert its rows in batches; return the count. Same rows as snapshot_write per scope."""
+    version = definition_version()
+    computed_at = computed_at or timezone.now()
+    labels = all_scopes() if labels is None else labels
+    written, rows = 0, []
+    for label, figures in grouped.family_kpis(family, labels, period):
+        rows.extend(
+            _row(key, label, period, kpi, version, computed_at) for key, kpi in figures.items() if keys is None or key in keys
+        )
+        if len(rows) >= BATCH:
+            _upsert(rows)
+            written, rows = written + len(rows), []
+    if rows:
+        _upsert(rows)
+    return written + len(rows)
 
 
 def all_scopes(include_customers: bool = True) -> list[str]:

@@ -2,6 +2,7 @@
 
 import datetime
 import logging
+from collections import defaultdict
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -10,7 +11,7 @@ from django.db import OperationalError
 
 from accounts import reporting_time
 from accounts.models import Customer
-from metrics import snapshots
+from metrics import grouped, snapshots
 from metrics.health_snapshots import health_snapshot_write
 from metrics.periods import Period
 from metrics.quality import quality_refresh
@@ -18,7 +19,7 @@ from metrics.selectors import Scope
 from metrics.verification import verification_run
 
 log = logging.getLogger(__name__)
-CHUNK = 50
+STALE_GROUPED = 20  # stale scopes of one period from which a grouped pass per family is cheaper
 TRANSIENT = (OperationalError,)
 
 
@@ -50,20 +51,59 @@ def snapshot_chunk(scope_labels: list[str], start: str, end: str, keys: list[str
     return written
 
 
+@shared_task(
+    name="metrics.snapshot_family",
+    autoretry_for=TRANSIENT + (SoftTimeLimitExceeded,),
+    retry_backoff=True,
+    max_retries=5,
+    acks_late=True,  # idempotent: a re-delivered family rewrites the same rows
+    reject_on_worker_lost=True,
+    soft_time_limit=settings.CSPLATFORM_CHUNK_SOFT_TIME_LIMIT,
+    time_limit=settings.CSPLATFORM_CHUNK_TIME_LIMIT,
+)
+def snapshot_family(
+    family: str, start: str, end: str, scope_labels: list[str] | None = None, keys: list[str] | None = None
+) -> int:
+    """Compute and upsert one KPI family (metrics.grouped) for [start, end) for these scopes (default: every scope),
+    in one set-based pass (only `keys` when given)."""
+    if family not in grouped.FAMILIES:
+        log.warning("skipping unknown KPI family %r", family)
+        return 0
+    return snapshots.snapshot_write_family(family, Period(_date(start), _date(end)), scope_labels, keys=keys)
+
+
 def fan_out(start: datetime.date, end: datetime.date, scopes: list[str] | None = None) -> int:
-    """Queue one chunk task per CHUNK scopes for [start, end); return the number of tasks."""
-    scopes = scopes if scopes is not None else snapshots.all_scopes()
-    for i in range(0, len(scopes), CHUNK):
-        snapshot_chunk.delay(scopes[i : i + CHUNK], start.isoformat(), end.isoformat())
-    return (len(scopes) + CHUNK - 1) // CHUNK
+    """Queue one task per KPI family for [start, end) over `scopes` (default: every scope); return the number of tasks.
+
+    Each family reads all its scopes' inputs in a few grouped queries, so the work splits by
+    family and period, not by customer (docs/performance.md, nightly snapshots).
+    """
+    for family in grouped.FAMILIES:
+        snapshot_family.delay(family, start.isoformat(), end.isoformat(), scopes)
+    return len(grouped.FAMILIES)
 
 
 @shared_task(name="metrics.snapshots_stale", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def snapshots_stale() -> int:
-    """Recompute the stored snapshots whose periods late data touched."""
+    """Recompute the stored snapshots whose periods late data touched.
+
+    Few scopes of a period and key set are recomputed one by one; from STALE_GROUPED scopes on,
+    one grouped task per family covers them all.
+    """
     pairs = snapshots.stale_periods_take()
+    labels_of = defaultdict(list)
     for label, period, keys in pairs:
-        snapshot_chunk.delay([label], period.start.isoformat(), period.end.isoformat(), list(keys))
+        labels_of[(period, keys)].append(label)
+    for (period, keys), labels in labels_of.items():
+        start, end = period.start.isoformat(), period.end.isoformat()
+        if len(labels) < STALE_GROUPED:
+            for label in labels:
+                snapshot_chunk.delay([label], start, end, list(keys))
+            continue
+        for family, spec in grouped.FAMILIES.items():
+            wanted = [k for k in keys if k in spec.keys]
+            if wanted:
+                snapshot_family.delay(family, start, end, labels, wanted)
     return len(pairs)
 
 

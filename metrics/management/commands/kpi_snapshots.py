@@ -5,10 +5,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from metrics import snapshots
+from metrics import grouped, snapshots
 from metrics.management.commands._dates import iso_date
 from metrics.periods import INTERVALS, Period, split
-from metrics.selectors import Scope
 from metrics.tasks import fan_out
 
 
@@ -28,11 +27,11 @@ class Command(BaseCommand):
         periods = split(Period(start, end), interval)
         scopes = snapshots.all_scopes(include_customers=not no_customers)
         if queue:
-            tasks = sum(fan_out(p.start, p.end, scopes) for p in periods)
+            tasks = sum(fan_out(p.start, p.end, None if not no_customers else scopes) for p in periods)
             self.stdout.write(f"queued {tasks} tasks for {len(periods)} periods × {len(scopes)} scopes")
             return
         written = 0
-        work = [(label, p) for p in periods for label in scopes]
-        for label, period in tqdm(work, unit="scope", file=sys.stderr, disable=not sys.stderr.isatty()):
-            written += snapshots.snapshot_write(Scope.from_label(label), period)
+        work = [(family, p) for p in periods for family in grouped.FAMILIES]  # one set-based pass each
+        for family, period in tqdm(work, unit="family", file=sys.stderr, disable=not sys.stderr.isatty()):
+            written += snapshots.snapshot_write_family(family, period, scopes)
         self.stdout.write(f"wrote {written} snapshots for {len(periods)} periods × {len(scopes)} scopes")
