@@ -134,3 +134,11 @@ def test_a_cursor_page_skips_nothing_when_a_customer_is_added_before_it(client, 
     expected = _names(client.get(reverse("web:portfolio") + second_link))
     CustomerFactory(owner=csm, name="aaa new customer")  # sorts first: page numbers would shift by one
     assert _names(client.get(reverse("web:portfolio") + second_link)) == expected
+
+
+def test_sorting_by_churn_risk_without_a_published_model_shows_the_page(client, csm):
+    _company(5, csm, seed=1)
+    client.force_login(csm)
+    for sort in ("churn", "-churn"):
+        response = client.get(reverse("web:portfolio"), {"sort": sort})
+        assert response.status_code == 200 and len(response.context["rows"]) == response.context["total"]
