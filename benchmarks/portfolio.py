@@ -10,9 +10,11 @@ an open task. The day's health scores are then written as the nightly task write
 (`health_snapshot_write`, chunks of 2,000; timed apart as "nightly_scores_s"). The Django
 test client, signed in as carla, requests each page twice (warm), counts its queries and
 takes the median of --repeat requests. Pages: the first page sorted by name (the default),
-by MRR (descending), by health, the first page of the at-risk band, page 2, and a page in
-the middle (an OFFSET that grows with the portfolio). Prints queries and median ms per page
-and the ratio to the first size; writes benchmarks/results/portfolio.json.
+by MRR (descending), by health, by MRR change, by open tasks (descending), the first page of
+the at-risk band, a search, page 2, and a page in the middle twice: reached by the Next link
+of the page before it (a cursor: keyset pagination) and by its number (`?page=N`, an OFFSET
+that grows with the portfolio, kept for old links). Prints queries and median ms per page and
+the ratio to the first size; writes benchmarks/results/portfolio.json.
 """
 
 import argparse
@@ -95,7 +97,7 @@ def build(customers: int) -> tuple[object, float]:
         health_snapshot_write(day, ids[i : i + CHUNK])
     seconds = time.perf_counter() - started
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # as autovacuum would soon after the nightly write
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would soon after the nightly write (index-only scans)
     return carla, seconds
 
 
@@ -108,14 +110,18 @@ def part(customers: int, repeat: int) -> dict:
         carla, nightly = build(customers)
         client = Client()
         client.force_login(carla)
-        middle = max(1, customers // 25 // 2)
+        middle = max(2, customers // 25 // 2)
         pages = {
             "first_page": "/",
             "sort_mrr": "/?sort=-mrr",
             "sort_health": "/?sort=health",
+            "sort_mrr_change": "/?sort=mrr_change",
+            "sort_open_tasks": "/?sort=-open_tasks",
             "band_at_risk": "/?band=at_risk",
+            "search": "/?q=Customer+00001",
             "page_2": "/?page=2",
-            "middle_page": f"/?page={middle}",
+            "middle_page": _next_link(client, f"/?page={middle - 1}"),  # the Next link: a cursor (keyset)
+            "middle_page_by_number": f"/?page={middle}",  # an old or typed link: an OFFSET
         }
         figures = {"customers": customers, "nightly_scores_s": round(nightly, 1), "middle_page_number": middle}
         for name, url_path in pages.items():
@@ -128,13 +134,25 @@ def part(customers: int, repeat: int) -> dict:
     return figures
 
 
-PAGES = ("first_page", "sort_mrr", "sort_health", "band_at_risk", "page_2", "middle_page")
+PAGES = (
+    "first_page", "sort_mrr", "sort_health", "sort_mrr_change", "sort_open_tasks", "band_at_risk", "search", "page_2",
+    "middle_page", "middle_page_by_number",
+)  # fmt: skip
+
+
+def _next_link(client, url_path: str) -> str:
+    """The portfolio's Next link on `url_path` (what a CSM clicks)."""
+    import html
+    import re
+
+    found = re.search(r'rel="next" href="([^"]+)"', client.get(url_path).content.decode())
+    return "/" + html.unescape(found.group(1))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 5000])
-    parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--repeat", type=int, default=11)
     parser.add_argument("--part", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.part:
@@ -162,7 +180,7 @@ def main():
             f"{n}: {f[page]['queries']} q, {f[page]['median_ms']} ms (×{results['ratios_to_first_size'][n][page]['median_ms']})"
             for n, f in results["sizes"].items()
         ]
-        print(f"{page:13} " + " | ".join(cells))
+        print(f"{page:22} " + " | ".join(cells))
     nightly = ", ".join(f"{n}: {f['nightly_scores_s']} s" for n, f in results["sizes"].items())
     print(f"nightly health scores (not part of the page): {nightly}; written to {out.relative_to(common.ROOT)}")
 

@@ -8,9 +8,10 @@ Callers pass customers the user may see; nothing here widens that.
 import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef
+from django.db import connections
+from django.db.models import Count, Exists, F, OuterRef, Sum
 
-from accounts.models import Subscription
+from accounts.models import Customer, Subscription
 from churn.models import ChurnModel, ChurnScore
 from churn.scoring import Risk, risks_computed, scores_write, usable
 from metrics.selectors import Scope
@@ -93,13 +94,66 @@ def risk_summary(customer_ids, day: datetime.date) -> dict | None:
 
 
 def report_risk(scope: Scope, day: datetime.date, csms=()) -> dict | None:
-    """Return the churn risk summary of a report's scope at `day`, and one per CSM in `csms` (users)."""
+    """Return the churn risk summary of a report's scope at `day`, and one per CSM in `csms` (users).
+
+    Set-based: the scope's paying customers without a stored probability of the day are scored
+    and stored first (as the portfolio does), then the scope is summed in one query and the CSMs
+    (each the customers they own or are assigned to) in one grouped query, whatever their number.
+    """
     model = published_model()
     if model is None:
         return None
-    risks = risks_for_customers(scope.customers().values_list("pk", flat=True), day)
-    per_csm = []
-    for user in csms:
-        ids = set(Scope(csm=user.get_username()).customers().values_list("pk", flat=True))
-        per_csm.append((user, _summary([r for cid, r in risks.items() if cid in ids], model)))
-    return {**_summary(list(risks.values()), model), "day": day, "per_csm": per_csm}
+    customers = scope.customers()
+    day_risks_fill(day, model, customers)
+    rows = day_risks(day, model, customers)
+    totals = rows.aggregate(
+        n=Count("pk"), total_mrr=Sum("mrr"), at_risk=Sum(F("mrr") * F("probability")), expected=Sum("probability")
+    )
+    by_csm = _sums_by_csm(rows, [user.pk for user in csms]) if csms else {}
+    empty = (0, None, None, None)
+    per_csm = [(user, _figures(model, *by_csm.get(user.pk, empty))) for user in csms]
+    figures = _figures(model, totals["n"], totals["total_mrr"], totals["at_risk"], totals["expected"])
+    return {**figures, "day": day, "per_csm": per_csm}
+
+
+def _sums_by_csm(rows, user_ids) -> dict[int, tuple]:
+    """{user: (customers, MRR, MRR at risk, expected churned)} of the stored `rows` of each user's
+    customers (owned or assigned, each customer once per user), in one grouped query."""
+    owned = Customer.objects.filter(owner_id__in=user_ids).order_by().values(csm_id=F("owner_id"), cid=F("pk"))
+    assigned = (
+        Customer.assigned_users.through.objects.filter(user_id__in=user_ids)
+        .order_by()
+        .values(csm_id=F("user_id"), cid=F("customer_id"))
+    )
+    sqls, params = [], []
+    for queryset in (owned, assigned, rows.order_by().values("customer_id", "mrr", "probability")):
+        sql, query_params = queryset.query.sql_with_params()
+        sqls.append(sql)
+        params.extend(query_params)
+    query = (
+        f"SELECT p.csm_id, COUNT(*), SUM(r.mrr), SUM(r.mrr * r.probability), SUM(r.probability)"
+        f" FROM ({sqls[0]} UNION {sqls[1]}) p JOIN ({sqls[2]}) r ON r.customer_id = p.cid GROUP BY p.csm_id"
+    )  # UNION: a customer both owned by and assigned to a CSM counts once for them
+    with connections[rows.db].cursor() as cursor:
+        cursor.execute(query, params)
+        return {user_id: sums for user_id, *sums in cursor.fetchall()}
+
+
+def _figures(model: ChurnModel, customers, mrr, at_risk, expected) -> dict:
+    """A summary as `_summary` shapes it, from sums the database made (SQLite answers floats)."""
+    mrr, at_risk = _decimal(mrr), _decimal(at_risk)
+    return {
+        "model": model,
+        "customers": customers,
+        "mrr": mrr,
+        "mrr_at_risk": at_risk,
+        "share": at_risk / mrr if mrr else None,
+        "expected_churned": float(expected or 0),
+        "horizon_days": model.horizon_days,
+    }
+
+
+def _decimal(value) -> Decimal:
+    if value is None:
+        return Decimal(0)
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(Decimal("0.000001"))  # a float sum

@@ -7,17 +7,19 @@ in metrics.tasks reads the clock. Customers are scored in bulk per model version
 """
 
 import datetime
+from decimal import Decimal
 
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts import policy
-from accounts.models import Customer
+from accounts.models import Customer, Subscription
 from metrics import kpis
 from metrics.health import health_for_customers, health_json
 from metrics.health_versions import definition_of, models_for_customers, published_models
 from metrics.models import HealthModel, HealthScore
 
+MRR_CHANGE_DAYS = 30  # the portfolio's "change" column: MRR now against MRR this many days before
 BAND_RANK = {band: rank for rank, band in enumerate(reversed(kpis.HEALTH_BANDS))}  # at risk 0 … healthy 2
 
 
@@ -28,6 +30,7 @@ def health_snapshot_write(day: datetime.date, customer_ids=None, *, computed_at=
         customers = customers.filter(pk__in=customer_ids)
     segments = dict(customers.values_list("pk", "segment"))
     computed_at = computed_at or timezone.now()
+    mrr, mrr_before, former = _portfolio_figures(customers, day)
     rows = []
     for model, ids in models_for_customers(segments):
         for customer_id, health in health_for_customers(ids, day, definition_of(model)).items():
@@ -36,15 +39,31 @@ def health_snapshot_write(day: datetime.date, customer_ids=None, *, computed_at=
                 HealthScore(
                     customer_id=customer_id, day=day, model=model, score=health.score, band=health.band or "",
                     components=shaped["components"], computed_at=computed_at,
+                    mrr=mrr.get(customer_id, Decimal(0)), mrr_before=mrr_before.get(customer_id, Decimal(0)),
+                    former=customer_id in former,
                 )  # fmt: skip
             )
     HealthScore.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["customer", "day", "model"],
-        update_fields=["score", "band", "components", "computed_at"],
+        update_fields=["score", "band", "components", "computed_at", "mrr", "mrr_before", "former"],
     )
     return len(rows)
+
+
+def _portfolio_figures(customers, day: datetime.date) -> tuple[dict, dict, set]:
+    """{customer: MRR paying at the start of `day`}, the same MRR_CHANGE_DAYS before, and the former
+    customers (subscriptions started by `day`, none active then) among `customers`: four grouped queries."""
+    subscriptions = Subscription.objects.filter(customer__in=customers.values("pk"))
+    before = day - datetime.timedelta(days=MRR_CHANGE_DAYS)
+    current = set(subscriptions.active_at(day).values_list("customer_id", flat=True).distinct())
+    started = set(subscriptions.filter(started_at__lte=day).values_list("customer_id", flat=True).distinct())
+    return (
+        subscriptions.paying_at(day).mrr_by_customer(),
+        subscriptions.paying_at(before).mrr_by_customer(),
+        started - current,
+    )
 
 
 def day_scores(day: datetime.date, customers=None):
@@ -70,8 +89,14 @@ def day_scores_fill(day: datetime.date, customers) -> int:
     The daily beat task writes every customer's row; this catches the customers added or
     changed since (a new customer, another segment, a forgotten row after an import).
     """
-    missing = list(customers.exclude(pk__in=day_scores(day).values("customer_id")).values_list("pk", flat=True))
+    missing = list(day_scores_missing(day, customers).values_list("pk", flat=True))
     return health_snapshot_write(day, missing) if missing else 0
+
+
+def day_scores_missing(day: datetime.date, customers):
+    """The customers of `customers` without a complete counting row of `day` (none, or one written
+    without the portfolio's figures: rows from before those columns existed)."""
+    return customers.exclude(pk__in=day_scores(day).filter(mrr__isnull=False).values("customer_id"))
 
 
 def day_score(customer_id: int, day: datetime.date) -> HealthScore:

@@ -218,10 +218,25 @@ class HealthScore(models.Model):
     band = models.CharField(max_length=10, blank=True)
     components = models.JSONField(default=dict)
     computed_at = models.DateTimeField()
+    # What the portfolio sorts, filters and sums on, stored with the score of the day and forgotten
+    # with it when the data changes (metrics.receivers): MRR paying at the start of the day and
+    # MRR_CHANGE_DAYS before (0 if none; NULL: not stored, the row is written again), and whether the
+    # customer is a former one (had subscriptions, none active that day).
+    mrr = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    mrr_before = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    former = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-day"]
-        indexes = [models.Index(fields=["day", "customer"], name="healthscore_day_customer")]
+        indexes = [
+            models.Index(fields=["day", "customer"], name="healthscore_day_customer"),
+            # The portfolio's orders by stored figure (ties by name): read in order, cut after a page;
+            # and its totals: the day's rows read from the index alone.
+            models.Index(fields=["day", "model", "mrr", "customer"], name="healthscore_day_mrr"),
+            models.Index(fields=["day", "model", "score", "customer"], name="healthscore_day_score"),
+            models.Index(F("day"), F("model"), F("mrr") - F("mrr_before"), F("customer"), name="healthscore_day_change"),
+            models.Index(fields=["day", "model", "customer", "band", "mrr", "former"], name="healthscore_day_totals"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "day", "model"], name="health_score_unique"),
         ]

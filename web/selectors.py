@@ -6,6 +6,8 @@ user may see and gathers what a page shows with a fixed number of queries.
 """
 
 import datetime
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -26,7 +28,7 @@ from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
 from metrics import catalogue, kpis
 from metrics.health import Component, Health, health_for_customers
-from metrics.health_snapshots import day_score, day_scores, day_scores_fill, scores_on
+from metrics.health_snapshots import MRR_CHANGE_DAYS, day_score, day_scores, day_scores_fill, scores_on
 from metrics.models import HealthScore, UserDayActivity
 from metrics.quality import scope_quality
 from metrics.periods import Period, add_months, day_start
@@ -34,7 +36,6 @@ from metrics.rows import rows_for_user
 from metrics.selectors import Scope, compute_kpis, mrr_on_days, usage_kpis_for_periods
 from surveys.models import SurveyResponse
 
-MRR_CHANGE_DAYS = 30
 
 
 # --- Who may do what --------------------------------------------------------------------
@@ -95,22 +96,47 @@ class PortfolioRow:
 @dataclass
 class Portfolio:
     """A portfolio as the page shows it: the totals of every customer matching the filters, and
-    the customers themselves as a sorted queryset (`rows_of` builds the rows of a slice of it)."""
+    the customers' stored rows of the day as a sorted queryset (`rows_of` builds the rows of a slice)."""
 
     at: datetime.date
-    customers: object  # QuerySet[Customer], annotated and sorted
+    customers: object  # QuerySet[HealthScore]: the counting rows of the day, filtered, annotated with the sort keys, sorted
     total: int
     bands: dict[str, int]
     mrr_total: Decimal
     mrr_at_risk: Decimal
     churn_model: object = None
     ordered_ids: list[int] | None = None  # the order when the database cannot sort (by renewal)
+    sort: str = "name"
 
     def ids(self):
         """The customers' ids in the page order (a list, or a queryset of them)."""
         if self.ordered_ids is not None:
             return self.ordered_ids
-        return self.customers.values_list("pk", flat=True)
+        return self.customers.values_list("customer_id", flat=True)
+
+    def keyed(self, start: int, stop: int) -> list[tuple[int, str]]:
+        """(customer id, cursor) of the rows [start, stop) in the page order (an OFFSET): the cursor of
+        a row starts the page after it (`seek`)."""
+        aliases = [alias for alias, _d, _n in _keys(self.sort)]
+        rows = self.customers.values_list("customer_id", *aliases)[start:stop]
+        return [(row[0], _cursor(self.sort, row[1:])) for row in rows]
+
+    def seek(self, cursor: str, size: int, *, before: bool = False) -> list[tuple[int, str]] | None:
+        """The (up to `size` + 1) rows after the row of `cursor` (before it, `before`), in the page order:
+        keyset pagination, an index range instead of an OFFSET that grows with the page number.
+        None when the cursor is not one of this sort's (an edited link): the caller starts over."""
+        keys, values = _keys(self.sort), _uncursor(self.sort, cursor)
+        if values is None or self.ordered_ids is not None:
+            return None
+        rows = self.customers.filter(_beyond(keys, values, reverse=before))
+        bound = _bound(keys[0], values[0], reverse=before)
+        if bound is not None:
+            rows = rows.filter(bound)
+        if before:
+            rows = rows.reverse()
+        aliases = [alias for alias, _d, _n in keys]
+        found = [(row[0], _cursor(self.sort, row[1:])) for row in rows.values_list("customer_id", *aliases)[: size + 1]]
+        return found[::-1] if before else found
 
 
 def portfolio_scope(user, csm: str = "") -> Scope:
@@ -121,7 +147,8 @@ def portfolio_scope(user, csm: str = "") -> Scope:
 
 
 def _portfolio_base(user, filters: PortfolioFilters, at: datetime.date):
-    """The customers matching every filter but the health band, without duplicates and unannotated."""
+    """The customers matching every filter but the status and the health band (those are read from the
+    day's stored rows), without duplicates and unannotated."""
     customers = policy.visible_customers(user)
     if filters.csm and policy.sees_all_customers(user):
         customers = customers.filter(pk__in=Scope(csm=filters.csm).customers().values("pk"))
@@ -129,12 +156,6 @@ def _portfolio_base(user, filters: PortfolioFilters, at: datetime.date):
         customers = customers.filter(Q(name__icontains=filters.q) | Q(external_id__icontains=filters.q))
     if filters.segment:
         customers = customers.filter(segment=filters.segment)
-    if filters.status != "all":
-        # Former customers: they had subscriptions and none is active now (churned, not reactivated).
-        # As one set (a hashed subplan), not two correlated EXISTS per customer.
-        current = Subscription.objects.active_at(at).values("customer_id")
-        former = Subscription.objects.filter(started_at__lte=at).exclude(customer_id__in=current).values("customer_id")
-        customers = customers.filter(pk__in=former) if filters.status == "former" else customers.exclude(pk__in=former)
     if filters.renewal_days is not None:
         until = at + datetime.timedelta(days=filters.renewal_days)
         customers = customers.filter(pk__in=[cid for cid, on in _renewals(customers, at).items() if on < until])
@@ -164,38 +185,156 @@ def _paying_mrr(day: datetime.date):
 
 
 # Sort keys: the database's ORDER BY of each, ties by name; missing values last, but churn
-# (unscored last when sorted riskiest first, the column's default).
+# (unscored last when sorted riskiest first, the column's default). MRR, its change and the
+# health score are stored with the day's score (an index per order); the others are evaluated
+# for every customer of the filtered portfolio (one index lookup each).
 SORTS = {
-    "name": ("name_lower", False),
-    "health": ("health_score", False),
+    "name": ("k_name_lower", False),
+    "health": ("score", False),
     "mrr": ("mrr", False),
-    "mrr_change": ("mrr_change", False),
-    "last_activity": ("last_activity_on", False),
-    "open_tickets": ("open_tickets", False),
-    "nps": ("latest_nps", False),
-    "open_tasks": ("open_tasks", False),
-    "churn": ("churn_probability", True),  # missing first ascending, so last in "-churn"
+    "mrr_change": ("k_mrr_change", False),
+    "last_activity": ("k_last_activity_on", False),
+    "open_tickets": ("k_open_tickets", False),
+    "nps": ("k_latest_nps", False),
+    "open_tasks": ("k_open_tasks", False),
+    "churn": ("k_churn_probability", True),  # missing first ascending, so last in "-churn"
 }
+_TIES = [("k_name_lower", False, False), ("k_name", False, False), ("customer_id", False, False)]
+
+
+def _keys(sort: str) -> list[tuple[str, bool, bool]]:
+    """The page order as (alias, descending, nulls first): the sort key, then the name and the id."""
+    name = sort.lstrip("-")
+    field_name, missing_first = SORTS.get(name, SORTS["name"])
+    descending = sort.startswith("-") and name in SORTS
+    ties = _TIES[1:] if field_name == "k_name_lower" else _TIES
+    return [(field_name, descending, descending != missing_first), *ties]
 
 
 def _ordering(sort: str) -> list:
-    field_name, missing_first = SORTS.get(sort.lstrip("-"), SORTS["name"])
-    descending = sort.startswith("-") and sort.lstrip("-") in SORTS
-    if descending != missing_first:  # missing values first
-        expression = F(field_name).desc(nulls_first=True) if descending else F(field_name).asc(nulls_first=True)
-    else:
-        expression = F(field_name).desc(nulls_last=True) if descending else F(field_name).asc(nulls_last=True)
-    return [expression, "name_lower", "name", "pk"]
+    return [
+        F(alias).desc(nulls_first=nulls_first or None, nulls_last=not nulls_first or None) if descending
+        else F(alias).asc(nulls_first=nulls_first or None, nulls_last=not nulls_first or None)
+        for alias, descending, nulls_first in _keys(sort)
+    ]  # fmt: skip
+
+
+def _sort_keys(rows, sort: str, at: datetime.date, model):
+    """Annotate the day's rows with the page order's keys (the names, and the sort's own figure)."""
+    rows = rows.annotate(k_name_lower=Lower("customer__name"), k_name=F("customer__name"))
+    name = sort.lstrip("-")
+    customer = OuterRef("customer_id")
+    if name == "mrr_change":
+        rows = rows.annotate(k_mrr_change=F("mrr") - F("mrr_before"))
+    elif name == "last_activity":
+        rows = rows.annotate(k_last_activity_on=Subquery(
+            UserDayActivity.objects.filter(customer=customer, day__lt=at + datetime.timedelta(days=1))
+            .order_by("-day").values("day")[:1]
+        ))  # fmt: skip
+    elif name == "open_tickets":
+        open_tickets = Ticket.objects.filter(customer=customer, resolved_at__isnull=True).order_by().values("customer")
+        rows = rows.annotate(k_open_tickets=Coalesce(Subquery(open_tickets.annotate(n=Count("pk")).values("n")), 0))
+    elif name == "nps":
+        rows = rows.annotate(k_latest_nps=Subquery(
+            SurveyResponse.objects.filter(customer=customer, survey_type="nps").order_by("-responded_at", "-pk")
+            .values("score")[:1]
+        ))  # fmt: skip
+    elif name == "open_tasks":
+        open_tasks = Task.objects.filter(customer=customer, completed_at__isnull=True).order_by().values("customer")
+        rows = rows.annotate(k_open_tasks=Coalesce(Subquery(open_tasks.annotate(n=Count("pk")).values("n")), 0))
+    elif name == "churn":
+        risk = day_risks(at, model).filter(customer=customer).values("probability")[:1] if model is not None else None
+        rows = rows.annotate(k_churn_probability=Subquery(risk) if risk is not None else _NO_PROBABILITY)
+    return rows.order_by(*_ordering(sort))
+
+
+def _beyond(keys, values, *, reverse: bool = False) -> Q:
+    """The rows strictly after `values` in the order `keys` (before them, `reverse`): (k1 > v1) or
+    (k1 = v1 and k2 > v2) or …, with missing values where the order puts them."""
+    found, same = Q(pk__in=[]), Q()
+    for (alias, descending, nulls_first), value in zip(keys, values, strict=True):
+        if reverse:
+            descending, nulls_first = not descending, not nulls_first
+        if value is None:
+            after = Q(**{f"{alias}__isnull": False}) if nulls_first else None
+            equal = Q(**{f"{alias}__isnull": True})
+        else:
+            after = Q(**{f"{alias}__{'lt' if descending else 'gt'}": value})
+            if not nulls_first:
+                after |= Q(**{f"{alias}__isnull": True})
+            equal = Q(**{alias: value})
+        if after is not None:
+            found |= same & after
+        same &= equal
+    return found
+
+
+def _bound(key, value, *, reverse: bool = False) -> Q | None:
+    """A range on the first key alone that `_beyond` implies, so the database starts its index scan there
+    (only for keys never missing: a missing value would need an OR the index cannot serve)."""
+    alias, descending, _nulls_first = key
+    if value is None or alias not in _NOT_NULL:
+        return None
+    return Q(**{f"{alias}__{'gte' if descending == reverse else 'lte'}": value})
+
+
+_NOT_NULL = {"k_name_lower", "k_name", "customer_id", "mrr", "k_mrr_change"}
+
+
+def _cursor(sort: str, values) -> str:
+    """The page order's key values of one row as a URL-safe string (the sort's name first)."""
+    plain = [v.isoformat() if isinstance(v, datetime.date) else str(v) if isinstance(v, Decimal) else v for v in values]
+    return urlsafe_b64encode(json.dumps([sort, *plain], separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _uncursor(sort: str, cursor: str) -> list | None:
+    """The key values of a cursor of `sort`, or None if it is not one (edited, or of another sort)."""
+    try:
+        decoded = json.loads(urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        return None
+    keys = _keys(sort)
+    if not isinstance(decoded, list) or len(decoded) != len(keys) + 1 or decoded[0] != sort:
+        return None
+    values = decoded[1:]
+    if not all(v is None or isinstance(v, (str, int)) and not isinstance(v, bool) for v in values):
+        return None
+    if not isinstance(values[-1], int):
+        return None
+    try:  # typed as the key is, so the database compares numbers as numbers and dates as dates
+        return [_typed(alias, v) for (alias, _d, _n), v in zip(keys, values, strict=True)]
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+
+
+_DECIMAL_KEYS = {"mrr", "score", "k_mrr_change", "k_churn_probability"}
+_INT_KEYS = {"customer_id", "k_open_tickets", "k_latest_nps", "k_open_tasks"}
+
+
+def _typed(alias: str, value):
+    if value is None:
+        return None
+    if alias in _DECIMAL_KEYS:
+        number = Decimal(value)
+        if not number.is_finite():
+            raise ValueError(value)
+        return number
+    if alias in _INT_KEYS:
+        return int(value)
+    if alias == "k_last_activity_on":
+        return datetime.date.fromisoformat(value)
+    return str(value)
 
 
 def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) -> Portfolio:
     """The portfolio of `user` under `filters` at the start of `at` (default today).
 
     Everything is counted, summed, sorted and cut in the database, over the day's stored
-    health scores and churn probabilities (`metrics.health_snapshots.day_scores`,
-    `churn.selectors.day_risks`), so its time hardly grows with the portfolio and its query
-    count not at all. Customers without a stored row of the day (new ones, changed ones, or
-    every one before the nightly run) are scored and stored first.
+    health scores with the figures stored beside them (MRR, MRR 30 days before, former
+    customer: `metrics.health_snapshots`) and churn probabilities (`churn.selectors.day_risks`),
+    so its time hardly grows with the portfolio and its query count not at all. Customers
+    without a complete stored row of the day (new ones, changed ones, or every one before the
+    nightly run) are scored and stored first.
     """
     at = at or today()
     base = _portfolio_base(user, filters, at)
@@ -203,46 +342,48 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
     stored = day_scores(at)
     risks = day_risks(at, model) if model is not None else None
     for attempt in range(2):  # a second pass only after storing the missing scores
-        groups = _totals_by_band(base, stored, Subscription.objects.paying_at(at), risks)
+        groups = _totals_by_band(base, stored, risks, filters.status)
         unscored = groups.get(None, {}).get("customers", 0)
         unrisked = sum(g["paying"] - g["risked"] for g in groups.values()) if model is not None else 0
         if attempt or not (unscored or unrisked):
             break
         if unscored:
             day_scores_fill(at, base)
-        if unrisked:
+        if model is not None:  # the newly stored rows say who pays
             day_risks_fill(at, model, base)
-    chosen, shown = base, list(groups.values())
+    rows = stored.filter(customer__in=base.values("pk"))
+    if filters.status != "all":
+        rows = rows.filter(former=filters.status == "former")
+    shown = list(groups.values())
     if filters.band:
         band = "" if filters.band == "none" else filters.band
-        chosen = base.filter(pk__in=stored.filter(band=band).values("customer_id"))
+        rows = rows.filter(band=band)
         shown = [groups[band]] if band in groups else []
-    customers = _with_row_figures(chosen, at, model)
+    renewal = filters.sort.lstrip("-") == "renewal"
     return Portfolio(
         at=at,
-        customers=customers.order_by(*_ordering(filters.sort)),
-        ordered_ids=_renewal_order(chosen, at, filters.sort.startswith("-")) if filters.sort.lstrip("-") == "renewal" else None,
+        customers=_sort_keys(rows, "name" if renewal else filters.sort, at, model),
+        ordered_ids=_renewal_order(base.filter(pk__in=rows.values("customer_id")), at, filters.sort.startswith("-"))
+        if renewal else None,
         total=sum(g["customers"] for g in shown),
         bands={band: groups[band]["customers"] if band in groups else 0 for band in kpis.HEALTH_BANDS},
         mrr_total=sum((g["mrr"] for g in shown), Decimal(0)),
         mrr_at_risk=sum((g["at_risk"] for g in shown), Decimal(0)),
         churn_model=model,
-    )
+        sort="name" if renewal else filters.sort,
+    )  # fmt: skip
 
 
 def _with_row_figures(customers, at: datetime.date, model):
-    """Annotate customers with what a portfolio row shows (correlated subqueries: computed for the rows
-    fetched, and for every row only when the figure is the sort key)."""
+    """Annotate customers with what a portfolio row shows (correlated subqueries, for the rows fetched)."""
     before = at - datetime.timedelta(days=MRR_CHANGE_DAYS)
     health_rows = day_scores(at).filter(customer=OuterRef("pk"))
     risk_rows = day_risks(at, model).filter(customer=OuterRef("pk")) if model is not None else None
     return customers.select_related("owner").annotate(
-        name_lower=Lower("name"),
         health_score=Subquery(health_rows.values("score")[:1]),
         health_band=Subquery(health_rows.values("band")[:1]),
         mrr=_paying_mrr(at),
         mrr_before=_paying_mrr(before),
-        mrr_change=F("mrr") - F("mrr_before"),
         last_activity_on=aggregate_of(UserDayActivity.objects.filter(day__lt=at + datetime.timedelta(days=1)), Max("day")),
         open_tickets=Coalesce(aggregate_of(Ticket.objects.filter(resolved_at__isnull=True), Count("pk"), output_field=IntegerField()), 0),
         latest_nps=Subquery(
@@ -255,17 +396,14 @@ def _with_row_figures(customers, at: datetime.date, model):
     )
 
 
-def _totals_by_band(base, scores, paying, risks) -> dict:
-    """{band (None: no stored score of the day): customers, paying ones, MRR, scored for churn, MRR at risk}
-    of the customers of `base`, in one grouped query: the filters' sets are computed once, not per total.
+def _totals_by_band(base, scores, risks, status: str) -> dict:
+    """{band (None: no complete stored row of the day): customers, paying ones, MRR, scored for churn, MRR at
+    risk} of the customers of `base` with the status `status` ("": current and prospects, "former", "all"),
+    in one grouped query over the day's stored rows: the filters' sets are computed once, not per total.
 
     Composed from the querysets' own SQL: each is a derived table joined to the customers.
     """
-    tables = [
-        base.order_by().values("id"),
-        scores.order_by().values("customer_id", "band"),
-        paying.order_by().values("customer_id").annotate(mrr=Sum("mrr")).values("customer_id", "mrr"),
-    ]
+    tables = [base.order_by().values("id"), scores.order_by().values("customer_id", "band", "mrr", "former")]
     if risks is not None:
         tables.append(risks.order_by().values("customer_id", "mrr", "probability"))
     sqls, params = [], []
@@ -275,12 +413,14 @@ def _totals_by_band(base, scores, paying, risks) -> dict:
         params.extend(table_params)
     risk_join, risk_columns = "", "0, 0"
     if risks is not None:
-        risk_join = f" LEFT JOIN ({sqls[3]}) r ON r.customer_id = b.id"
+        risk_join = f" LEFT JOIN ({sqls[2]}) r ON r.customer_id = b.id"
         risk_columns = "COUNT(r.customer_id), SUM(r.mrr * r.probability)"
+    where = {"": " WHERE s.mrr IS NULL OR NOT s.former", "former": " WHERE s.mrr IS NULL OR s.former"}.get(status, "")
     query = (
-        f"SELECT s.band, COUNT(*), COUNT(m.customer_id), SUM(m.mrr), {risk_columns} FROM ({sqls[0]}) b"
-        f" LEFT JOIN ({sqls[1]}) s ON s.customer_id = b.id LEFT JOIN ({sqls[2]}) m ON m.customer_id = b.id"
-        f"{risk_join} GROUP BY s.band"
+        f"SELECT CASE WHEN s.mrr IS NULL THEN NULL ELSE s.band END, COUNT(*),"
+        f" COUNT(CASE WHEN s.mrr > 0 THEN 1 END), SUM(s.mrr), {risk_columns} FROM ({sqls[0]}) b"
+        f" LEFT JOIN ({sqls[1]}) s ON s.customer_id = b.id{risk_join}{where}"
+        f" GROUP BY CASE WHEN s.mrr IS NULL THEN NULL ELSE s.band END"
     )
     with connections[base.db].cursor() as cursor:
         cursor.execute(query, params)

@@ -5,13 +5,14 @@ requests get the partial named after `#`, other requests the full page, so every
 works without JavaScript.
 """
 
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.views import PasswordResetView
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -63,19 +64,94 @@ def _portfolio(request):
     return form, filters, selectors.portfolio(user, filters)
 
 
+@dataclass
+class PortfolioPage:
+    """One page of the portfolio: its customers' ids and the links to its neighbours.
+
+    A link to the next (previous) page carries the last (first) row's cursor beside the page
+    number, and that page is read from the cursor on (keyset pagination: an index range, so a
+    deep page costs what the first does). A bare `?page=N` (old links, typed numbers) is read
+    with an OFFSET; an edited or stale cursor falls back to it. The number shown is the
+    link's: after concurrent changes it can be one off, the rows never repeat or skip.
+    """
+
+    ids: list[int]
+    number: int
+    num_pages: int
+    has_previous: bool
+    has_next: bool
+    previous_before: str | None = None
+    next_after: str | None = None
+
+    @property
+    def paginator(self):
+        return self  # the template reads page.paginator.num_pages, as of a Django page
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def previous_page_number(self) -> int:
+        return max(1, self.number - 1)
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def _page_number(value, num_pages: int) -> int:
+    try:
+        return min(max(1, int(value)), num_pages)
+    except (TypeError, ValueError):
+        return 1
+
+
+def _portfolio_page(request, found) -> PortfolioPage:
+    num_pages = max(1, -(-found.total // PAGE_SIZE))
+    number = _page_number(request.GET.get("page"), num_pages)
+    after, before = request.GET.get("after"), request.GET.get("before")
+    rows = None
+    if after or before:
+        rows = found.seek(after or before, PAGE_SIZE, before=not after)
+    if rows:  # from a cursor: one row more than the page says whether there is a page beyond
+        if after:
+            has_previous, has_next = True, len(rows) > PAGE_SIZE
+            rows = rows[:PAGE_SIZE]
+        else:
+            has_previous, has_next = len(rows) > PAGE_SIZE, True
+            rows = rows[-PAGE_SIZE:]
+        number = max(2, number) if has_previous else 1
+    else:
+        start = (number - 1) * PAGE_SIZE
+        if found.ordered_ids is not None:  # sorted in Python (renewal): numbers only
+            rows = [(pk, None) for pk in found.ordered_ids[start : start + PAGE_SIZE + 1]]
+        else:
+            rows = list(found.keyed(start, start + PAGE_SIZE + 1))
+        has_previous, has_next = number > 1, len(rows) > PAGE_SIZE
+        rows = rows[:PAGE_SIZE]
+    return PortfolioPage(
+        ids=[pk for pk, _cursor in rows],
+        number=number,
+        num_pages=max(num_pages, number + 1 if has_next else number),
+        has_previous=has_previous,
+        has_next=has_next,
+        previous_before=rows[0][1] if rows and has_previous and number > 2 else None,
+        next_after=rows[-1][1] if rows and has_next else None,
+    )
+
+
 @login_required
 @require_GET
 def portfolio(request):
     form, filters, found = _portfolio(request)
     # The page's ids first (only the sort key computed for the rows skipped), then its rows.
-    paginator = Paginator(found.ids(), PAGE_SIZE)
-    paginator.count = found.total  # counted with the totals: no second COUNT(*)
-    page = paginator.get_page(request.GET.get("page"))
+    page = _portfolio_page(request, found)
     context = {
         "form": form,
         "filters": filters,
         "page": page,
-        "rows": selectors.rows_of(found, list(page.object_list)),
+        "rows": selectors.rows_of(found, page.ids),
         "total": found.total,
         "bands": found.bands,
         "mrr_total": found.mrr_total,
