@@ -250,11 +250,18 @@ def renewal_of(subscription: Subscription, day: datetime.date | None = None) -> 
 
 
 class UsageEvent(models.Model):
-    """One product event. Many millions of rows: keep this table narrow."""
+    """One product event. Many millions of rows: keep this table narrow.
+
+    On PostgreSQL the table is partitioned by month of `occurred_at` (migration 0008,
+    lib.partitions): its primary key is (id, occurred_at) and usage_event_unique_id is
+    (customer, event_id, occurred_at) there. The foreign keys carry no database constraint:
+    writers check references set-based (importing.events_pg) and Django cascades deletes.
+    docs/scaling.md, "Event storage".
+    """
 
     id = models.BigAutoField(primary_key=True)
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
     event_type = models.CharField(max_length=100)
     occurred_at = models.DateTimeField()
     session_id = models.CharField(max_length=100, blank=True)

@@ -30,6 +30,8 @@ QUEUES = {
 app.conf.task_queues = [Queue(name) for name in QUEUES]
 app.conf.task_default_queue = "celery"
 app.conf.task_routes = {
+    # DDL ahead of the imports that write into those tables; short, but not behind an hour of snapshots.
+    "metrics.usage_partitions_ensure": {"queue": "imports"},
     "metrics.*": {"queue": "snapshots"},
     "churn.scores_*": {"queue": "snapshots"},
     "accounts.import_run": {"queue": "imports"},
@@ -109,6 +111,13 @@ app.conf.beat_schedule = {
         "task": "importing.jobs_reclaim",
         "schedule": crontab(minute="*/10"),
         "options": {"expires": 600},
+    },
+    # The coming months' partitions of the usage events and rollups (PostgreSQL), three months
+    # ahead: daily, so a missed run costs nothing (rows without a month land in the default one).
+    "usage-partitions-ensure": {
+        "task": "metrics.usage_partitions_ensure",
+        "schedule": crontab(hour=1, minute=5),
+        "options": {"expires": 12 * HOUR},
     },
     # Late data: imports mark the days they touched; recompute those snapshots within the hour.
     "kpi-snapshots-stale": {

@@ -12,10 +12,10 @@ cells and writing them as COPY text:
    COPYed into a temporary table; its `occurred_at` is timestamptz, so the text is read
    by COPY itself, in UTC.
 3. Users unknown so far become contacts with one INSERT … SELECT DISTINCT.
-4. One INSERT … SELECT … ON CONFLICT DO NOTHING writes the events; the unique constraints
-   de-duplicate against stored rows and within the file: usage_event_unique (contact,
-   instant, type) for events without an id, usage_event_unique_id (customer, event_id)
-   for events with one.
+4. One INSERT … SELECT … ON CONFLICT DO NOTHING writes the events, de-duplicated against
+   stored rows and within the file: by usage_event_unique (contact, instant, type) for
+   events without an id, by (customer, event_id) for events with one (checked in the
+   SELECT: the partitioned table's unique index also holds the instant; see _INSERT).
 
 The runner's transaction still wraps everything, so all-or-nothing, --skip-errors and
 --dry-run behave as for any other kind. Line numbers come from the runner's csv.reader
@@ -32,6 +32,7 @@ from django.utils import timezone
 from accounts.models import Contact, UsageEvent
 from importing.base import NUL_MESSAGE
 from importing.events import CELLS, COLUMNS
+from lib import partitions
 from lib.dates import EARLIEST, LATEST
 
 STAGE = "csp_usage_stage"
@@ -55,7 +56,14 @@ _EVENT = _q(UsageEvent._meta.db_table)
 
 # NOT EXISTS skips rows already stored with an index-only probe: a re-import runs about
 # twice as fast as with ON CONFLICT alone, which also draws an id for every duplicate.
-# ON CONFLICT still settles duplicates within the batch and a concurrent import's rows;
+# References are checked here, set-based, instead of by a foreign-key trigger per row (the
+# table has none): customer ids come from the customers the batch was vetted against, and
+# the join with the contacts (created just before, same transaction) drops nothing.
+# Events with an id: the stored key is (customer, event_id, occurred_at) because every
+# unique index of the month-partitioned table must hold occurred_at; the id alone is checked
+# here, against stored rows (the second NOT EXISTS, one probe of that index per month) and
+# within the batch (the first line with an id wins), so a source resending an event with
+# another timestamp still stores it once. ON CONFLICT settles a concurrent import's rows;
 # it names no target, since either partial unique index may be the one a row hits.
 _INSERT = f"""
 INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
@@ -66,12 +74,22 @@ WHERE NOT EXISTS (
     WHERE s.event_id = '' AND e.event_id = ''
       AND e.contact_id = k.id AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type
 ) AND NOT EXISTS (
-    SELECT 1 FROM {_EVENT} e WHERE s.event_id <> '' AND e.customer_id = s.customer_id AND e.event_id = s.event_id
+    SELECT 1 FROM {_EVENT} e
+    WHERE s.event_id <> '' AND e.event_id <> '' AND e.customer_id = s.customer_id AND e.event_id = s.event_id
+) AND NOT EXISTS (
+    SELECT 1 FROM {STAGE} t
+    WHERE s.event_id <> '' AND t.event_id <> ''
+      AND t.customer_id = s.customer_id AND t.event_id = s.event_id AND t.line < s.line
 )
 ON CONFLICT DO NOTHING
 """
 
-_TOUCHED = f"SELECT min(occurred_at), max(occurred_at), array_agg(DISTINCT customer_id) FROM {STAGE}"
+# The months as UTC dates: lib.partitions names its month partitions in UTC.
+_TOUCHED = f"""
+SELECT min(occurred_at), max(occurred_at), array_agg(DISTINCT customer_id),
+       array_agg(DISTINCT (date_trunc('month', occurred_at AT TIME ZONE 'UTC'))::date)
+FROM {STAGE}
+"""
 
 
 def _new_contacts_sql():
@@ -153,8 +171,12 @@ class StagedEvents:
         with connection.cursor() as cursor:
             self.stage(cursor, copy_text(columns))
             cursor.execute(_TOUCHED)
-            self.touch(*cursor.fetchone())
+            first, last, customer_ids, months = cursor.fetchone()
+            self.touch(first, last, customer_ids)
             if write:
+                # Months without a partition yet (a backfill of old events) get theirs now,
+                # rather than filling the default partition.
+                partitions.months_ensure(UsageEvent._meta.db_table, "occurred_at", months or [])
                 self.write(cursor, len(columns.lines))
 
     def batch_is_clean(self, c: Columns) -> bool:

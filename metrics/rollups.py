@@ -7,6 +7,9 @@ Three tables, rebuilt for the customers and time span an import touched:
 
 All work is set-based SQL (INSERT … SELECT with window functions); Python only decides
 which customers and which span to rebuild.
+
+On PostgreSQL the events and the three rollups are partitioned by month
+(`partitions_ensure` creates the coming months ahead; docs/scaling.md, "Event storage").
 """
 
 import datetime
@@ -18,6 +21,7 @@ from django.db.models.functions import TruncDate
 
 from accounts.models import Contact, UsageEvent
 from accounts.reporting_time import day_of
+from lib import partitions
 from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
 from metrics.periods import day_start, reporting_tz
 
@@ -42,12 +46,43 @@ def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> Non
     takes a lock per customer, held to its commit, in id order so two never deadlock.
     """
     customer_ids = sorted(customer_ids)
+    _rollup_months_ensure(start, end)
     for chunk_start in range(0, len(customer_ids), 500):
         chunk = customer_ids[chunk_start : chunk_start + 500]
         _lock_customers(chunk)
         _refresh_daily(chunk, start, end)
         _refresh_sessions(chunk, day_start(start), day_start(end))
         _lower_first_seen(chunk, day_start(start), day_start(end))
+
+
+# The month-partitioned tables and their partition columns (PostgreSQL; plain tables elsewhere).
+PARTITIONED = ((UsageEvent, "occurred_at"), (UserDayActivity, "day"), (CustomerDayFeature, "day"), (UsageSession, "started_at"))
+
+
+@transaction.atomic
+def partitions_ensure(day: datetime.date) -> list[str]:
+    """Create the partitions of the months around `day`, and of months the default partitions hold; idempotent."""
+    return [
+        name
+        for model, field in PARTITIONED
+        for name in partitions.months_ahead_ensure(model._meta.db_table, model._meta.get_field(field).column, day)
+    ]
+
+
+def _rollup_months_ensure(start: datetime.date, end: datetime.date) -> None:
+    """Create the rollups' partitions for the span's months that hold events (PostgreSQL; else nothing).
+
+    Only months the events have a partition of, and their neighbours (a reporting day and
+    a session may fall in the UTC month before or after its events'), so a span from a
+    stray old event to today does not create every month between.
+    """
+    event_months = partitions.partition_months(UsageEvent._meta.db_table)
+    if not event_months:
+        return
+    near = {partitions.add_months(m, n) for m in event_months for n in (-1, 0, 1)}
+    span = set(partitions.months_between(day_start(start), day_start(end)))
+    for model, field in PARTITIONED[1:]:
+        partitions.months_ensure(model._meta.db_table, model._meta.get_field(field).column, span & near)
 
 
 def _lower_first_seen(customer_ids, start_at, end_at) -> None:

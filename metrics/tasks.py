@@ -11,7 +11,7 @@ from django.db import OperationalError
 
 from accounts import reporting_time
 from accounts.models import Customer
-from metrics import grouped, snapshots
+from metrics import grouped, rollups, snapshots
 from metrics.health_snapshots import health_snapshot_write
 from metrics.periods import Period
 from metrics.quality import quality_refresh
@@ -164,3 +164,13 @@ def health_snapshots_daily(day: str | None = None) -> int:
     for i in range(0, len(ids), HEALTH_CHUNK):
         health_snapshot_chunk.delay(ids[i : i + HEALTH_CHUNK], day)
     return (len(ids) + HEALTH_CHUNK - 1) // HEALTH_CHUNK
+
+
+# --- Storage ----------------------------------------------------------------------------
+
+
+@shared_task(name="metrics.usage_partitions_ensure", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=3)
+def usage_partitions_ensure(day: str | None = None) -> list[str]:
+    """Create the usage events' and rollups' month partitions ahead of `day` (beat: today); return the new ones."""
+    day = _date(day) if day else reporting_time.today()
+    return rollups.partitions_ensure(day)
