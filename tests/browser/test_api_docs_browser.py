@@ -6,6 +6,14 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 
+@pytest.fixture(autouse=True)
+def patient_expect():
+    """Swagger UI's bundle and the whole schema: slow on a busy machine (expect's own default is 5 s)."""
+    expect.set_options(timeout=30_000)
+    yield
+    expect.set_options(timeout=5_000)
+
+
 def test_swagger_ui_shows_the_typed_kpi_report_and_the_webhooks(page, db):
     page.set_default_timeout(30_000)  # Swagger UI's bundle and the whole schema: slow on a busy machine
     page.goto("/api/v1/docs/", timeout=60_000)
