@@ -8,7 +8,7 @@ Callers pass customers the user may see; nothing here widens that.
 import datetime
 from decimal import Decimal
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import Count, Exists, F, OuterRef, Sum
 
 from accounts.models import Customer, Subscription
@@ -104,8 +104,9 @@ def report_risk(scope: Scope, day: datetime.date, csms=()) -> dict | None:
     if model is None:
         return None
     customers = scope.customers()
-    day_risks_fill(day, model, customers)
     rows = day_risks(day, model, customers)
+    if day_risks_fill(day, model, customers):
+        rows = rows.using(router.db_for_write(ChurnScore))  # read back where they were written (not a lagging replica)
     totals = rows.aggregate(
         n=Count("pk"), total_mrr=Sum("mrr"), at_risk=Sum(F("mrr") * F("probability")), expected=Sum("probability")
     )
