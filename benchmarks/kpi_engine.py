@@ -75,8 +75,17 @@ def recreate_database(admin_url):
 
 def load(rows, customers=500, users=20):
     """Insert customers, contacts and `rows` events over three months, set-based in SQL."""
+    import datetime
+
     from django.db import connection
 
+    from lib import partitions
+    from metrics.rollups import PARTITIONED
+
+    # The months of the data, as an import of them would create them (PostgreSQL: partitions).
+    months = partitions.months_between(datetime.date(2023, 12, 1), datetime.date(2024, 4, 1))
+    for model, field in PARTITIONED:
+        partitions.months_ensure(model._meta.db_table, model._meta.get_field(field).column, months)
     with connection.cursor() as c:
         c.execute("TRUNCATE accounts_customer, accounts_contact, accounts_usageevent RESTART IDENTITY CASCADE")
         c.execute(
@@ -149,8 +158,17 @@ def run_scale(rows):
     assert engine["average_session_duration"].denominator == sessions
     assert engine["average_session_duration"].numerator == Decimal(seconds)
     assert {k: v.numerator for k, v in engine["feature_adoption"].extra["features"].items()} == features
+    from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
+
+    # What the engine reads: the month's rollup rows (its time follows these, not the events).
+    read = {
+        "user_days": UserDayActivity.objects.filter(day__gte=month.start, day__lt=month.end).count(),
+        "sessions": UsageSession.objects.filter(started_at__gte=month.start_at, started_at__lt=month.end_at).count(),
+        "customer_day_features": CustomerDayFeature.objects.filter(day__gte=month.start, day__lt=month.end).count(),
+    }
     return {
         "events": events,
+        "month_rollup_rows": read,
         "rollup_build_seconds": round(rollup_seconds, 3),
         "engine_seconds": round(engine_time, 4),
         "raw_sql_seconds": round(raw_time, 4),
@@ -182,11 +200,16 @@ def main():
             "engine": round(big["engine_seconds"] / one["engine_seconds"], 2),
             "raw_sql": round(big["raw_sql_seconds"] / one["raw_sql_seconds"], 2),
             "rollup_build": round(big["rollup_build_seconds"] / one["rollup_build_seconds"], 2),
+            **{
+                f"month_{name}": round(big["month_rollup_rows"][name] / max(one["month_rollup_rows"][name], 1), 2)
+                for name in ("user_days", "sessions")
+            },
         }
         summary[f"growth_{args.scales[0]}x_to_{scale}x"] = growth
         print(
             f"{args.scales[0]}× to {scale}×: {growth['events']}× events, engine time {growth['engine']}×, "
-            f"raw SQL {growth['raw_sql']}×, rollup build {growth['rollup_build']}×; "
+            f"raw SQL {growth['raw_sql']}×, rollup build {growth['rollup_build']}×; the month's user days "
+            f"{growth['month_user_days']}× and sessions {growth['month_sessions']}×; "
             f"engine {big['raw_over_engine']}× faster than raw SQL"
         )
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
