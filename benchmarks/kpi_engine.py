@@ -176,10 +176,41 @@ def run_scale(rows):
     }
 
 
+def explained(work):
+    """Run `work`, then EXPLAIN (ANALYZE) each SELECT it sent; return {index or scan: times used}."""
+    import re
+
+    from django.db import connection
+
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        work()
+    used = {}
+    with connection.cursor() as c:
+        for sql, params in sent:
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT")) or "pg_advisory" in sql:
+                continue
+            c.execute("SAVEPOINT explain")  # EXPLAIN ANALYZE of an INSERT writes: undone below
+            c.execute("EXPLAIN (ANALYZE, FORMAT TEXT) " + sql, params)
+            plan = "\n".join(row[0] for row in c.fetchall())
+            c.execute("ROLLBACK TO SAVEPOINT explain")
+            for kind, name in re.findall(r"(Index Only Scan|Index Scan|Bitmap Index Scan|Seq Scan) (?:Backward )?(?:using|on) (\S+)", plan):
+                # Partitions' own index names end in _idx/_pkey; name the partition's table for seq scans.
+                key = kind + ": " + re.sub(r"_p\d{4}_\d{2}", "_p*", name)
+                used[key] = used.get(key, 0) + 1
+    return dict(sorted(used.items()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="events at 1×")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 3, 10], help="multiples of --rows to run")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the engine's and a rollup refresh's queries at the last size")
     parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     setup_django(recreate_database(args.db_url))
@@ -212,6 +243,23 @@ def main():
             f"{growth['month_user_days']}× and sessions {growth['month_sessions']}×; "
             f"engine {big['raw_over_engine']}× faster than raw SQL"
         )
+    if args.explain:
+        import datetime
+
+        from django.db import transaction
+
+        from metrics.periods import Period
+        from metrics.rollups import refresh_usage
+        from metrics.selectors import USAGE_KEYS, Scope, compute_kpis
+
+        month = Period(datetime.date(2024, 2, 1), datetime.date(2024, 3, 1))
+        with transaction.atomic():
+            summary["explain_engine"] = explained(lambda: compute_kpis(Scope(), month, USAGE_KEYS))
+            summary["explain_customer_engine"] = explained(lambda: compute_kpis(Scope(customer_id=7), month, USAGE_KEYS))
+            summary["explain_rollup_refresh_one_customer_day"] = explained(
+                lambda: refresh_usage([7], datetime.date(2024, 2, 10), datetime.date(2024, 2, 11))
+            )
+        print(json.dumps({k: v for k, v in summary.items() if k.startswith("explain")}, indent=1))
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(f"peak memory {summary['peak_rss_mb']} MB; load average {summary['load_average_1min_at_start']} at start")
     out = ROOT / "benchmarks" / "results" / "kpi_engine.json"

@@ -60,7 +60,10 @@ _EVENT = _q(UsageEvent._meta.db_table)
 # duplicate); it reaches one month partition (run-time pruning on the instant), except the
 # id probe below. It is a LATERAL … LIMIT 1, not NOT EXISTS: the planner, misled by the
 # statistics of tables filling up inside the import's transaction, turned NOT EXISTS into
-# a nested loop over whole partitions (quadratic); a LATERAL probe is always one index lookup. ON CONFLICT settles a concurrent import's rows; it
+# a nested loop over whole partitions (quadratic); a LATERAL probe is always one index lookup.
+# Rows go in by contact and instant, the order of the unique index (and, contacts being
+# numbered customer by customer, nearly of the customer-and-time one): neighbouring index
+# entries, fewer pages touched per batch. ON CONFLICT settles a concurrent import's rows; it
 # names no target, since either partial unique index may be the one a row hits.
 #
 # References are checked here, set-based, instead of by a foreign-key trigger per row (the
@@ -80,6 +83,7 @@ FROM r LEFT JOIN LATERAL (
     LIMIT 1
 ) x ON true
 WHERE x.stored IS NULL
+ORDER BY r.contact_id, r.occurred_at
 ON CONFLICT DO NOTHING
 """
 # Events with an id: the stored key is (customer, event_id, occurred_at), since every unique
