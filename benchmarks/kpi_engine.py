@@ -195,10 +195,10 @@ def explained(work):
         for sql, params in sent:
             if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT")) or "pg_advisory" in sql:
                 continue
-            c.execute("SAVEPOINT explain")  # EXPLAIN ANALYZE of an INSERT writes: undone below
-            c.execute("EXPLAIN (ANALYZE, FORMAT TEXT) " + sql, params)
+            # An INSERT … SELECT already ran (its rows exist): its plan only, not run again.
+            analyze = "" if sql.lstrip().upper().startswith("INSERT") else "ANALYZE, "
+            c.execute(f"EXPLAIN ({analyze}FORMAT TEXT) " + sql, params)
             plan = "\n".join(row[0] for row in c.fetchall())
-            c.execute("ROLLBACK TO SAVEPOINT explain")
             for kind, name in re.findall(r"(Index Only Scan|Index Scan|Bitmap Index Scan|Seq Scan) (?:Backward )?(?:using|on) (\S+)", plan):
                 # Partitions' own index names end in _idx/_pkey; name the partition's table for seq scans.
                 key = kind + ": " + re.sub(r"_p\d{4}_\d{2}", "_p*", name)
@@ -211,6 +211,7 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000, help="events at 1×")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 3, 10], help="multiples of --rows to run")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the engine's and a rollup refresh's queries at the last size")
+    parser.add_argument("--out", default="kpi_engine.json", help="file name in benchmarks/results/")
     parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     setup_django(recreate_database(args.db_url))
@@ -262,7 +263,7 @@ def main():
         print(json.dumps({k: v for k, v in summary.items() if k.startswith("explain")}, indent=1))
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(f"peak memory {summary['peak_rss_mb']} MB; load average {summary['load_average_1min_at_start']} at start")
-    out = ROOT / "benchmarks" / "results" / "kpi_engine.json"
+    out = ROOT / "benchmarks" / "results" / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     from benchmarks.common import machine
 
