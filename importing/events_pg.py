@@ -89,18 +89,22 @@ ON CONFLICT DO NOTHING
 # Events with an id: the stored key is (customer, event_id, occurred_at), since every unique
 # index of the month-partitioned table must hold occurred_at. The id alone is checked here,
 # against stored rows (one index probe per month partition) and within the batch (the first
-# line wins), so a source resending an event with another timestamp still stores it once.
+# line wins: row_number, a sort, not a self-join the planner might nest), so a source
+# resending an event with another timestamp still stores it once.
 _INSERT_WITH_ID = f"""
-WITH r AS MATERIALIZED ({_RESOLVED} WHERE s.event_id <> '')
+WITH r AS MATERIALIZED (
+    SELECT * FROM (
+        SELECT q.*, row_number() OVER (PARTITION BY q.customer_id, q.event_id ORDER BY q.line) AS nth
+        FROM ({_RESOLVED} WHERE s.event_id <> '') AS q
+    ) AS numbered WHERE nth = 1
+)
 INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
 SELECT r.customer_id, r.contact_id, r.event_type, r.occurred_at, r.session_id, r.event_id
 FROM r LEFT JOIN LATERAL (
     SELECT 1 AS stored FROM {_EVENT} e WHERE e.event_id <> '' AND e.customer_id = r.customer_id AND e.event_id = r.event_id
     LIMIT 1
 ) x ON true
-WHERE x.stored IS NULL AND NOT EXISTS (
-    SELECT 1 FROM r AS t WHERE t.customer_id = r.customer_id AND t.event_id = r.event_id AND t.line < r.line
-)
+WHERE x.stored IS NULL
 ON CONFLICT DO NOTHING
 """
 
