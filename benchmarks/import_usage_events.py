@@ -16,7 +16,7 @@ memory (ru_maxrss) is its own:
 * reimport: the same file again (every row a duplicate, so nothing is written);
 * sqlite:  `import_file` on SQLite, for comparison.
 
-Uses the throw-away database `csp_bench_import` on postgresql://postgres@127.0.0.1:5432
+Uses the throw-away database `csp_bench_events_import` on postgresql://postgres@127.0.0.1:5432
 (created, migrated by the `ours` part, dropped at the end). Writes benchmarks/results/import_usage_events.json.
 """
 
@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.common import machine  # noqa: E402
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-DB_NAME = "csp_bench_import"
+DB_NAME = "csp_bench_events_import"
 EVENT_TYPES = ["login", "view_dashboard", "report", "export", "search", "comment", "upload", "share",
                "invite_user", "settings", "api_call", "logout"]  # fmt: skip
 

@@ -75,8 +75,17 @@ def recreate_database(admin_url):
 
 def load(rows, customers=500, users=20):
     """Insert customers, contacts and `rows` events over three months, set-based in SQL."""
+    import datetime
+
     from django.db import connection
 
+    from lib import partitions
+    from metrics.rollups import PARTITIONED
+
+    # The months of the data, as an import of them would create them (PostgreSQL: partitions).
+    months = partitions.months_between(datetime.date(2023, 12, 1), datetime.date(2024, 4, 1))
+    for model, field in PARTITIONED:
+        partitions.months_ensure(model._meta.db_table, model._meta.get_field(field).column, months)
     with connection.cursor() as c:
         c.execute("TRUNCATE accounts_customer, accounts_contact, accounts_usageevent RESTART IDENTITY CASCADE")
         c.execute(
@@ -149,8 +158,17 @@ def run_scale(rows):
     assert engine["average_session_duration"].denominator == sessions
     assert engine["average_session_duration"].numerator == Decimal(seconds)
     assert {k: v.numerator for k, v in engine["feature_adoption"].extra["features"].items()} == features
+    from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
+
+    # What the engine reads: the month's rollup rows (its time follows these, not the events).
+    read = {
+        "user_days": UserDayActivity.objects.filter(day__gte=month.start, day__lt=month.end).count(),
+        "sessions": UsageSession.objects.filter(started_at__gte=month.start_at, started_at__lt=month.end_at).count(),
+        "customer_day_features": CustomerDayFeature.objects.filter(day__gte=month.start, day__lt=month.end).count(),
+    }
     return {
         "events": events,
+        "month_rollup_rows": read,
         "rollup_build_seconds": round(rollup_seconds, 3),
         "engine_seconds": round(engine_time, 4),
         "raw_sql_seconds": round(raw_time, 4),
@@ -158,10 +176,42 @@ def run_scale(rows):
     }
 
 
+def explained(work):
+    """Run `work`, then EXPLAIN (ANALYZE) each SELECT it sent; return {index or scan: times used}."""
+    import re
+
+    from django.db import connection
+
+    sent = []
+
+    def capture(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(capture):
+        work()
+    used = {}
+    with connection.cursor() as c:
+        for sql, params in sent:
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH", "INSERT")) or "pg_advisory" in sql:
+                continue
+            # An INSERT … SELECT already ran (its rows exist): its plan only, not run again.
+            analyze = "" if sql.lstrip().upper().startswith("INSERT") else "ANALYZE, "
+            c.execute(f"EXPLAIN ({analyze}FORMAT TEXT) " + sql, params)
+            plan = "\n".join(row[0] for row in c.fetchall())
+            for kind, name in re.findall(r"(Index Only Scan|Index Scan|Bitmap Index Scan|Seq Scan) (?:Backward )?(?:using|on) (\S+)", plan):
+                # Partitions' own index names end in _idx/_pkey; name the partition's table for seq scans.
+                key = kind + ": " + re.sub(r"_p\d{4}_\d{2}", "_p*", name)
+                used[key] = used.get(key, 0) + 1
+    return dict(sorted(used.items()))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="events at 1×")
     parser.add_argument("--scales", type=int, nargs="+", default=[1, 3, 10], help="multiples of --rows to run")
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the engine's and a rollup refresh's queries at the last size")
+    parser.add_argument("--out", default="kpi_engine.json", help="file name in benchmarks/results/")
     parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args()
     setup_django(recreate_database(args.db_url))
@@ -182,16 +232,38 @@ def main():
             "engine": round(big["engine_seconds"] / one["engine_seconds"], 2),
             "raw_sql": round(big["raw_sql_seconds"] / one["raw_sql_seconds"], 2),
             "rollup_build": round(big["rollup_build_seconds"] / one["rollup_build_seconds"], 2),
+            **{
+                f"month_{name}": round(big["month_rollup_rows"][name] / max(one["month_rollup_rows"][name], 1), 2)
+                for name in ("user_days", "sessions")
+            },
         }
         summary[f"growth_{args.scales[0]}x_to_{scale}x"] = growth
         print(
             f"{args.scales[0]}× to {scale}×: {growth['events']}× events, engine time {growth['engine']}×, "
-            f"raw SQL {growth['raw_sql']}×, rollup build {growth['rollup_build']}×; "
+            f"raw SQL {growth['raw_sql']}×, rollup build {growth['rollup_build']}×; the month's user days "
+            f"{growth['month_user_days']}× and sessions {growth['month_sessions']}×; "
             f"engine {big['raw_over_engine']}× faster than raw SQL"
         )
+    if args.explain:
+        import datetime
+
+        from django.db import transaction
+
+        from metrics.periods import Period
+        from metrics.rollups import refresh_usage
+        from metrics.selectors import USAGE_KEYS, Scope, compute_kpis
+
+        month = Period(datetime.date(2024, 2, 1), datetime.date(2024, 3, 1))
+        with transaction.atomic():
+            summary["explain_engine"] = explained(lambda: compute_kpis(Scope(), month, USAGE_KEYS))
+            summary["explain_customer_engine"] = explained(lambda: compute_kpis(Scope(customer_id=7), month, USAGE_KEYS))
+            summary["explain_rollup_refresh_one_customer_day"] = explained(
+                lambda: refresh_usage([7], datetime.date(2024, 2, 10), datetime.date(2024, 2, 11))
+            )
+        print(json.dumps({k: v for k, v in summary.items() if k.startswith("explain")}, indent=1))
     summary["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(f"peak memory {summary['peak_rss_mb']} MB; load average {summary['load_average_1min_at_start']} at start")
-    out = ROOT / "benchmarks" / "results" / "kpi_engine.json"
+    out = ROOT / "benchmarks" / "results" / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     from benchmarks.common import machine
 

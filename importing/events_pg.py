@@ -12,10 +12,10 @@ cells and writing them as COPY text:
    COPYed into a temporary table; its `occurred_at` is timestamptz, so the text is read
    by COPY itself, in UTC.
 3. Users unknown so far become contacts with one INSERT … SELECT DISTINCT.
-4. One INSERT … SELECT … ON CONFLICT DO NOTHING writes the events, de-duplicated against
-   stored rows and within the file: by usage_event_unique (contact, instant, type) for
-   events without an id, by (customer, event_id) for events with one (checked in the
-   SELECT: the partitioned table's unique index also holds the instant; see _INSERT).
+4. An INSERT … SELECT … ON CONFLICT DO NOTHING for the events without an id and one for
+   those with an id write them, de-duplicated against stored rows and within the file: by
+   usage_event_unique (contact, instant, type), and by (customer, event_id) (checked in
+   the SELECT: the partitioned table's unique index also holds the instant).
 
 The runner's transaction still wraps everything, so all-or-nothing, --skip-errors and
 --dry-run behave as for any other kind. Line numbers come from the runner's csv.reader
@@ -54,33 +54,57 @@ def _q(name):
 _CONTACT = _q(Contact._meta.db_table)
 _EVENT = _q(UsageEvent._meta.db_table)
 
-# NOT EXISTS skips rows already stored with an index-only probe: a re-import runs about
-# twice as fast as with ON CONFLICT alone, which also draws an id for every duplicate.
+# Two statements, one per kind of key, so each row is probed against stored rows by the one
+# index of its key, and only by it. The probe skips rows already stored (a re-import runs
+# about twice as fast as with ON CONFLICT alone, which also draws an id for every
+# duplicate); it reaches one month partition (run-time pruning on the instant), except the
+# id probe below. It is a LATERAL … LIMIT 1, not NOT EXISTS: the planner, misled by the
+# statistics of tables filling up inside the import's transaction, turned NOT EXISTS into
+# a nested loop over whole partitions (quadratic); a LATERAL probe is always one index lookup.
+# Rows go in by contact and instant, the order of the unique index (and, contacts being
+# numbered customer by customer, nearly of the customer-and-time one): neighbouring index
+# entries, fewer pages touched per batch. ON CONFLICT settles a concurrent import's rows; it
+# names no target, since either partial unique index may be the one a row hits.
+#
 # References are checked here, set-based, instead of by a foreign-key trigger per row (the
 # table has none): customer ids come from the customers the batch was vetted against, and
-# the join with the contacts (created just before, same transaction) drops nothing.
-# Events with an id: the stored key is (customer, event_id, occurred_at) because every
-# unique index of the month-partitioned table must hold occurred_at; the id alone is checked
-# here, against stored rows (the second NOT EXISTS, one probe of that index per month) and
-# within the batch (the first line with an id wins), so a source resending an event with
-# another timestamp still stores it once. ON CONFLICT settles a concurrent import's rows;
-# it names no target, since either partial unique index may be the one a row hits.
-_INSERT = f"""
-INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
-SELECT s.customer_id, k.id, s.event_type, s.occurred_at, s.session_id, s.event_id
+# the join gives every row its contact (created just before, in the same transaction).
+_RESOLVED = f"""
+SELECT s.line, s.customer_id, k.id AS contact_id, s.event_type, s.occurred_at, s.session_id, s.event_id
 FROM {STAGE} s JOIN {_CONTACT} k ON k.customer_id = s.customer_id AND k.external_id = s.user_id
-WHERE NOT EXISTS (
-    SELECT 1 FROM {_EVENT} e
-    WHERE s.event_id = '' AND e.event_id = ''
-      AND e.contact_id = k.id AND e.occurred_at = s.occurred_at AND e.event_type = s.event_type
-) AND NOT EXISTS (
-    SELECT 1 FROM {_EVENT} e
-    WHERE s.event_id <> '' AND e.event_id <> '' AND e.customer_id = s.customer_id AND e.event_id = s.event_id
-) AND NOT EXISTS (
-    SELECT 1 FROM {STAGE} t
-    WHERE s.event_id <> '' AND t.event_id <> ''
-      AND t.customer_id = s.customer_id AND t.event_id = s.event_id AND t.line < s.line
+"""
+_INSERT_WITHOUT_ID = f"""
+WITH r AS MATERIALIZED ({_RESOLVED} WHERE s.event_id = '')
+INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
+SELECT r.customer_id, r.contact_id, r.event_type, r.occurred_at, r.session_id, r.event_id
+FROM r LEFT JOIN LATERAL (
+    SELECT 1 AS stored FROM {_EVENT} e
+    WHERE e.event_id = '' AND e.contact_id = r.contact_id AND e.occurred_at = r.occurred_at AND e.event_type = r.event_type
+    LIMIT 1
+) x ON true
+WHERE x.stored IS NULL
+ORDER BY r.contact_id, r.occurred_at
+ON CONFLICT DO NOTHING
+"""
+# Events with an id: the stored key is (customer, event_id, occurred_at), since every unique
+# index of the month-partitioned table must hold occurred_at. The id alone is checked here,
+# against stored rows (one index probe per month partition) and within the batch (the first
+# line wins: row_number, a sort, not a self-join the planner might nest), so a source
+# resending an event with another timestamp still stores it once.
+_INSERT_WITH_ID = f"""
+WITH r AS MATERIALIZED (
+    SELECT * FROM (
+        SELECT q.*, row_number() OVER (PARTITION BY q.customer_id, q.event_id ORDER BY q.line) AS nth
+        FROM ({_RESOLVED} WHERE s.event_id <> '') AS q
+    ) AS numbered WHERE nth = 1
 )
+INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
+SELECT r.customer_id, r.contact_id, r.event_type, r.occurred_at, r.session_id, r.event_id
+FROM r LEFT JOIN LATERAL (
+    SELECT 1 AS stored FROM {_EVENT} e WHERE e.event_id <> '' AND e.customer_id = r.customer_id AND e.event_id = r.event_id
+    LIMIT 1
+) x ON true
+WHERE x.stored IS NULL
 ON CONFLICT DO NOTHING
 """
 
@@ -177,7 +201,8 @@ class StagedEvents:
                 # Months without a partition yet (a backfill of old events) get theirs now,
                 # rather than filling the default partition.
                 partitions.months_ensure(UsageEvent._meta.db_table, "occurred_at", months or [])
-                self.write(cursor, len(columns.lines))
+                with_ids = any(columns.event_ids)
+                self.write(cursor, len(columns.lines), with_ids, not with_ids or not all(columns.event_ids))
 
     def batch_is_clean(self, c: Columns) -> bool:
         """Whether every row passes, checked a column at a time (no Python loop over rows)."""
@@ -238,14 +263,18 @@ class StagedEvents:
         with cursor.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
             copy.write(text)
 
-    def write(self, cursor, rows):
+    def write(self, cursor, rows, with_ids, without_ids):
         """Create the new users, insert the events; count new and already stored rows."""
         sql, defaults = _new_contacts_sql()
         cursor.execute(sql, defaults)
-        cursor.execute(_INSERT)
+        created = 0
+        for insert, needed in ((_INSERT_WITHOUT_ID, without_ids), (_INSERT_WITH_ID, with_ids)):
+            if needed:
+                cursor.execute(insert)
+                created += cursor.rowcount
         # Every staged row has its contact now, so the rest were already stored.
-        self.result.created += cursor.rowcount
-        self.result.updated += rows - cursor.rowcount
+        self.result.created += created
+        self.result.updated += rows - created
 
     def touch(self, first, last, customer_ids):
         if customer_ids:
