@@ -52,6 +52,7 @@ def simulated(tmp_path, django_user_model):
     return snapshots.all_scopes()
 
 
+@pytest.mark.slow
 def test_grouped_kpis_equal_compute_kpis_for_every_scope_of_a_simulated_company(simulated):
     labels = simulated
     assert {"company", "csm:carla", "csm:david", "csm:ivan"} <= set(labels)
