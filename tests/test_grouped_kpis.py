@@ -105,11 +105,12 @@ def test_family_fan_out_stores_the_rows_the_per_scope_writer_stores(db):
     assert stored_rows() == one_by_one
 
 
-def test_family_task_writes_only_the_keys_asked_and_skips_unknown_families(db):
+def test_family_task_writes_only_the_keys_asked_and_skips_unknown_families_and_scopes(db):
     build_worked_example()
     assert tasks.snapshot_family("voice", "2024-02-01", "2024-03-01", ["company", "segment:SMB"], ["nps"]) == 2
     assert set(KpiSnapshot.objects.values_list("metric", "scope")) == {("nps", "company"), ("nps", "segment:SMB")}
     assert tasks.snapshot_family("nope", "2024-02-01", "2024-03-01") == 0
+    assert tasks.snapshot_family("support", "2024-02-01", "2024-03-01", ["company", "planet:mars"]) == 1
 
 
 def test_many_stale_scopes_are_recomputed_by_family(db, monkeypatch):
