@@ -92,13 +92,17 @@ def stored_rows():
     )  # fmt: skip
 
 
-def test_family_fan_out_stores_the_rows_the_per_scope_writer_stores(db):
+@pytest.mark.parametrize("copy_from", [1, 10**9], ids=["through COPY on PostgreSQL", "bulk_create"])
+def test_family_fan_out_stores_the_rows_the_per_scope_writer_stores(db, monkeypatch, copy_from):
     build_worked_example()
+    monkeypatch.setattr(snapshots, "COPY_FROM", 10**9)
     february = Period(D(2024, 2, 1), D(2024, 3, 1))
     for label in snapshots.all_scopes():
         snapshots.snapshot_write(Scope.from_label(label), february)
     one_by_one = stored_rows()
     KpiSnapshot.objects.all().delete()
+    monkeypatch.setattr(snapshots, "COPY_FROM", copy_from)
+    monkeypatch.setattr(snapshots, "BATCH", 50)  # several batches
     assert tasks.fan_out(february.start, february.end) == len(grouped.FAMILIES)
     assert stored_rows() == one_by_one
     tasks.fan_out(february.start, february.end)  # twice: the same rows
