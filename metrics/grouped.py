@@ -109,11 +109,6 @@ FAMILIES = {
 assert tuple(FAMILIES) == tuple(g.key for g in catalogue.GROUPS), "one family per catalogue group, in its order"
 
 
-def family_of(key: str) -> str:
-    """Return the name of the family computing KPI `key`."""
-    return next(name for name, family in FAMILIES.items() if key in family.keys)
-
-
 def scope_members(labels: Iterable[str]) -> dict[str, list[int] | None]:
     """Return {label: its customers' ids} (None for the company: every customer), with Scope's filters, in three queries."""
     labels = list(labels)

@@ -10,7 +10,7 @@ import json
 from collections import defaultdict
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import connections, router, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -41,6 +41,7 @@ def _json_extra(extra: dict) -> dict:
 UNIQUE_FIELDS = ["metric", "scope", "period_start", "period_end", "definition_version"]
 FIELDS = ["metric", "scope", "period_start", "period_end", *UPDATE_FIELDS[:-1], "definition_version", "computed_at"]
 BATCH = 20_000  # rows per upsert of a family's pass
+COPY_FROM = 1_000  # rows from which the upsert goes through COPY (PostgreSQL); one scope's 33 rows need no temporary table
 
 
 def _row(key: str, label: str, period: Period, kpi, version: str, computed_at: datetime.datetime) -> tuple:
@@ -52,17 +53,19 @@ def _row(key: str, label: str, period: Period, kpi, version: str, computed_at: d
 
 
 def _upsert(rows: list[tuple]) -> None:
-    """Insert or update these rows (values of FIELDS) on the unique key: a COPY into a temporary table and one
-    INSERT … ON CONFLICT on PostgreSQL (a family's pass writes a row per scope and KPI), bulk_create elsewhere."""
-    if connection.vendor != "postgresql":
+    """Insert or update these rows (values of FIELDS) on the unique key: many through a COPY into a temporary table
+    and one INSERT … ON CONFLICT on PostgreSQL (a family's pass writes a row per scope and KPI), else bulk_create."""
+    alias = router.db_for_write(KpiSnapshot)
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or len(rows) < COPY_FROM:
         objects = [KpiSnapshot(**dict(zip(FIELDS, row))) for row in rows]
-        KpiSnapshot.objects.bulk_create(
+        KpiSnapshot.objects.using(alias).bulk_create(
             objects, batch_size=2000, update_conflicts=True, unique_fields=UNIQUE_FIELDS, update_fields=UPDATE_FIELDS
         )
         return
     table, columns = KpiSnapshot._meta.db_table, ", ".join(FIELDS)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name in UPDATE_FIELDS)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE kpi_snapshot_load AS SELECT {columns} FROM {table} WITH NO DATA")
         with cursor.copy(f"COPY kpi_snapshot_load ({columns}) FROM STDIN") as copy:
             for row in rows:

@@ -69,7 +69,17 @@ def snapshot_family(
     if family not in grouped.FAMILIES:
         log.warning("skipping unknown KPI family %r", family)
         return 0
-    return snapshots.snapshot_write_family(family, Period(_date(start), _date(end)), scope_labels, keys=keys)
+    labels = None if scope_labels is None else [label for label in scope_labels if _known_scope(label)]
+    return snapshots.snapshot_write_family(family, Period(_date(start), _date(end)), labels, keys=keys)
+
+
+def _known_scope(label: str) -> bool:
+    try:
+        Scope.from_label(label)
+    except ValueError:
+        log.warning("skipping unknown scope %r", label)
+        return False
+    return True
 
 
 def fan_out(start: datetime.date, end: datetime.date, scopes: list[str] | None = None) -> int:

@@ -52,6 +52,7 @@ def simulated(tmp_path, django_user_model):
     return snapshots.all_scopes()
 
 
+@pytest.mark.slow
 def test_grouped_kpis_equal_compute_kpis_for_every_scope_of_a_simulated_company(simulated):
     labels = simulated
     assert {"company", "csm:carla", "csm:david", "csm:ivan"} <= set(labels)
@@ -91,24 +92,29 @@ def stored_rows():
     )  # fmt: skip
 
 
-def test_family_fan_out_stores_the_rows_the_per_scope_writer_stores(db):
+@pytest.mark.parametrize("copy_from", [1, 10**9], ids=["through COPY on PostgreSQL", "bulk_create"])
+def test_family_fan_out_stores_the_rows_the_per_scope_writer_stores(db, monkeypatch, copy_from):
     build_worked_example()
+    monkeypatch.setattr(snapshots, "COPY_FROM", 10**9)
     february = Period(D(2024, 2, 1), D(2024, 3, 1))
     for label in snapshots.all_scopes():
         snapshots.snapshot_write(Scope.from_label(label), february)
     one_by_one = stored_rows()
     KpiSnapshot.objects.all().delete()
+    monkeypatch.setattr(snapshots, "COPY_FROM", copy_from)
+    monkeypatch.setattr(snapshots, "BATCH", 50)  # several batches
     assert tasks.fan_out(february.start, february.end) == len(grouped.FAMILIES)
     assert stored_rows() == one_by_one
     tasks.fan_out(february.start, february.end)  # twice: the same rows
     assert stored_rows() == one_by_one
 
 
-def test_family_task_writes_only_the_keys_asked_and_skips_unknown_families(db):
+def test_family_task_writes_only_the_keys_asked_and_skips_unknown_families_and_scopes(db):
     build_worked_example()
     assert tasks.snapshot_family("voice", "2024-02-01", "2024-03-01", ["company", "segment:SMB"], ["nps"]) == 2
     assert set(KpiSnapshot.objects.values_list("metric", "scope")) == {("nps", "company"), ("nps", "segment:SMB")}
     assert tasks.snapshot_family("nope", "2024-02-01", "2024-03-01") == 0
+    assert tasks.snapshot_family("support", "2024-02-01", "2024-03-01", ["company", "planet:mars"]) == 1
 
 
 def test_many_stale_scopes_are_recomputed_by_family(db, monkeypatch):
