@@ -99,6 +99,24 @@ def test_csm_comparison_has_one_row_per_csm(client, manager, csm, example):
     assert comparison[0][1]["logo_churn_rate"].value == Decimal("0.5")  # B of A, B
 
 
+def test_csm_comparison_equals_each_csms_own_report_with_shared_customers(client, manager, csm, outsider, example):
+    from metrics.periods import Period
+    from metrics.selectors import Scope, compute_kpis
+
+    example["C"].assigned_users.add(csm)  # carla: A, B owned and C assigned
+    Customer.objects.filter(pk__in=[example["D"].pk, example["E"].pk]).update(owner=outsider)
+    example["A"].assigned_users.add(outsider)  # otto: D, E owned and A assigned
+    client.force_login(manager)
+    comparison = client.get(reverse("web:reports"), FEBRUARY).context["report"].comparison
+    assert [u.username for u, _ in comparison] == ["carla", "otto"]
+    february = Period(datetime.date(2024, 2, 1), datetime.date(2024, 3, 1))
+    for user, figures in comparison:
+        alone = compute_kpis(Scope(csm=user.username), february, list(figures))
+        assert {k: (f.value, f.numerator, f.denominator) for k, f in figures.items()} == {
+            k: (f.value, f.numerator, f.denominator) for k, f in alone.items()
+        }
+
+
 def test_drilldown_partial_lists_the_churned_customers(client, manager, example):
     client.force_login(manager)
     url = reverse("web:report-rows", args=["logo_churn_rate"])

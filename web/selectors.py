@@ -33,6 +33,7 @@ from metrics.models import HealthScore, UserDayActivity
 from metrics.quality import scope_quality
 from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for_user
+from metrics.grouped import kpis_of_scopes
 from metrics.selectors import Scope, compute_kpis, mrr_on_days, usage_kpis_for_periods
 from surveys.models import SurveyResponse
 
@@ -749,10 +750,9 @@ def team_report(user, scope: Scope, period: Period, *, with_trends: bool = True)
         trends = [(m, compute_kpis(scope, m, TREND_KEYS)) for m in last_months(period.end)]
     comparison = None
     if policy.sees_all_customers(user) and scope.is_company:
-        comparison = [
-            (u, compute_kpis(Scope(csm=u.get_username()), period, COMPARISON_KEYS))
-            for u in csm_users().filter(Q(owned_customers__isnull=False) | Q(assigned_customers__isnull=False))
-        ]
+        csms = list(csm_users().filter(Q(owned_customers__isnull=False) | Q(assigned_customers__isnull=False)))
+        figures = kpis_of_scopes([Scope(csm=u.get_username()).label for u in csms], period, COMPARISON_KEYS)
+        comparison = [(u, figures[Scope(csm=u.get_username()).label]) for u in csms]
     return Report(
         period=period,
         previous=previous,
