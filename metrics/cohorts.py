@@ -43,17 +43,25 @@ class Cohort:
         return sum(self.start_mrr.values(), Decimal(0))
 
 
-def first_paying(scope: Scope, start: datetime.date, end: datetime.date) -> dict[int, tuple[datetime.date, Decimal]]:
-    """Return {customer: (first paying day, MRR that day)} for customers whose first paying day is in [start, end)."""
+def _first_paying_rows(scope: Scope, start: datetime.date, end: datetime.date):
     paying = scope.restrict(Subscription.objects.paying())
     first = paying.filter(customer=OuterRef("customer_id")).order_by().values("customer_id").annotate(m=Min("started_at"))
-    rows = (
+    return (
         paying.filter(started_at=Subquery(first.values("m")), started_at__gte=start, started_at__lt=end)
         .values("customer_id", "started_at")
         .annotate(mrr=Sum("mrr"))
         .order_by()
     )
-    return {r["customer_id"]: (r["started_at"], r["mrr"]) for r in rows}
+
+
+def first_paying(scope: Scope, start: datetime.date, end: datetime.date) -> dict[int, tuple[datetime.date, Decimal]]:
+    """Return {customer: (first paying day, MRR that day)} for customers whose first paying day is in [start, end)."""
+    return {r["customer_id"]: (r["started_at"], r["mrr"]) for r in _first_paying_rows(scope, start, end)}
+
+
+def cohort_size(scope: Scope, month: datetime.date) -> int:
+    """How many customers of the scope first paid in `month` (a first day): the size of its cohort, counted in the query."""
+    return _first_paying_rows(scope, month, add_months(month, 1)).count()
 
 
 def cohort_table(scope: Scope, first_month: datetime.date, last_month: datetime.date, today: datetime.date) -> list[Cohort]:
@@ -85,7 +93,9 @@ def cohort_table(scope: Scope, first_month: datetime.date, last_month: datetime.
 
 
 def cohort_customers(scope: Scope, month: datetime.date, age: int, today: datetime.date) -> list[dict]:
-    """The customers behind one cell: each member of the cohort with its start MRR and its MRR at that age."""
+    """The customers behind one cell: each member of the cohort with its start MRR and its MRR at that age.
+
+    A scope `seen_by` a user lists only the customers that user may see (filtered in the query)."""
     starts = first_paying(scope, month, add_months(month, 1))
     day = add_months(month, age + 1)
     then = mrr_by_customer(scope, day, list(starts)) if day <= today and starts else {}

@@ -135,3 +135,23 @@ def test_churn_reasons_page_lists_a_month_only_with_visible_customers(client, cs
     client.force_login(manager)
     page = client.get("/churn-reasons/?scope=company&until=2024-04&months=6&month=2024-03").content.decode()
     assert "Mine" in page and "Theirs" in page
+
+
+def test_a_csms_month_lists_only_her_losses_and_counts_the_others(client, csm, outsider):
+    """The policy filters the month's customers in the query (the scope seen by the user): carla lists Mine
+    and Shared (otto's, assigned to her); Theirs is counted as not listed; the totals stay company-wide."""
+    mine, shared = CustomerFactory(owner=csm, name="Mine"), CustomerFactory(owner=outsider, name="Shared")
+    theirs = CustomerFactory(owner=outsider, name="Theirs")
+    shared.assigned_users.add(csm)
+    for c, mrr in ((mine, 100), (shared, 40), (theirs, 60)):
+        SubscriptionFactory(customer=c, started_at=D(2024, 1, 1), ended_at=D(2024, 3, 10), mrr=mrr, end_reason=reason("price"))
+    march = Period(D(2024, 3, 1), D(2024, 4, 1))
+    assert [r["customer"] for r in month_losses(Scope().seen_by(csm), march).customers] == ["Mine", "Shared"]
+    assert [r["customer"] for r in month_losses(Scope().seen_by(outsider), march).customers] == ["Shared", "Theirs"]
+    client.force_login(csm)
+    response = client.get("/churn-reasons/?scope=company&until=2024-04&months=6&month=2024-03")
+    page, detail = response.content.decode(), response.context["detail"]
+    assert [(r["customer"], r["amount"]) for r in response.context["detail_rows"]] == [("Mine", 100), ("Shared", 40)]
+    assert response.context["hidden"] == 1 and len(detail.customers) == 3 == len(response.context["detail_rows"]) + 1
+    assert detail.total == Decimal(200) and "€200" in page  # the figure is the company's
+    assert "Mine" in page and "Shared" in page and "Theirs" not in page and "1 customer of another portfolio" in page

@@ -83,6 +83,30 @@ def test_the_cohort_page_and_its_drill_down(client, company, csm, manager):
         assert client.get("/cohorts/?scope=csm:otto").status_code == 200  # not hers: the page falls back to her own
 
 
+@pytest.mark.django_db
+def test_a_csms_cell_lists_only_her_customers_and_counts_the_others(client, company, csm, outsider):
+    """The policy filters the cell's rows in the query (the scope seen by the user): carla lists X (hers) and
+    W (otto's, assigned to her); Y and V (otto's) are counted as not listed, so listed + hidden = the cohort size."""
+    w, v = CustomerFactory(name="W", owner=outsider), CustomerFactory(name="V", owner=outsider)
+    w.assigned_users.add(csm)
+    for c in (w, v):
+        SubscriptionFactory(customer=c, started_at=D(2024, 1, 15), mrr=Decimal(10))
+    assert [r["customer"] for r in cohort_customers(Scope().seen_by(csm), D(2024, 1, 1), 2, TODAY)] == ["W", "X"]
+    assert [r["customer"] for r in cohort_customers(Scope().seen_by(outsider), D(2024, 1, 1), 2, TODAY)] == ["V", "W", "Y"]
+    with time_machine.travel(datetime.datetime(2024, 5, 10, 9, tzinfo=datetime.UTC), tick=False):
+        client.force_login(csm)
+        response = client.get("/cohorts/?scope=company&until=2024-03&months=6&cohort=2024-01&age=2")
+        assert response.context["scope"] == Scope()
+        jan = next(c for c in response.context["table"] if c.month == D(2024, 1, 1))
+        cell = response.context["cell"]
+        assert [r["customer"] for r in cell["rows"]] == ["W", "X"] and cell["hidden"] == 2
+        assert jan.size == 4 == len(cell["rows"]) + cell["hidden"]  # the table counts every customer
+        fragment = client.get("/cohorts/customers/?scope=company&cohort=2024-01&age=2", HTTP_HX_REQUEST="true")
+        html = fragment.content.decode()
+        assert ">W</a>" in html and ">X</a>" in html and ">Y</a>" not in html and ">V</a>" not in html
+        assert "2 customers of other portfolios are not listed." in html  # 2 listed + 2 = the 4 of the table
+
+
 def test_all_cohorts_together_weigh_each_by_its_size(company):
     from metrics.cohorts import pooled
 

@@ -110,10 +110,8 @@ def _cohort_cell(request, scope) -> dict | None:
         raise Http404(_("No such cohort.")) from None
     if not 0 <= age <= 60:
         raise Http404(_("No such cohort."))
-    rows = cohorts.cohort_customers(scope, month, age, selectors.today())
-    visible = selectors.visible_customer_ids(request.user, [r["customer_id"] for r in rows])
-    shown = [r for r in rows if r["customer_id"] in visible]
-    return {"rows": shown, "hidden": len(rows) - len(shown), "month": month, "age": age, "day": add_months(month, age + 1)}
+    rows, hidden = selectors.cohort_cell_for_user(request.user, scope, month, age)
+    return {"rows": rows, "hidden": hidden, "month": month, "age": age, "day": add_months(month, age + 1)}
 
 
 @login_required
@@ -177,10 +175,8 @@ def churn_reasons_page(request):
     detail = next((m for m in table if m.period.start.strftime("%Y-%m") == month), None)
     detail_rows, hidden = [], 0
     if detail:
-        visible = selectors.visible_customer_ids(request.user, [r["customer_id"] for r in detail.customers])
-        detail_rows = [dict(r, reason_label=labels.get(r["reason"]) if r["reason"] else _("No reason given"))
-                       for r in detail.customers if r["customer_id"] in visible]  # fmt: skip
-        hidden = len(detail.customers) - len(detail_rows)
+        rows, hidden = selectors.lost_customers_for_user(request.user, scope, detail)
+        detail_rows = [dict(r, reason_label=labels.get(r["reason"]) if r["reason"] else _("No reason given")) for r in rows]
     chart = charts.stacked_bar_chart(
         _("Lost MRR by reason and month"), [date_format(m.period.start, "M y") for m in table],
         [charts.Series(name, [v or Decimal(0) for v in values], f"s{i % 8 + 1}") for i, (name, _pk, values, _t) in enumerate(lines)],

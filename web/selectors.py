@@ -26,10 +26,11 @@ from accounts.reporting_time import today  # the pages' "today", also for views 
 from accounts.roles import CSM, MANAGER
 from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
-from metrics import catalogue, kpis
+from metrics import catalogue, cohorts, kpis, losses
 from metrics.health import Component, Health, health_for_customers
 from metrics.health_snapshots import MRR_CHANGE_DAYS, day_score, day_scores, day_scores_fill, scores_on
 from metrics.models import HealthScore, UserDayActivity
+from metrics.losses import MonthLosses
 from metrics.quality import scope_quality
 from metrics.periods import Period, add_months, day_start
 from metrics.rows import rows_for_user
@@ -784,9 +785,18 @@ def _flat(row) -> dict:
 # --- Renewals, cohorts, churn reasons -----------------------------------------------------
 
 
-def visible_customer_ids(user, ids) -> set[int]:
-    """The ids among `ids` of customers `user` may see."""
-    return set(policy.visible_customers(user).filter(pk__in=list(ids)).values_list("pk", flat=True))
+def cohort_cell_for_user(user, scope: Scope, month: datetime.date, age: int) -> tuple[list[dict], int]:
+    """The customers behind one cohort cell that `user` may see (the scope `seen_by` them, so the policy
+    filters in the query), and how many more the cell counts (customers of other portfolios)."""
+    rows = cohorts.cohort_customers(scope.seen_by(user), month, age, today())
+    return rows, cohorts.cohort_size(scope, month) - len(rows)
+
+
+def lost_customers_for_user(user, scope: Scope, month: MonthLosses) -> tuple[list[dict], int]:
+    """The customers who churned or contracted in `month` (the scope's losses of a month) that `user` may
+    see (the scope `seen_by` them, so the policy filters in the query), and how many more `month` counts."""
+    rows = losses.month_losses(scope.seen_by(user), month.period).customers
+    return rows, len(month.customers) - len(rows)
 
 
 def open_task_counts(ids) -> dict[int, int]:
