@@ -42,7 +42,7 @@ def test_the_team_report_and_the_kpi_api_read_inside_replica_reads(client, admin
 
     monkeypatch.setattr("metrics.selectors.compute_kpis", spy)
     monkeypatch.setattr("web.views.compute_kpis", spy, raising=False)
-    monkeypatch.setattr("web.selectors.compute_kpis", spy, raising=False)
+    monkeypatch.setattr("web.selectors.report.compute_kpis", spy, raising=False)
     monkeypatch.setattr("metrics.api.compute_kpis", spy, raising=False)
     client.force_login(admin_user)
     params = {} if url == "web:reports" else {"start": "2024-01-01", "end": "2024-02-01"}
