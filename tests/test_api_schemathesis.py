@@ -10,11 +10,13 @@ import os
 
 import pytest
 import schemathesis
+from schemathesis import GenerationMode
 from django.core import signals
 from django.db import close_old_connections
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.utils import override_settings
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.throttling import ScopedRateThrottle, UserRateThrottle
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -54,12 +56,25 @@ def admin_token(admin_user, csm, monkeypatch, settings):
     return {"Authorization": f"Token {admin_user.auth_token.key}"}
 
 
-@schema.parametrize()
-@settings(
-    max_examples=10,
-    deadline=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
-)
-def test_no_input_makes_the_api_fail_or_break_its_schema(case, admin_token):
-    case.call_and_validate(headers=admin_token, checks=[not_a_server_error, response_schema_conformance])
+# One pytest item per operation, named by it (schemathesis' own `schema.parametrize()` items
+# share one node id, so pytest-xdist, which schedules by node id, ran only the first).
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+VALID_AND_INVALID = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
+def test_no_input_makes_the_api_fail_or_break_its_schema(operation, admin_token):
+    cases = st.one_of(*(operation.as_strategy(generation_mode=mode) for mode in VALID_AND_INVALID))
+
+    @given(case=cases)
+    @settings(
+        max_examples=20,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    def answers_within_its_schema(case):
+        case.call_and_validate(headers=admin_token, checks=[not_a_server_error, response_schema_conformance])
+
+    answers_within_its_schema()
