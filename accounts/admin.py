@@ -18,6 +18,7 @@ from accounts.models import MONEY, ChurnReason, Contact, CostEntry, Customer, Le
 from accounts.roles import ROLES
 from accounts.signals import announce_change
 from lib.admin_history import AuditHistoryAdmin
+from lib.admin_widgets import ParsedAutocompleteAdmin
 from lib.admin_paginators import LargeTableAdmin
 from lib.subqueries import aggregate_of
 from lib.text import ONE_LINE_MESSAGE, has_line_break
@@ -128,7 +129,7 @@ class CustomerForm(forms.ModelForm):
 
 
 @admin.register(Customer)
-class CustomerAdmin(AnnouncesChangesAdmin, TeamMemberChoicesMixin, AuditHistoryAdmin):
+class CustomerAdmin(ParsedAutocompleteAdmin, AnnouncesChangesAdmin, TeamMemberChoicesMixin, AuditHistoryAdmin):
     form = CustomerForm
     list_display = ["name", "external_id", "segment", "country", "owner", "current_mrr"]
     list_filter = ["segment", "country", ("owner", admin.RelatedOnlyFieldListFilter)]
@@ -166,7 +167,7 @@ class CustomerAdmin(AnnouncesChangesAdmin, TeamMemberChoicesMixin, AuditHistoryA
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(ParsedAutocompleteAdmin, admin.ModelAdmin):
     list_display = ["__str__", "external_id", "email", "customer", "language", "opted_out_at", "first_seen_at"]
     readonly_fields = ["first_seen_at"]
 
@@ -188,7 +189,7 @@ class ChurnReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(AnnouncesChangesAdmin, AuditHistoryAdmin):
+class SubscriptionAdmin(ParsedAutocompleteAdmin, AnnouncesChangesAdmin, AuditHistoryAdmin):
     list_display = ["customer", "plan", "started_at", "ended_at", "mrr", "is_trial", "is_active", "end_reason"]
     list_filter = [ActiveTodayFilter, "is_trial", "plan", "currency", "end_reason"]
     list_select_related = ["customer"]
@@ -213,7 +214,7 @@ class UsageEventAdmin(AnnouncesChangesAdmin, LargeTableAdmin):
 
 
 @admin.register(Ticket)
-class TicketAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
+class TicketAdmin(ParsedAutocompleteAdmin, AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = [
         "external_id",
         "subject",
@@ -245,7 +246,7 @@ class CostEntryAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
+class LeadAdmin(ParsedAutocompleteAdmin, AnnouncesChangesAdmin, admin.ModelAdmin):
     list_display = ["external_id", "source", "created_at", "converted_at", "customer", "is_converted"]
     list_filter = [("converted_at", admin.EmptyFieldListFilter), ("created_at", admin.DateFieldListFilter), "source"]
     list_select_related = ["customer"]
@@ -258,7 +259,7 @@ class LeadAdmin(AnnouncesChangesAdmin, admin.ModelAdmin):
 
 
 @admin.register(Note)
-class NoteAdmin(TeamMemberChoicesMixin, admin.ModelAdmin):
+class NoteAdmin(ParsedAutocompleteAdmin, TeamMemberChoicesMixin, admin.ModelAdmin):
     list_display = ["__str__", "customer", "author", "created_at"]
     list_filter = [("created_at", admin.DateFieldListFilter), ("author", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["customer", "author"]
@@ -271,7 +272,7 @@ class NoteAdmin(TeamMemberChoicesMixin, admin.ModelAdmin):
 
 
 @admin.register(Task)
-class TaskAdmin(TeamMemberChoicesMixin, admin.ModelAdmin):
+class TaskAdmin(ParsedAutocompleteAdmin, TeamMemberChoicesMixin, admin.ModelAdmin):
     list_display = ["title", "customer", "assignee", "due_on", "source", "completed_at", "overdue"]
     list_filter = [
         ("completed_at", admin.EmptyFieldListFilter),

@@ -39,6 +39,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     list_display = ["event_type", "webhook", "attempts", "status_code", "error", "delivered_at", "created_at"]
     readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
 
+    def has_add_permission(self, request):
+        return False  # written by the webhook sender; an empty one added by hand had no payload and crashed the save
+
 
 @admin.register(PlaybookRun)
 class PlaybookRunAdmin(admin.ModelAdmin):

@@ -6,8 +6,12 @@ enrol a device in admin (Django OTP › TOTP devices, which shows the QR code) w
 setting is still off, or an admin enrols it for them.
 """
 
+import functools
+
 from django.conf import settings
 from django.contrib.admin import AdminSite
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 
@@ -15,6 +19,37 @@ from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
 def staff_2fa_required() -> bool:
     """Return whether the admin asks for a verified OTP device (read per request, so tests may override it)."""
     return settings.CSPLATFORM_STAFF_2FA
+
+
+def _parses(field, value) -> bool:
+    try:
+        field.to_python(value)
+    except (ValidationError, TypeError, ValueError):
+        return False
+    return True
+
+
+def drop_unparsable_selection(view):
+    """Wrap a ModelAdmin view: an action's selected ids that are not keys are dropped.
+
+    Django filters `pk__in=<selected>` before it runs an action, so a posted
+    `_selected_action=abc` raised a ValueError (a 500) instead of "no items selected".
+    """
+    model_admin = getattr(view, "__self__", None)
+    model = getattr(model_admin, "model", None)
+    if model is None:
+        return view
+
+    @functools.wraps(view)
+    def inner(request, *args, **kwargs):
+        if request.method == "POST" and ACTION_CHECKBOX_NAME in request.POST:
+            pk = model._meta.pk
+            post = request.POST.copy()
+            post.setlist(ACTION_CHECKBOX_NAME, [v for v in post.getlist(ACTION_CHECKBOX_NAME) if _parses(pk, v)])
+            request.POST = post
+        return view(request, *args, **kwargs)
+
+    return inner
 
 
 class CsplatformAdminSite(OTPAdminSite):
@@ -30,6 +65,9 @@ class CsplatformAdminSite(OTPAdminSite):
     @property
     def login_template(self):
         return OTPAdminSite.login_template if staff_2fa_required() else None
+
+    def admin_view(self, view, cacheable=False):
+        return super().admin_view(drop_unparsable_selection(view), cacheable)
 
     def has_permission(self, request):
         if staff_2fa_required():

@@ -3,12 +3,13 @@
 from django.contrib import admin, messages
 
 from accounts.admin import AnnouncesChangesAdmin
+from lib.admin_widgets import ParsedAutocompleteAdmin
 from surveys.models import OptOut, Survey, SurveyInvitation, SurveyResponse, SurveySkip
 from surveys.tasks import survey_send
 
 
 @admin.register(Survey)
-class SurveyAdmin(admin.ModelAdmin):
+class SurveyAdmin(ParsedAutocompleteAdmin, admin.ModelAdmin):
     list_display = ["name", "survey_type", "status", "target", "target_segment", "created_at"]
     list_filter = ["survey_type", "status", "target"]
     search_fields = ["name", "question_en", "question_de"]
@@ -49,7 +50,7 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
 
 
 @admin.register(SurveyResponse)
-class SurveyResponseAdmin(AnnouncesChangesAdmin):
+class SurveyResponseAdmin(ParsedAutocompleteAdmin, AnnouncesChangesAdmin):
     list_display = ["responded_at", "survey_type", "score", "customer", "contact", "short_comment", "language", "sentiment", "themes"]
     list_filter = ["survey_type", ("responded_at", admin.DateFieldListFilter), "language", "themes_corrected"]
     list_select_related = ["customer", "contact"]

@@ -1,0 +1,48 @@
+"""Autocomplete widgets that re-render a refused form instead of crashing on a bad key.
+
+Django's AutocompleteSelect looks the submitted values up with `pk__in=[...]` when it
+redraws a form with errors; a value that is not a key (`customer=bogus`) then raises a
+ValueError and the admin answers 500 instead of "Select a valid choice". These widgets
+drop values the target field cannot parse before that lookup.
+"""
+
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import ValidationError
+
+
+def _parsable(widget, values):
+    remote = widget.field.remote_field
+    opts = remote.model._meta
+    target = opts.get_field(getattr(remote, "field_name", None) or opts.pk.name)
+    kept = []
+    for value in values:
+        try:
+            target.to_python(value)
+        except (ValidationError, TypeError, ValueError):
+            continue
+        kept.append(value)
+    return kept
+
+
+class ParsedAutocompleteSelect(AutocompleteSelect):
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _parsable(self, value), attr)
+
+
+class ParsedAutocompleteSelectMultiple(AutocompleteSelectMultiple):
+    def optgroups(self, name, value, attr=None):
+        return super().optgroups(name, _parsable(self, value), attr)
+
+
+class ParsedAutocompleteAdmin:
+    """ModelAdmin mixin: `autocomplete_fields` use the widgets above."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ParsedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = ParsedAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
