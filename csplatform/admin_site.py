@@ -23,10 +23,10 @@ def staff_2fa_required() -> bool:
 
 def _parses(field, value) -> bool:
     try:
-        field.to_python(value)
+        key = field.to_python(value)
     except (ValidationError, TypeError, ValueError):
         return False
-    return True
+    return not isinstance(key, int) or -(2**63) <= key < 2**63  # SQLite raises OverflowError beyond 64 bits
 
 
 def drop_unparsable_selection(view):

@@ -17,9 +17,11 @@ def _parsable(widget, values):
     kept = []
     for value in values:
         try:
-            target.to_python(value)
+            key = target.to_python(value)
         except (ValidationError, TypeError, ValueError):
             continue
+        if isinstance(key, int) and not -(2**63) <= key < 2**63:
+            continue  # SQLite raises OverflowError beyond 64 bits
         kept.append(value)
     return kept
 
