@@ -9,13 +9,11 @@ gets no admin page they have no permission for. The test client re-raises any ex
 view lets through, so a 500 fails here with its traceback.
 """
 
-from contextlib import contextmanager
-
 import pytest
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django.urls import NoReverseMatch, reverse
 from hypothesis import HealthCheck, given, settings
@@ -23,6 +21,7 @@ from hypothesis import strategies as st
 
 from tests import factories as f
 from tests.api_support import make_world
+from tests.transaction_support import rolled_back
 
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.slow]
 
@@ -42,20 +41,6 @@ def label(model):
 
 def url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-class Rollback(Exception):
-    pass
-
-
-@contextmanager
-def rolled_back():
-    try:
-        with transaction.atomic():
-            yield
-            raise Rollback
-    except Rollback:
-        pass
 
 
 @pytest.fixture

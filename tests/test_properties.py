@@ -8,10 +8,8 @@ Every example runs in its own rolled-back transaction over the same small compan
 
 import datetime
 import zoneinfo
-from contextlib import contextmanager
 
 import pytest
-from django.db import transaction
 from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,6 +22,7 @@ from metrics.periods import Period, add_months
 from metrics.selectors import Scope
 from metrics.verification import snapshot_drift
 from tests.factories import CustomerFactory
+from tests.transaction_support import rolled_back
 
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.slow]
 
@@ -33,20 +32,6 @@ MONTHS = [Period(add_months(FIRST, i), add_months(FIRST, i + 1)) for i in range(
 CUSTOMERS = ("A", "B", "C")
 EDGES = [p.start for p in MONTHS] + [MONTHS[-1].end]
 RUN = settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-
-
-class Rollback(Exception):
-    pass
-
-
-@contextmanager
-def rolled_back():
-    try:
-        with transaction.atomic():
-            yield
-            raise Rollback
-    except Rollback:
-        pass
 
 
 # --- random data, near the period edges of the reporting time zone -------------------
