@@ -45,13 +45,37 @@ def url(model, view, *args):
 
 @pytest.fixture
 def world(admin_user, csm):
-    """At least one row of most registered models, for the change forms and actions."""
+    """At least one row of every registered model, for the change forms and actions."""
     built = make_world(owner=csm)
+    customer, contact = built.customer, built.contact
     f.KpiSnapshotFactory()
     f.StaleRangeFactory()
-    f.UserDayActivityFactory()
-    f.CustomerDayFeatureFactory()
-    f.UsageSessionFactory()
+    f.UserDayActivityFactory(customer=customer, contact=contact)
+    f.CustomerDayFeatureFactory(customer=customer)
+    f.UsageSessionFactory(customer=customer, contact=contact)
+    f.HealthScoreFactory(customer=customer)
+    f.CsmRatingFactory(customer=customer, author=csm)
+    f.QualityIssueFactory(customer=customer)
+    f.SnapshotVerificationFactory()
+    f.ChurnBacktestFactory(model=f.ChurnScoreFactory(customer=customer).model)
+    playbook = f.PlaybookStepFactory(playbook__name="Save the account").playbook
+    alert = f.AlertFactory(customer=customer, task=built.task, rule__playbook=playbook)
+    f.PlaybookRunFactory(playbook=playbook, customer=customer, alert=alert, started_by=csm)
+    f.WebhookDeliveryFactory()
+    f.ConnectionFactory()
+    f.InboundEventFactory()
+    f.ChatDeliveryFactory(channel__user=csm)
+    f.ObjectVersionFactory()
+    f.SurveyInvitationFactory(survey=built.survey, contact=contact)
+    f.SurveySkipFactory(survey=built.survey, contact=contact)
+    f.TokenFactory(user=csm)
+    f.AccessAttemptFactory()
+    f.AccessFailureLogFactory()
+    f.PeriodicTaskFactory()
+    f.CrontabScheduleFactory()
+    f.SolarScheduleFactory()
+    f.ClockedScheduleFactory()
+    f.TOTPDeviceFactory(user=admin_user)
     return built
 
 
