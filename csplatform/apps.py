@@ -7,3 +7,11 @@ class AdminConfig(DjangoAdminConfig):
     """django.contrib.admin with csplatform's admin site (optional staff two-factor)."""
 
     default_site = "csplatform.admin_site.CsplatformAdminSite"
+
+    def ready(self):
+        super().ready()  # autodiscover: every app's admin module, django-celery-beat's too
+        from django.contrib import admin
+
+        from csplatform import beat_admin
+
+        beat_admin.register(admin.site)

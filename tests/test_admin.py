@@ -183,3 +183,20 @@ def test_large_table_change_list_never_counts_the_whole_table(admin_client):
 
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT" in sql.upper() for sql in counts)
+
+
+@pytest.mark.parametrize("minute", ["-1", "-0"])
+@pytest.mark.parametrize("view", ["add", "change"])
+def test_a_refused_crontab_schedule_is_redrawn_with_its_errors(admin_client, minute, view):
+    """django-celery-beat describes the schedule read-only from the posted values; celery refused "-1" with a
+    ParseException that the description did not catch (a 500 instead of the form's error)."""
+    schedule = f.CrontabScheduleFactory()
+    target = admin_url(f.CrontabScheduleFactory, view, *([schedule.pk] if view == "change" else []))
+    post = {"minute": minute, "hour": "6", "day_of_month": "*", "month_of_year": "*", "day_of_week": "*", "timezone": "UTC"}
+
+    response = admin_client.post(target, post)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["minute"]
+    schedule.refresh_from_db()
+    assert schedule.minute == "0"
