@@ -13,7 +13,10 @@ from django.contrib.admin import AdminSite
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.db import models
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
+
+from lib.admin_widgets import NulFreeJSONField
 
 
 def staff_2fa_required() -> bool:
@@ -65,6 +68,12 @@ class CsplatformAdminSite(OTPAdminSite):
     @property
     def login_template(self):
         return OTPAdminSite.login_template if staff_2fa_required() else None
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Register as Django does; every model admin's JSON fields refuse NUL characters (see NulFreeJSONField)."""
+        super().register(model_or_iterable, admin_class, **options)
+        for model_admin in self._registry.values():
+            model_admin.formfield_overrides.setdefault(models.JSONField, {}).setdefault("form_class", NulFreeJSONField)
 
     def admin_view(self, view, cacheable=False):
         return super().admin_view(drop_unparsable_selection(view), cacheable)

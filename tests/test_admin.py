@@ -200,3 +200,17 @@ def test_a_refused_crontab_schedule_is_redrawn_with_its_errors(admin_client, min
     assert response.context["adminform"].form.errors["minute"]
     schedule.refresh_from_db()
     assert schedule.minute == "0"
+
+
+@pytest.mark.parametrize("details", ['{"note": "a\\u0000b"}', '{"\\u0000": 1}', '[["\\u0000"]]'])
+def test_an_admin_json_field_refuses_an_escaped_nul(admin_client, details):
+    """The NUL middleware sees no raw NUL in `"\\u0000"`; PostgreSQL's jsonb refused it on save (a 500)."""
+    alert = f.AlertFactory()
+    post = {"rule": alert.rule_id, "customer": alert.customer_id, "fired_on": "2024-01-01", "details": details}
+
+    response = admin_client.post(admin_url(f.AlertFactory, "change", alert.pk), post)
+
+    assert response.status_code == 200
+    assert "NUL" in str(response.context["adminform"].form.errors["details"])
+    alert.refresh_from_db()
+    assert alert.details == {"score": 40, "before": 60}
