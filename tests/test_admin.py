@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from accounts.models import UsageEvent
 from lib.admin_paginators import EstimatedCountPaginator
+from metrics.models import HealthModel
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +215,24 @@ def test_an_admin_json_field_refuses_an_escaped_nul(admin_client, details):
     assert "NUL" in str(response.context["adminform"].form.errors["details"])
     alert.refresh_from_db()
     assert alert.details == {"score": 40, "before": 60}
+
+
+@pytest.mark.xfail(
+    strict=True, raises=(ValueError, AttributeError, ArithmeticError, TypeError),
+    reason="metrics/admin.py (another engineer's area, reported): HealthModelAdmin checks weights and key features "
+    "only in save_model (health_versions.clean_weights), after the form is valid, so a bad value is a 500",
+)  # fmt: skip
+@pytest.mark.parametrize(
+    "weights, key_features",
+    [('{"frequency": -1}', "[]"), ('{"nosuch": 1}', "[]"), ('"x"', "[]"), ('{"frequency": "abc"}', "[]"),
+     ('{"frequency": 1e400}', "[]"), ('{"frequency": 5}', "5")],
+)  # fmt: skip
+def test_a_health_model_with_bad_weights_is_refused_with_a_form_error(admin_client, weights, key_features):
+    model = f.HealthModelFactory()
+    post = {"name": "Default", "weights": weights, "target_active_days": "12", "key_features": key_features}
+
+    response = admin_client.post(admin_url(f.HealthModelFactory, "change", model.pk), post)
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    assert HealthModel.objects.count() == 1
