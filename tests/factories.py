@@ -29,7 +29,7 @@ from metrics.models import (
     UsageSession,
     UserDayActivity,
 )
-from surveys.models import SkipReason, Survey, SurveyInvitation, SurveyResponse, SurveySkip
+from surveys.models import SurveyResponse
 
 UTC = datetime.UTC
 EPOCH = datetime.datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
@@ -345,17 +345,25 @@ class WebhookFactory(DjangoModelFactory):
     secret = factory.Sequence(lambda n: f"whsec_{n:032d}")
 
 
-class WebhookDeliveryFactory(DjangoModelFactory):
+class DeliveryLogFactory(DjangoModelFactory):
+    """A message delivered at the first attempt (alerts.models.DeliveryLog: webhook and chat deliveries)."""
+
+    class Meta:
+        abstract = True
+
+    event_type = "alert.fired"
+    attempts = 1
+    status_code = 200
+    delivered_at = EPOCH
+
+
+class WebhookDeliveryFactory(DeliveryLogFactory):
     class Meta:
         model = WebhookDelivery
 
     webhook = factory.SubFactory(WebhookFactory)
     message_id = factory.Sequence(lambda n: f"msg_{n:05d}")
-    event_type = "alert.fired"
     payload = factory.LazyFunction(lambda: {"alert": 1})
-    attempts = 1
-    status_code = 200
-    delivered_at = EPOCH
 
 
 class PlaybookFactory(DjangoModelFactory):
@@ -439,17 +447,13 @@ class ChatChannelFactory(DjangoModelFactory):
     target = "https://hooks.slack.com/services/T000/B000/XXXX"
 
 
-class ChatDeliveryFactory(DjangoModelFactory):
+class ChatDeliveryFactory(DeliveryLogFactory):
     class Meta:
         model = ChatDelivery
 
     channel = factory.SubFactory(ChatChannelFactory)
     service = factory.SelfAttribute("channel.service")
-    event_type = "alert.fired"
     payload = factory.LazyFunction(lambda: {"text": "Acme: health score fell"})
-    attempts = 1
-    status_code = 200
-    delivered_at = EPOCH
 
 
 class ObjectVersionFactory(DjangoModelFactory):
@@ -459,42 +463,6 @@ class ObjectVersionFactory(DjangoModelFactory):
     kind = Kind.STRIPE
     object_id = factory.Sequence(lambda n: f"sub_{n:05d}")
     version_at = EPOCH
-
-
-# --- survey invitations ----------------------------------------------------------------
-
-
-class SurveyFactory(DjangoModelFactory):
-    class Meta:
-        model = Survey
-
-    name = factory.Sequence(lambda n: f"Survey {n}")
-    survey_type = "nps"
-    question_en = "How likely are you to recommend us?"
-    question_de = "Wie wahrscheinlich empfehlen Sie uns weiter?"
-
-
-class SurveyInvitationFactory(DjangoModelFactory):
-    class Meta:
-        model = SurveyInvitation
-
-    survey = factory.SubFactory(SurveyFactory)
-    contact = factory.SubFactory(ContactFactory)
-    customer = factory.SelfAttribute("contact.customer")
-    token = factory.Sequence(lambda n: f"token-{n:05d}")
-    created_at = EPOCH
-    expires_at = EPOCH + datetime.timedelta(days=14)
-    sent_at = EPOCH
-
-
-class SurveySkipFactory(DjangoModelFactory):
-    class Meta:
-        model = SurveySkip
-
-    survey = factory.SubFactory(SurveyFactory)
-    contact = factory.SubFactory(ContactFactory)
-    reason = SkipReason.RECENTLY_SURVEYED
-    skipped_at = EPOCH
 
 
 # --- third-party models with an admin (API tokens, login lockouts, beat schedules, 2FA) -

@@ -5,7 +5,7 @@ import datetime
 import factory
 from factory.django import DjangoModelFactory
 
-from surveys.models import Survey, SurveyInvitation
+from surveys.models import SkipReason, Survey, SurveyInvitation, SurveySkip
 from surveys.tokens import new_token
 from tests.factories import ContactFactory
 
@@ -40,3 +40,13 @@ class InvitationFactory(DjangoModelFactory):
     created_at = NOW
     expires_at = factory.LazyAttribute(lambda o: o.created_at + datetime.timedelta(days=14))
     sent_at = NOW
+
+
+class SkipFactory(DjangoModelFactory):
+    class Meta:
+        model = SurveySkip
+
+    survey = factory.SubFactory(SurveyFactory)
+    contact = factory.SubFactory(ContactFactory)
+    reason = SkipReason.RECENTLY_SURVEYED
+    skipped_at = NOW

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from tests import factories as f
 from tests.api_support import make_world
+from tests.surveys_support import InvitationFactory, SkipFactory
 from tests.transaction_support import rolled_back
 
 pytestmark = [pytest.mark.django_db(transaction=False), pytest.mark.slow]
@@ -66,8 +67,8 @@ def world(admin_user, csm):
     f.InboundEventFactory()
     f.ChatDeliveryFactory(channel__user=csm)
     f.ObjectVersionFactory()
-    f.SurveyInvitationFactory(survey=built.survey, contact=contact)
-    f.SurveySkipFactory(survey=built.survey, contact=contact)
+    InvitationFactory(survey=built.survey, contact=contact)
+    SkipFactory(survey=built.survey, contact=contact)
     f.TokenFactory(user=csm)
     f.AccessAttemptFactory()
     f.AccessFailureLogFactory()
