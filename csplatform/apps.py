@@ -9,9 +9,9 @@ class AdminConfig(DjangoAdminConfig):
     default_site = "csplatform.admin_site.CsplatformAdminSite"
 
     def ready(self):
-        super().ready()  # autodiscover: every app's admin module, django-celery-beat's too
+        super().ready()  # autodiscover: every app's admin module, third-party ones too
         from django.contrib import admin
 
-        from csplatform import beat_admin
+        from csplatform import third_party_admin
 
-        beat_admin.register(admin.site)
+        third_party_admin.register(admin.site)

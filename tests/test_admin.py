@@ -4,9 +4,12 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from axes.models import AccessAttempt
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import UsageEvent
 from lib.admin_paginators import EstimatedCountPaginator
@@ -236,3 +239,15 @@ def test_a_health_model_with_bad_weights_is_refused_with_a_form_error(admin_clie
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert HealthModel.objects.count() == 1
+
+
+def test_cleaning_up_expired_login_attempts_from_admin_deletes_only_expired_ones(admin_client):
+    """django-axes' action read `request.axes_attempt_time`, which only its login handling sets (a 500 from admin)."""
+    fresh, expired = f.AccessAttemptFactory(), f.AccessAttemptFactory(username="eve")
+    AccessAttempt.objects.filter(pk=expired.pk).update(attempt_time=timezone.now() - datetime.timedelta(days=1))
+    post = {"action": "cleanup_expired_attempts", ACTION_CHECKBOX_NAME: [fresh.pk]}
+
+    response = admin_client.post(admin_url(f.AccessAttemptFactory, "changelist"), post)
+
+    assert response.status_code == 302
+    assert list(AccessAttempt.objects.values_list("pk", flat=True)) == [fresh.pk]
