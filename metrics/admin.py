@@ -7,6 +7,7 @@ to have the engine recompute some days.
 
 import datetime
 
+from django import forms
 from django.contrib import admin
 from django.utils import timezone
 from django.utils.html import format_html_join
@@ -140,6 +141,23 @@ class UsageSessionAdmin(ComputedDataAdmin):
         return datetime.timedelta(microseconds=obj.duration_us)
 
 
+class HealthModelForm(forms.ModelForm):
+    """Checks weights and key features as the new version will store them, so a bad one is a form error."""
+
+    def clean_weights(self):
+        return _as_form_error(health_versions.clean_weights, self.cleaned_data.get("weights"))
+
+    def clean_key_features(self):
+        return _as_form_error(health_versions.clean_key_features, self.cleaned_data.get("key_features") or [])
+
+
+def _as_form_error(clean, value):
+    try:
+        return clean(value)
+    except ValueError as error:
+        raise forms.ValidationError(str(error)) from None
+
+
 @admin.register(HealthModel)
 class HealthModelAdmin(AuditHistoryAdmin):
     """Saving a changed health model adds a new draft version; the row shown is never changed.
@@ -147,6 +165,7 @@ class HealthModelAdmin(AuditHistoryAdmin):
     Drafts are published from the backtest page, after an admin has looked at the backtest.
     """
 
+    form = HealthModelForm
     list_display = ["__str__", "segment", "version", "status", "created_at", "published_at"]
     list_filter = ["status", "segment"]
     fields = ["name", "segment", "weights", "target_active_days", "key_features", "version", "status", "published_at"]

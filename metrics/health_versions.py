@@ -33,17 +33,40 @@ def definition_of(model: HealthModel) -> health.Definition:
     )
 
 
-def clean_weights(weights: dict) -> dict:
-    """Return the weights of every known component as numbers ≥ 0 (missing ones are 0)."""
+def clean_weights(weights) -> dict:
+    """Return the weights of every known component as numbers ≥ 0 (missing ones are 0).
+
+    Raises ValueError, with a message for the person who typed them, for anything else.
+    """
+    if not isinstance(weights, dict):
+        raise ValueError(f"weights must be an object of component weights, e.g. {{\"{COMPONENTS[0]}\": 30}}")
+    unknown = sorted(set(weights) - set(COMPONENTS))
+    if unknown:
+        raise ValueError(f"unknown components {', '.join(map(str, unknown))}; known: {', '.join(COMPONENTS)}")
     cleaned = {}
     for name in COMPONENTS:
-        value = Decimal(str(weights.get(name, 0) or 0))
+        raw = weights.get(name, 0) or 0
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+            raise ValueError(f"weight of {name} must be a number")
+        try:
+            value = Decimal(str(raw))
+        except ArithmeticError:
+            raise ValueError(f"weight of {name} must be a number") from None
+        if not value.is_finite() or value.adjusted() > 5:
+            raise ValueError(f"weight of {name} must be a number below 1,000,000")
         if value < 0:
             raise ValueError(f"weight of {name} must not be negative")
         cleaned[name] = int(value) if value == value.to_integral() else float(value)
     if not any(cleaned.values()):
         raise ValueError("at least one weight must be above 0")
     return cleaned
+
+
+def clean_key_features(key_features) -> list[str]:
+    """Return the key features as a list of event types (raises ValueError for anything else)."""
+    if not isinstance(key_features, (list, tuple)) or not all(isinstance(k, str) and k.strip() for k in key_features):
+        raise ValueError('key features must be a list of event types, e.g. ["report_created"]')
+    return [k.strip() for k in key_features]
 
 
 @transaction.atomic
@@ -59,7 +82,7 @@ def model_version_create(
         version=(latest or 0) + 1,
         weights=clean_weights(weights),
         target_active_days=target_active_days,
-        key_features=list(key_features),
+        key_features=clean_key_features(list(key_features)),
         status=status,
         published_at=timezone.now() if status == HealthModel.Status.PUBLISHED else None,
         created_by=user,
