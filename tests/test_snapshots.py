@@ -1,6 +1,7 @@
 """KPI snapshots: idempotent upserts, beat fan-out (daily: company, segments, CSMs; monthly: every scope),
 late data, backfill command, API."""
 
+import dataclasses
 import datetime
 import json
 from decimal import Decimal
@@ -87,6 +88,19 @@ def test_daily_run_stores_yesterday_and_month_to_date_of_company_segments_and_cs
     assert KpiSnapshot.objects.count() == len(scopes) * len(periods) * len(KPI_KEYS)
     assert_stored_equal_compute_kpis(scopes, periods)
     assert KpiSnapshot.objects.get(metric="mrr", scope="csm:carla", period_start=D(2024, 2, 1)).value == 420  # A 100 + 20, C 300 (its 150 starts on the 20th)
+
+
+def test_daily_run_computes_no_customer_scope_figures(portfolios, monkeypatch):
+    computed = []
+    for name, family in grouped.FAMILIES.items():
+        def compute(inputs, period, company, family=family):
+            computed.append(family.name)
+            return family.compute(inputs, period, company)
+
+        monkeypatch.setitem(grouped.FAMILIES, name, dataclasses.replace(family, compute=compute))
+    tasks.snapshots_daily("2024-02-15")
+    # company, two segments, two CSMs: once per family and period, never a customer's
+    assert sorted(computed) == sorted(list(grouped.FAMILIES) * 5 * 2)
 
 
 def test_daily_run_leaves_the_customer_scopes_of_closed_months_alone(portfolios):
