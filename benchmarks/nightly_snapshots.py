@@ -2,23 +2,30 @@
 
     .venv/bin/python benchmarks/nightly_snapshots.py [--sizes 1000 10000 30000 100000] [--base 1000]
 
-For each size N, in its own process and throw-away database (csp_bench_snapset_N), the demo
-simulator builds a company of --base customers (three months of data, two CSMs), copied N/base
-times in SQL with new customers and contacts (the fast way to reach 100 k: simulating takes
-about a minute per 1,000 customers here; every size has the same shape). Then, for 2024-03-15 (a normal day: yesterday and the month to date),
-in the same process:
+For each size N, in its own process and throw-away database (csp_bench_snap_nightly_N), the
+demo simulator builds a company of --base customers (three months of data, two CSMs), copied
+N/base times in SQL with new customers and contacts (the fast way to reach 100 k: simulating
+takes about a minute per 1,000 customers here; every size has the same shape). Then, in the
+same process:
 
-* the baseline: the company scope alone, `snapshot_write(Scope(), period)` for both periods
-  (the per-scope path, as `compute_kpis` answers it live);
-* the daily run: the beat task `metrics.snapshots_daily` in-process with eager execution,
-  i.e. one set-based task per KPI family and period over company + segments + CSMs +
-  every customer (metrics.grouped), each upserting its rows in bulk, with each family's share.
+* the baseline: the company scope alone, `snapshot_write(Scope(), period)` for the two
+  periods of 2024-03-15 (a normal day: yesterday and the month to date), the per-scope path
+  as `compute_kpis` answers it live; and the same for the closed month (February);
+* the daily run: the beat task `metrics.snapshots_daily` for 2024-03-15, eager, in-process:
+  one set-based task per KPI family and period over the company, the segments and the CSMs
+  (customer scopes are stored for closed months only);
+* the monthly run: the beat task `metrics.snapshots_monthly` for 2024-03-01 (February), one
+  task per family over every scope, each customer's included, with its rows written.
 
-Prints, per size, the daily run, the company scope alone and their ratio (target: ≤ 10 at
-100 k customers), and writes benchmarks/results/nightly_snapshots.json.
+Each run reports every family's share, split into reading the inputs of every customer
+(the grouped queries), writing the rows, and the rest (each scope's inputs put together and
+the formulas). Prints, per size, the daily run against the company scope alone (target:
+≤ 10 at 100 k customers) and the monthly run against the company scope's month alone,
+and writes benchmarks/results/nightly_snapshots.json.
 """
 
 import argparse
+import dataclasses
 import datetime
 import sys
 import time
@@ -81,7 +88,7 @@ def _copy_company(copies: int) -> None:
 
 
 def part(customers: int, copies: int) -> dict:
-    with common.throwaway_database(f"csp_bench_snapset_{customers}") as url:
+    with common.throwaway_database(f"csp_bench_snap_nightly_{customers}") as url:
         common.setup_django(url, CELERY_TASK_ALWAYS_EAGER="1")
         started = time.perf_counter()
         common.simulate(customers // copies, csms=("carla", "david"), events_scale=0.1)
@@ -95,7 +102,9 @@ def part(customers: int, copies: int) -> dict:
         from metrics.models import KpiSnapshot
         from metrics.selectors import Scope
 
-        periods = snapshots.daily_periods(datetime.date.fromisoformat(DAY))
+        day = datetime.date.fromisoformat(DAY)
+        periods = snapshots.daily_periods(day)
+        month = snapshots.closed_month(day.replace(day=1))
 
         def timed(fn):
             started = time.perf_counter()
@@ -104,33 +113,86 @@ def part(customers: int, copies: int) -> dict:
 
         timed(lambda: [snapshots.snapshot_write(Scope(), p) for p in periods])  # warm the caches once
         company_s = min(timed(lambda: [snapshots.snapshot_write(Scope(), p) for p in periods]) for _ in range(2))
+        company_month_s = min(timed(lambda: snapshots.snapshot_write(Scope(), month)) for _ in range(2))
         KpiSnapshot.objects.all().delete()
-        families = dict.fromkeys(grouped.FAMILIES, 0.0)
-        write_family = snapshots.snapshot_write_family
 
-        def timed_family(family, *args, **kwargs):  # each family's share of the run below
+        # Each family's share of a run, split into reading its inputs for every customer (grouped queries),
+        # writing the rows (COPY + INSERT … ON CONFLICT) and the rest (scopes' inputs put together, formulas, rows).
+        shares = {}
+        write_family, upsert, families = snapshots.snapshot_write_family, snapshots._upsert, dict(grouped.FAMILIES)
+
+        def timed_family(family, *args, **kwargs):
+            share = shares.setdefault(family, {"seconds": 0.0, "read": 0.0, "write": 0.0})
             started = time.perf_counter()
             written = write_family(family, *args, **kwargs)
-            families[family] += time.perf_counter() - started
+            share["seconds"] += time.perf_counter() - started
             return written
 
-        snapshots.snapshot_write_family = timed_family
-        daily_s = timed(lambda: tasks.snapshots_daily(DAY))  # the beat task itself: every family, period and scope
-        snapshots.snapshot_write_family = write_family
-        rows = KpiSnapshot.objects.count()
-        families = {name: round(seconds, 2) for name, seconds in families.items()}
+        def timed_read(name):
+            def read(period):
+                started = time.perf_counter()
+                inputs = families[name].read(period)
+                shares[name]["read"] += time.perf_counter() - started
+                return inputs
+
+            return read
+
+        def timed_upsert(rows):
+            started = time.perf_counter()
+            upsert(rows)
+            shares[current[0]]["write"] += time.perf_counter() - started
+
+        current = [None]
+
+        def run(task, *args):
+            shares.clear()
+
+            def family_of(family, *a, **k):
+                current[0] = family
+                return timed_family(family, *a, **k)
+
+            snapshots.snapshot_write_family, snapshots._upsert = family_of, timed_upsert
+            for name, family in families.items():
+                grouped.FAMILIES[name] = dataclasses.replace(family, read=timed_read(name))
+            try:
+                seconds = timed(lambda: task(*args))
+            finally:
+                snapshots.snapshot_write_family, snapshots._upsert = write_family, upsert
+                grouped.FAMILIES.update(families)
+            split = {
+                name: {"seconds": round(s["seconds"], 2), "read": round(s["read"], 2), "write": round(s["write"], 2),
+                       "scopes_and_formulas": round(s["seconds"] - s["read"] - s["write"], 2)}
+                for name, s in shares.items()
+            }  # fmt: skip
+            return seconds, split
+
+        daily_s, daily_families = run(tasks.snapshots_daily, DAY)  # the beat task itself: every family and period
+        daily_rows = KpiSnapshot.objects.count()
+        daily_customer_rows = KpiSnapshot.objects.filter(scope__startswith="customer:").count()
+        KpiSnapshot.objects.all().delete()
+        monthly_s, monthly_families = run(tasks.snapshots_monthly, month.end.isoformat())  # the closed month, every scope
+        monthly_rows = KpiSnapshot.objects.count()
         figures = {
             "customers": Customer.objects.count(),
             "simulated_customers": customers // copies,
             "copies": copies,
             "build_seconds": round(build_s, 1),
-            "scopes": len(snapshots.all_scopes()),
+            "daily_scopes": len(snapshots.all_scopes(include_customers=False)),
             "periods": len(periods),
-            "snapshot_rows": rows,
             "company_scope_seconds": round(company_s, 3),
             "daily_run_seconds": round(daily_s, 2),
-            "family_seconds": families,
+            "daily_rows": daily_rows,
+            "daily_customer_rows": daily_customer_rows,
+            "daily_family_seconds": daily_families,
             "ratio_daily_run_to_company_scope": round(daily_s / company_s, 1),
+            "month": f"{month.start}/{month.end}",
+            "monthly_scopes": len(snapshots.all_scopes()),
+            "company_scope_month_seconds": round(company_month_s, 3),
+            "monthly_run_seconds": round(monthly_s, 2),
+            "monthly_rows": monthly_rows,
+            "monthly_family_seconds": monthly_families,
+            "monthly_us_per_row": round(monthly_s / monthly_rows * 1e6, 1),
+            "ratio_monthly_run_to_company_scope_month": round(monthly_s / company_month_s, 1),
             "load_average_at_end": common.machine()["load_average"],
         }
         connection.close()
@@ -156,9 +218,12 @@ def main():
     out = common.write_results("nightly_snapshots", results)
     for size, f in results["sizes"].items():
         print(
-            f"{f['customers']:>7} customers: daily run {f['daily_run_seconds']} s ({f['snapshot_rows']} rows, "
-            f"{f['periods']} periods), company scope alone {f['company_scope_seconds']} s, "
-            f"ratio ×{f['ratio_daily_run_to_company_scope']}; families {f['family_seconds']}; peak {f['max_rss_mb']} MB"
+            f"{f['customers']:>7} customers: daily run {f['daily_run_seconds']} s ({f['daily_rows']} rows, "
+            f"{f['daily_customer_rows']} of customers, {f['periods']} periods), company scope alone "
+            f"{f['company_scope_seconds']} s, ratio ×{f['ratio_daily_run_to_company_scope']}; monthly run "
+            f"{f['monthly_run_seconds']} s ({f['monthly_rows']} rows, {f['monthly_us_per_row']} µs a row), company "
+            f"scope's month alone {f['company_scope_month_seconds']} s, ratio ×{f['ratio_monthly_run_to_company_scope_month']}; "
+            f"peak {f['max_rss_mb']} MB; load at end {f['load_average_at_end']}"
         )
     print(f"written to {out.relative_to(common.ROOT)}")
 

@@ -45,13 +45,13 @@ app.conf.task_routes = {
 
 HOUR = 3600
 app.conf.beat_schedule = {
-    # After midnight, once the day's data is in: yesterday and the month to date for every scope.
+    # After midnight, once the day's data is in: yesterday and the month to date for the company, segments and CSMs.
     "kpi-snapshots-daily": {
         "task": "metrics.snapshots_daily",
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 6 * HOUR},
     },
-    # The closed month, on the first, after the daily run has settled.
+    # The closed month for every scope, customers included, on the first, after the daily run has settled.
     "kpi-snapshots-monthly": {
         "task": "metrics.snapshots_monthly",
         "schedule": crontab(day_of_month=1, hour=3, minute=30),

@@ -249,7 +249,8 @@ class RecomputeRequest(serializers.Serializer):
 
 
 class KpiSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
-    """Stored KPI snapshots; `recompute` (admin) queues a backfill."""
+    """Stored KPI snapshots: company, segments and CSMs every day (yesterday, month to date); every scope, customers
+    included, for each closed month and backfilled period (docs/api.md); `recompute` (admin) queues a backfill of every scope."""
 
     serializer_class = KpiSnapshotSerializer
     filterset_class = KpiSnapshotFilter

@@ -110,22 +110,29 @@ assert tuple(FAMILIES) == tuple(g.key for g in catalogue.GROUPS), "one family pe
 
 
 def scope_members(labels: Iterable[str]) -> dict[str, list[int] | None]:
-    """Return {label: its customers' ids} (None for the company: every customer), with Scope's filters, in three queries."""
+    """Return {label: its customers' ids} (None for the company: every customer), with Scope's filters, in two queries."""
     labels = list(labels)
     scopes = {label: Scope.from_label(label) for label in labels}
     members: dict[str, list[int] | None] = {}
     segments = {s.segment for s in scopes.values() if s.segment is not None}
     csms = {s.csm for s in scopes.values() if s.csm is not None}
     of_segment, of_csm = defaultdict(list), defaultdict(set)
-    if segments:
-        for pk, segment in Customer.objects.filter(segment__in=segments).values_list("pk", "segment").order_by("pk"):
-            of_segment[segment].append(pk)
-    if csms:  # Scope.customers(): the owner, or one of the assigned users
-        owned = Customer.objects.filter(owner__username__in=csms).values_list("pk", "owner__username")
+    if segments or csms:  # one read of the customers for both; Scope.customers(): a CSM's are owned or assigned
+        customers = Customer.objects.order_by("pk")
+        if not csms:
+            customers = customers.filter(segment__in=segments)
+        elif not segments:
+            customers = customers.filter(owner__username__in=csms)
+        for pk, segment, owner in customers.values_list("pk", "segment", "owner__username"):
+            if segment in segments:
+                of_segment[segment].append(pk)
+            if owner in csms:
+                of_csm[owner].add(pk)
+    if csms:
         assigned = Customer.assigned_users.through.objects.filter(user__username__in=csms).values_list(
             "customer_id", "user__username"
         )
-        for pk, username in [*owned, *assigned]:
+        for pk, username in assigned:
             of_csm[username].add(pk)
     for label, scope in scopes.items():
         if scope.customer_id is not None:

@@ -62,14 +62,22 @@ def snapshot_chunk(scope_labels: list[str], start: str, end: str, keys: list[str
     time_limit=settings.CSPLATFORM_CHUNK_TIME_LIMIT,
 )
 def snapshot_family(
-    family: str, start: str, end: str, scope_labels: list[str] | None = None, keys: list[str] | None = None
+    family: str,
+    start: str,
+    end: str,
+    scope_labels: list[str] | None = None,
+    keys: list[str] | None = None,
+    customers: bool = True,
 ) -> int:
-    """Compute and upsert one KPI family (metrics.grouped) for [start, end) for these scopes (default: every scope),
-    in one set-based pass (only `keys` when given)."""
+    """Compute and upsert one KPI family (metrics.grouped) for [start, end) for these scopes (default: every scope,
+    without the customer scopes when `customers` is false), in one set-based pass (only `keys` when given)."""
     if family not in grouped.FAMILIES:
         log.warning("skipping unknown KPI family %r", family)
         return 0
-    labels = None if scope_labels is None else [label for label in scope_labels if _known_scope(label)]
+    if scope_labels is None:
+        labels = snapshots.all_scopes(include_customers=customers)
+    else:
+        labels = [label for label in scope_labels if _known_scope(label)]
     return snapshots.snapshot_write_family(family, Period(_date(start), _date(end)), labels, keys=keys)
 
 
@@ -82,14 +90,15 @@ def _known_scope(label: str) -> bool:
     return True
 
 
-def fan_out(start: datetime.date, end: datetime.date, scopes: list[str] | None = None) -> int:
-    """Queue one task per KPI family for [start, end) over `scopes` (default: every scope); return the number of tasks.
+def fan_out(start: datetime.date, end: datetime.date, scopes: list[str] | None = None, *, customers: bool = True) -> int:
+    """Queue one task per KPI family for [start, end) over `scopes` (default: every scope, or every scope but the
+    customers' when `customers` is false, listed by the task when it runs); return the number of tasks.
 
     Each family reads all its scopes' inputs in a few grouped queries, so the work splits by
     family and period, not by customer (docs/performance.md, nightly snapshots).
     """
     for family in grouped.FAMILIES:
-        snapshot_family.delay(family, start.isoformat(), end.isoformat(), scopes)
+        snapshot_family.delay(family, start.isoformat(), end.isoformat(), scopes, customers=customers)
     return len(grouped.FAMILIES)
 
 
@@ -131,15 +140,16 @@ def snapshots_verify() -> int:
 
 @shared_task(name="metrics.snapshots_daily", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def snapshots_daily(day: str | None = None) -> int:
-    """Yesterday and the month to date for every scope. Beat calls it without `day`: today."""
+    """Yesterday and the month to date for the company, every segment and every CSM; customer scopes are stored
+    for closed months only (snapshots_monthly), their open month is computed live. Beat calls it without `day`: today."""
     day = _date(day) if day else reporting_time.today()  # the one place the clock is read
     snapshots_stale.delay()
-    return sum(fan_out(p.start, p.end) for p in snapshots.daily_periods(day))
+    return sum(fan_out(p.start, p.end, customers=False) for p in snapshots.daily_periods(day))
 
 
 @shared_task(name="metrics.snapshots_monthly", autoretry_for=TRANSIENT, retry_backoff=True, max_retries=5)
 def snapshots_monthly(day: str | None = None) -> int:
-    """The closed month before `day` for every scope."""
+    """The closed month before `day` for every scope, customers included."""
     day = _date(day) if day else reporting_time.today()
     month = snapshots.closed_month(day)
     return fan_out(month.start, month.end)

@@ -27,7 +27,7 @@ class Command(BaseCommand):
         periods = split(Period(start, end), interval)
         scopes = snapshots.all_scopes(include_customers=not no_customers)
         if queue:
-            tasks = sum(fan_out(p.start, p.end, None if not no_customers else scopes) for p in periods)
+            tasks = sum(fan_out(p.start, p.end, customers=not no_customers) for p in periods)
             self.stdout.write(f"queued {tasks} tasks for {len(periods)} periods × {len(scopes)} scopes")
             return
         written = 0
