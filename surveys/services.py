@@ -467,7 +467,8 @@ def _invitation_lookup(alias: str):
     the largest piece of Python in a submit, and the SQL never changes. Built with the ORM, so it
     follows the models; rows become instances with the same converters and populators as `get()`.
     """
-    queryset = SurveyInvitation.objects.using(alias).select_related("survey", "contact", "response").filter(token=_TOKEN_MARK)
+    invitations = SurveyInvitation.objects.using(alias).select_related("survey", "contact", "response")
+    queryset = invitations.filter(token=_TOKEN_MARK).order_by()  # one row: no sort by the default ordering
     compiler = queryset.query.get_compiler(using=alias)
     sql, params = compiler.as_sql()
     if list(params) != [_TOKEN_MARK]:

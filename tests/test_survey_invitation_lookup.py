@@ -54,6 +54,12 @@ def test_an_unanswered_invitation_knows_it_has_no_response_without_asking_again(
     assert _values(found) == _values(invitation)
 
 
+def test_the_lookup_is_compiled_once_and_sorts_nothing():
+    first = services._invitation_lookup("default")
+    assert services._invitation_lookup("default") is first
+    assert "ORDER BY" not in first[0] and "surveys_surveyresponse" in first[0]
+
+
 @pytest.mark.parametrize("token", ["", None, "no-such-token", "\x00token"])
 def test_an_unknown_token_finds_nothing(token):
     InvitationFactory()
