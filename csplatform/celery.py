@@ -37,6 +37,7 @@ app.conf.task_routes = {
     "accounts.import_run": {"queue": "imports"},
     "surveys.response_analyze": {"queue": "analysis"},
     "surveys.responses_analyze": {"queue": "analysis"},
+    "surveys.responses_analyze_pending": {"queue": "analysis"},
     "churn.model_*": {"queue": "analysis"},
     "churn.retrain_weekly": {"queue": "analysis"},
     "surveys.*": {"queue": "emails"},
@@ -99,6 +100,13 @@ app.conf.beat_schedule = {
         "task": "alerts.digest_weekly",
         "schedule": crontab(day_of_week="mon", hour=6, minute=30),
         "options": {"expires": 12 * HOUR},
+    },
+    # Survey comments answered since the last run: language, sentiment and themes within a minute,
+    # in batches on the analysis queue instead of one broker message per answer (docs/scaling.md).
+    "survey-comments-analyse": {
+        "task": "surveys.responses_analyze_pending",
+        "schedule": crontab(),
+        "options": {"expires": 60},
     },
     # Survey emails whose worker died between claim and send: their lease has run out, send them.
     "survey-stalled-sends": {

@@ -1,9 +1,12 @@
 """Django admin for surveys, invitations, responses (answers read-only), skips and opt-outs."""
 
 from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from accounts.admin import AnnouncesChangesAdmin
 from lib.admin_widgets import ParsedAutocompleteAdmin
+from surveys import selectors
 from surveys.models import OptOut, Survey, SurveyInvitation, SurveyResponse, SurveySkip
 from surveys.tasks import survey_send
 
@@ -49,10 +52,30 @@ class SurveyInvitationAdmin(admin.ModelAdmin):
         return hasattr(obj, "response")
 
 
+class AnalysisFilter(admin.SimpleListFilter):
+    """Answers waiting for the comment analysis, with the backlog's size and age: the lag of the
+    beat task `surveys.responses_analyze_pending` (every minute, analysis queue)."""
+
+    title = "comment analysis"
+    parameter_name = "analysis"
+
+    def lookups(self, request, model_admin):
+        waiting, oldest = selectors.analysis_backlog()
+        since = f", oldest {timesince(oldest, timezone.now())} old" if oldest else ""
+        return [("waiting", f"waiting ({waiting}{since})"), ("done", "done")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(analyzed_at__isnull=True)
+        if self.value() == "done":
+            return queryset.filter(analyzed_at__isnull=False)
+        return queryset
+
+
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(ParsedAutocompleteAdmin, AnnouncesChangesAdmin):
     list_display = ["responded_at", "survey_type", "score", "customer", "contact", "short_comment", "language", "sentiment", "themes"]
-    list_filter = ["survey_type", ("responded_at", admin.DateFieldListFilter), "language", "themes_corrected"]
+    list_filter = ["survey_type", ("responded_at", admin.DateFieldListFilter), "language", "themes_corrected", AnalysisFilter]
     list_select_related = ["customer", "contact"]
     search_fields = ["comment", "customer__name", "customer__external_id", "contact__email", "contact__external_id"]
     autocomplete_fields = ["customer", "contact"]

@@ -177,6 +177,8 @@ class SurveyResponse(models.Model):
         indexes = [
             models.Index(fields=["survey_type", "responded_at"]),
             models.Index(fields=["customer", "responded_at"]),
+            # The analysis backlog (`services.responses_analyze_pending`, every minute): only its rows.
+            models.Index(fields=["id"], condition=Q(analyzed_at__isnull=True), name="survey_response_unanalysed"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -8,7 +8,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, DecimalField, F, OuterRef, Q, Sum
+from django.db.models import Count, DecimalField, F, Min, OuterRef, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth, TruncWeek
 
 from accounts import policy
@@ -147,3 +147,12 @@ def segments_for_user(user) -> list[str]:
     return list(
         policy.visible_customers(user).exclude(segment="").values_list("segment", flat=True).distinct().order_by("segment")
     )
+
+
+def analysis_backlog() -> tuple[int, datetime.datetime | None]:
+    """Return how many answers wait for their comment analysis and when the oldest of them came in
+    (its last change): the lag of the analysis queue's beat task, shown in admin."""
+    backlog = SurveyResponse.objects.filter(analyzed_at__isnull=True).aggregate(
+        n=Count("pk"), oldest=Min(Coalesce("changed_at", "responded_at"))
+    )
+    return backlog["n"], backlog["oldest"]

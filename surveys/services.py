@@ -6,11 +6,14 @@ by the tasks in surveys/tasks.py, enqueued only once the invitations are committ
 
 import contextlib
 import datetime
+import functools
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connection, connections, router, transaction
+from django.db.models.query import get_related_populators
 from django.db.models import Q
 from django.utils import timezone
 
@@ -303,13 +306,23 @@ def _response_change(*, response: SurveyResponse, score: int, comment: str, now:
 
 
 def _analysis_enqueue(response: SurveyResponse) -> None:
-    """Analyse the comment in a worker once the answer is committed: the web worker that stored it
-    never loads the language and sentiment models (about 100–200 MB each process) nor waits for them."""
+    """Leave the comment to the analysis worker: the web worker that stored it never loads the language
+    and sentiment models (about 100–200 MB each process), nor waits for them, nor sends a broker message.
+
+    The answer is stored with `analyzed_at` empty, and the beat task `surveys.responses_analyze_pending`
+    analyses every such answer within a minute, in batches (`responses_analyze_pending`). Only when
+    tasks run eagerly (no worker and no beat: the tests, a one-process setup) is the analysis run here,
+    once the answer is committed, so that it happens at all.
+    """
     if not response.comment:
-        return  # nothing to analyse: the empty analysis is what the fields already say
+        return  # nothing to analyse: the batch marks it analysed with the empty analysis
     from surveys.tasks import response_analyze  # tasks import services; import late to avoid a cycle
 
-    response_analyze.delay_on_commit(response.pk)
+    if response_analyze.app.conf.task_always_eager:
+        response_analyze.delay_on_commit(response.pk)
+
+
+ANALYSIS_FIELDS = ["language", "sentiment", "keywords", "themes", "analyzed_at"]
 
 
 def _analyze(response: SurveyResponse, hint: str = "") -> None:
@@ -322,7 +335,8 @@ def _analyze(response: SurveyResponse, hint: str = "") -> None:
     if not response.themes_corrected:
         response.themes = result.themes
     response.analyzed_at = timezone.now()
-    response.save()
+    # Only the analysis: an answer changed meanwhile keeps its new score and comment.
+    response.save(update_fields=ANALYSIS_FIELDS)
 
 
 def _follow_up_title(response: SurveyResponse) -> str:
@@ -367,10 +381,51 @@ def response_analyze(*, response_id: int) -> None:
         _analyze(response, hint=response.contact.language if response.contact else "")
 
 
+ANALYSIS_BATCH = 200  # rows per transaction: about one second of analysis (3–6 ms a comment)
+
+
+def responses_analyze_pending(*, batch_size: int = ANALYSIS_BATCH, seconds: float | None = None) -> int:
+    """Analyse the responses not analysed yet (`analyzed_at IS NULL`), oldest first; return how many.
+
+    Each batch of `batch_size` rows is one transaction that holds its rows (`FOR UPDATE SKIP LOCKED`
+    on PostgreSQL), so several workers share a backlog instead of analysing the same rows, and a
+    contact changing their answer meanwhile waits for the batch (about a second), then clears the
+    analysis for the next run. Each row has its own savepoint: a comment whose analysis fails is
+    logged and left for the next run, the rest of its batch is kept. Running it again analyses
+    nothing twice. Stops when nothing is left, or after the first batch that ends past `seconds`
+    (the beat task's budget within its minute).
+    """
+    deadline = None if seconds is None else time.monotonic() + seconds
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    analysed, after = 0, 0
+    while True:
+        with transaction.atomic():
+            pending = SurveyResponse.objects.filter(analyzed_at__isnull=True, pk__gt=after).order_by("pk")
+            if skip_locked:
+                pending = pending.select_for_update(skip_locked=True, of=("self",))
+            batch = list(
+                pending.select_related("contact").only("comment", "themes_corrected", "contact__language")[:batch_size]
+            )
+            for response in batch:
+                after = response.pk
+                try:
+                    with transaction.atomic():
+                        _analyze(response, hint=response.contact.language if response.contact else "")
+                except OperationalError:
+                    raise  # the database is gone: the whole run is over, the next one starts again
+                except Exception:
+                    log.exception("surveys: analysing response %s failed; the next run tries again", response.pk)
+                else:
+                    analysed += 1
+        if len(batch) < batch_size or (deadline is not None and time.monotonic() >= deadline):
+            return analysed
+
+
 def responses_analyze(*, everything: bool = False) -> int:
     """Analyse the responses never analysed (all of them with `everything`); return how many."""
-    responses = SurveyResponse.objects.all() if everything else SurveyResponse.objects.filter(analyzed_at__isnull=True)
-    ids = list(responses.values_list("pk", flat=True))
+    if not everything:
+        return responses_analyze_pending()
+    ids = list(SurveyResponse.objects.values_list("pk", flat=True))
     for response_id in ids:
         with transaction.atomic():
             response_analyze(response_id=response_id)
@@ -400,12 +455,52 @@ def invitation_open(*, invitation: SurveyInvitation, now: datetime.datetime | No
     SurveyInvitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now or timezone.now())
 
 
+_TOKEN_MARK = "\x00token"  # stands for the token while the lookup is compiled; no token holds a NUL
+
+
+@functools.cache
+def _invitation_lookup(alias: str):
+    """Compile the public page's one SELECT once per database and process: the invitation by its token,
+    with its survey, contact and response (a reverse one-to-one) joined in.
+
+    Django compiles a queryset on every evaluation; for this one (four tables, 55 columns) that is
+    the largest piece of Python in a submit, and the SQL never changes. Built with the ORM, so it
+    follows the models; rows become instances with the same converters and populators as `get()`.
+    """
+    invitations = SurveyInvitation.objects.using(alias).select_related("survey", "contact", "response")
+    queryset = invitations.filter(token=_TOKEN_MARK).order_by()  # one row: no sort by the default ordering
+    compiler = queryset.query.get_compiler(using=alias)
+    sql, params = compiler.as_sql()
+    if list(params) != [_TOKEN_MARK]:
+        raise RuntimeError(f"the invitation lookup should take the token as its only parameter, not {params!r}")
+    select, klass_info = compiler.select, compiler.klass_info
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    converters = list(compiler.get_converters([column[0] for column in select[: compiler.col_count]]).items())
+    return sql, converters, (start, end), init_list, get_related_populators(klass_info, select, alias)
+
+
 def invitation_for_token(token: str | None) -> SurveyInvitation | None:
-    if not token:
+    """Return the invitation whose token this is, its survey, contact and response read with it, or None.
+
+    The response comes in the same query: the public page needs it on every request. A token with
+    a NUL (which no token holds, and PostgreSQL refuses) finds nothing.
+    """
+    if not token or "\x00" in token:
         return None
-    # The response comes in the same query (a reverse one-to-one): the public page needs it on every
-    # request. get() on the unique token leaves out the default ordering, which costs more to compile.
-    try:
-        return SurveyInvitation.objects.select_related("survey", "contact", "response").get(token=token)
-    except SurveyInvitation.DoesNotExist:
+    alias = router.db_for_read(SurveyInvitation) or DEFAULT_DB_ALIAS
+    sql, converters, (start, end), init_list, populators = _invitation_lookup(alias)
+    db = connections[alias]
+    with db.cursor() as cursor:
+        cursor.execute(sql, [token])
+        row = cursor.fetchone()
+    if row is None:
         return None
+    row = list(row)
+    for position, (functions, expression) in converters:
+        for convert in functions:
+            row[position] = convert(row[position], expression, db)
+    invitation = SurveyInvitation.from_db(alias, init_list, row[start:end])
+    for populator in populators:
+        populator.populate(row, invitation)
+    return invitation

@@ -62,8 +62,20 @@ def ticket_resolved(ticket_id: int) -> int:
 # acks_late is safe: analysing the same comment again writes the same fields.
 @shared_task(name="surveys.response_analyze", autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5, acks_late=True)
 def response_analyze(response_id: int) -> None:
-    """Language, sentiment, keywords and themes of one answer's comment (queued after the answer is committed)."""
+    """Language, sentiment, keywords and themes of one answer's comment: queued on commit only when tasks
+    run eagerly (otherwise `responses_analyze_pending` finds the answer), and to re-analyse one answer."""
     services.response_analyze(response_id=response_id)
+
+
+# Seconds of a run: under the minute between two beat runs, so a backlog is worked off by one run a minute
+# (and by every worker of the analysis queue at once on PostgreSQL, which skips the rows another holds).
+PENDING_SECONDS = 50
+
+
+@shared_task(name="surveys.responses_analyze_pending")
+def responses_analyze_pending() -> int:
+    """Analyse the answers stored since the last run, in batches (run every minute from beat)."""
+    return services.responses_analyze_pending(seconds=PENDING_SECONDS)
 
 
 @shared_task(name="surveys.responses_analyze")

@@ -1,5 +1,7 @@
 """A survey answer's comment is analysed by a Celery worker after the answer is committed: the web
-request stores the answer, queues the analysis and never runs (nor imports) the language models."""
+request stores the answer and never runs (nor imports) the language models. With a worker, the beat
+task analyses it in a batch (tests/test_survey_analysis_batch.py); with eager tasks, as here, the
+analysis is queued to run on commit."""
 
 import datetime
 import subprocess
