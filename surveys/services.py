@@ -6,14 +6,12 @@ by the tasks in surveys/tasks.py, enqueued only once the invitations are committ
 
 import contextlib
 import datetime
-import functools
 import logging
 import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, OperationalError, connection, connections, router, transaction
-from django.db.models.query import get_related_populators
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -455,52 +453,16 @@ def invitation_open(*, invitation: SurveyInvitation, now: datetime.datetime | No
     SurveyInvitation.objects.filter(pk=invitation.pk, opened_at__isnull=True).update(opened_at=now or timezone.now())
 
 
-_TOKEN_MARK = "\x00token"  # stands for the token while the lookup is compiled; no token holds a NUL
-
-
-@functools.cache
-def _invitation_lookup(alias: str):
-    """Compile the public page's one SELECT once per database and process: the invitation by its token,
-    with its survey, contact and response (a reverse one-to-one) joined in.
-
-    Django compiles a queryset on every evaluation; for this one (four tables, 55 columns) that is
-    the largest piece of Python in a submit, and the SQL never changes. Built with the ORM, so it
-    follows the models; rows become instances with the same converters and populators as `get()`.
-    """
-    invitations = SurveyInvitation.objects.using(alias).select_related("survey", "contact", "response")
-    queryset = invitations.filter(token=_TOKEN_MARK).order_by()  # one row: no sort by the default ordering
-    compiler = queryset.query.get_compiler(using=alias)
-    sql, params = compiler.as_sql()
-    if list(params) != [_TOKEN_MARK]:
-        raise RuntimeError(f"the invitation lookup should take the token as its only parameter, not {params!r}")
-    select, klass_info = compiler.select, compiler.klass_info
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    converters = list(compiler.get_converters([column[0] for column in select[: compiler.col_count]]).items())
-    return sql, converters, (start, end), init_list, get_related_populators(klass_info, select, alias)
-
-
 def invitation_for_token(token: str | None) -> SurveyInvitation | None:
     """Return the invitation whose token this is, its survey, contact and response read with it, or None.
 
-    The response comes in the same query: the public page needs it on every request. A token with
-    a NUL (which no token holds, and PostgreSQL refuses) finds nothing.
+    The response comes in the same query (a reverse one-to-one): the public page needs it on every
+    request. get() on the unique token leaves out the default ordering. A token with a NUL (which no
+    token holds, and PostgreSQL refuses) finds nothing.
     """
     if not token or "\x00" in token:
         return None
-    alias = router.db_for_read(SurveyInvitation) or DEFAULT_DB_ALIAS
-    sql, converters, (start, end), init_list, populators = _invitation_lookup(alias)
-    db = connections[alias]
-    with db.cursor() as cursor:
-        cursor.execute(sql, [token])
-        row = cursor.fetchone()
-    if row is None:
+    try:
+        return SurveyInvitation.objects.select_related("survey", "contact", "response").get(token=token)
+    except SurveyInvitation.DoesNotExist:
         return None
-    row = list(row)
-    for position, (functions, expression) in converters:
-        for convert in functions:
-            row[position] = convert(row[position], expression, db)
-    invitation = SurveyInvitation.from_db(alias, init_list, row[start:end])
-    for populator in populators:
-        populator.populate(row, invitation)
-    return invitation

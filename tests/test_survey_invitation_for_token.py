@@ -1,6 +1,5 @@
-"""The public page's one SELECT (`services.invitation_for_token`) is compiled once per process and
-hydrated as `get()` would: the same invitation, survey, contact and response, with every value of the
-right type on SQLite and PostgreSQL, and nothing read a second time."""
+"""The public page's one SELECT (`services.invitation_for_token`): the invitation with its survey,
+contact and response, every value of the right type on SQLite and PostgreSQL, nothing read a second time."""
 
 import datetime
 from decimal import Decimal
@@ -52,12 +51,6 @@ def test_an_unanswered_invitation_knows_it_has_no_response_without_asking_again(
         assert services.response_of(found) is None
         assert found.survey.question("en") == invitation.survey.question_en
     assert _values(found) == _values(invitation)
-
-
-def test_the_lookup_is_compiled_once_and_sorts_nothing():
-    first = services._invitation_lookup("default")
-    assert services._invitation_lookup("default") is first
-    assert "ORDER BY" not in first[0] and "surveys_surveyresponse" in first[0]
 
 
 @pytest.mark.parametrize("token", ["", None, "no-such-token", "\x00token"])
