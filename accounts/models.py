@@ -253,7 +253,8 @@ class UsageEvent(models.Model):
     """One product event. Many millions of rows: keep this table narrow.
 
     On PostgreSQL the table is partitioned by month of `occurred_at` (migration 0008,
-    lib.partitions): its primary key is (id, occurred_at) and usage_event_unique_id is
+    lib.partitions): its primary key is (occurred_at, id), which serves the time-ordered
+    lists (migration 0009; a BRIN index on id finds one row), and usage_event_unique_id is
     (customer, event_id, occurred_at) there. The foreign keys carry no database constraint:
     writers check references set-based (importing.events_pg) and Django cascades deletes.
     docs/scaling.md, "Event storage".
@@ -276,7 +277,6 @@ class UsageEvent(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["customer", "occurred_at"], name="usage_customer_time"),
-            models.Index(fields=["occurred_at"], name="usage_time"),
         ]
         constraints = [
             # The re-import key of events without an id: the same user doing the same thing at

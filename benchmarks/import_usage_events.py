@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from benchmarks.common import machine  # noqa: E402
 SERVER = "postgresql://postgres@127.0.0.1:5432"
-DB_NAME = "csp_bench_events_import"
+DB_NAME = os.environ.get("CSP_BENCH_IMPORT_DB", "csp_bench_events_import")  # a shared machine: name yours
 EVENT_TYPES = ["login", "view_dashboard", "report", "export", "search", "comment", "upload", "share",
                "invite_user", "settings", "api_call", "logout"]  # fmt: skip
 
