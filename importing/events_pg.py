@@ -74,7 +74,7 @@ SELECT s.line, s.customer_id, k.id AS contact_id, s.event_type, s.occurred_at, s
 FROM {STAGE} s JOIN {_CONTACT} k ON k.customer_id = s.customer_id AND k.external_id = s.user_id
 """
 _INSERT_WITHOUT_ID = f"""
-WITH r AS MATERIALIZED ({_RESOLVED} WHERE s.event_id = '')
+WITH r AS MATERIALIZED ({_RESOLVED} WHERE s.event_id = '' AND (%(every)s OR k.id = ANY(%(near)s)))
 INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
 SELECT r.customer_id, r.contact_id, r.event_type, r.occurred_at, r.session_id, r.event_id
 FROM r LEFT JOIN LATERAL (
@@ -86,35 +86,37 @@ WHERE x.stored IS NULL
 ORDER BY r.contact_id, r.occurred_at
 ON CONFLICT DO NOTHING
 """
-# Most batches of a first import cannot meet a stored row: a batch's rows are new when no
-# contact of the batch has a stored event (without an id) between the first and the last
-# instant the batch holds of that contact. `_STORED_NEAR` checks that with one probe per
-# contact of the batch (a LATERAL … LIMIT 1 on the unique index, one month partition or a
-# few), not one per row. Such a batch is written by `_INSERT_NEW`: no probes, and no ON
-# CONFLICT either, which for every row would probe each unique index before the insert and
-# log a confirmation after it (about a quarter of the statement's work); the file's own
-# duplicates are dropped by DISTINCT ON (the first line wins). It runs in a savepoint: a
-# concurrent import storing the same event first makes it fail with a unique violation,
-# and the batch is then written again by `_INSERT_WITHOUT_ID`, which settles it.
-_STORED_NEAR = f"""
-SELECT EXISTS (
-    SELECT 1 FROM (
-        SELECT k.id AS contact_id, min(s.occurred_at) AS first, max(s.occurred_at) AS last
-        FROM {STAGE} s JOIN {_CONTACT} k ON k.customer_id = s.customer_id AND k.external_id = s.user_id
-        WHERE s.event_id = ''
-        GROUP BY k.id
-    ) c CROSS JOIN LATERAL (
-        SELECT 1 FROM {_EVENT} e
-        WHERE e.event_id = '' AND e.contact_id = c.contact_id AND e.occurred_at >= c.first AND e.occurred_at <= c.last
-        LIMIT 1
-    ) x
-)
+# Most rows of a first import cannot meet a stored row: a row is new when its contact has
+# no stored event (without an id) between the first and the last instant the batch holds
+# of that contact. `_NEAR` lists the batch's contacts that do have one, with one probe per
+# contact (a LATERAL … LIMIT 1 on the unique index, in one month partition or a few), not
+# one per row; usually none, or the few at the edges of the batch. Only their rows go
+# through `_INSERT_WITHOUT_ID`. The others are written by `_INSERT_NEW`: no probes, and no
+# ON CONFLICT either, which for every row would probe each unique index before the insert
+# and log a confirmation after it (about a quarter of the statement's work); the file's
+# own duplicates are dropped by DISTINCT ON (the first line wins). It runs in a savepoint:
+# if a concurrent import stored one of its events first, it fails with a unique violation
+# and the whole batch goes through `_INSERT_WITHOUT_ID`, which settles it.
+_FEW = 100  # more contacts near stored events (a re-import, an overlapping file): every row is probed
+_NEAR = f"""
+SELECT c.contact_id FROM (
+    SELECT k.id AS contact_id, min(s.occurred_at) AS first, max(s.occurred_at) AS last
+    FROM {STAGE} s JOIN {_CONTACT} k ON k.customer_id = s.customer_id AND k.external_id = s.user_id
+    WHERE s.event_id = ''
+    GROUP BY k.id
+) c CROSS JOIN LATERAL (
+    SELECT 1 FROM {_EVENT} e
+    WHERE e.event_id = '' AND e.contact_id = c.contact_id AND e.occurred_at >= c.first AND e.occurred_at <= c.last
+    LIMIT 1
+) x
+LIMIT {_FEW + 1}
 """
+  # more contacts near stored events (a re-import, an overlapping file): every row is probed
 _INSERT_NEW = f"""
 INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
 SELECT DISTINCT ON (r.contact_id, r.occurred_at, r.event_type)
        r.customer_id, r.contact_id, r.event_type, r.occurred_at, r.session_id, r.event_id
-FROM ({_RESOLVED} WHERE s.event_id = '') AS r
+FROM ({_RESOLVED} WHERE s.event_id = '' AND k.id <> ALL(%(near)s)) AS r
 ORDER BY r.contact_id, r.occurred_at, r.event_type, r.line
 """
 # Events with an id: the stored key is (customer, event_id, occurred_at), since every unique
@@ -313,15 +315,22 @@ class StagedEvents:
 
     def insert_without_ids(self, cursor) -> int:
         """Insert the staged events without an id that are not stored yet; return how many."""
-        cursor.execute(_STORED_NEAR)
-        if not cursor.fetchone()[0]:
+        cursor.execute(_NEAR)
+        near = [contact_id for (contact_id,) in cursor.fetchall()]
+        if len(near) <= _FEW:
             try:
                 with transaction.atomic():
-                    cursor.execute(_INSERT_NEW)
-                    return cursor.rowcount
+                    cursor.execute(_INSERT_NEW, {"near": near})
+                    created = cursor.rowcount
             except IntegrityError:  # a concurrent import stored one of these events first
                 pass
-        cursor.execute(_INSERT_WITHOUT_ID)
+            else:
+                if near:
+                    cursor.execute(_INSERT_WITHOUT_ID, {"every": False, "near": near})
+                    created += cursor.rowcount
+                return created
+        # A re-import, or a file overlapping stored events: probe every row.
+        cursor.execute(_INSERT_WITHOUT_ID, {"every": True, "near": []})
         return cursor.rowcount
 
     def touch(self, first, last, customer_ids):

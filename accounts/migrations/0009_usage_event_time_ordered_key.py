@@ -27,7 +27,7 @@ def time_ordered_key(apps, schema_editor):
     schema_editor.execute(f"ALTER TABLE {TABLE} DROP CONSTRAINT {TABLE}_pkey")
     schema_editor.execute(f"ALTER TABLE {TABLE} ADD CONSTRAINT {TABLE}_pkey PRIMARY KEY (occurred_at, id)")
     schema_editor.execute("DROP INDEX IF EXISTS usage_time")
-    schema_editor.execute(f"CREATE INDEX usage_id_brin ON {TABLE} USING brin (id) WITH (pages_per_range = 32)")
+    schema_editor.execute(f"CREATE INDEX usage_id_brin ON {TABLE} USING brin (id) WITH (pages_per_range = 32, autosummarize = on)")
 
 
 def id_ordered_key(apps, schema_editor):
