@@ -275,15 +275,14 @@ class UsageEvent(models.Model):
     )
 
     class Meta:
-        indexes = [
-            models.Index(fields=["customer", "occurred_at"], name="usage_customer_time"),
-        ]
         constraints = [
             # The re-import key of events without an id: the same user doing the same thing at
-            # the same instant is one event. An event with an id is one event per id and customer,
-            # so two identical clicks the source tells apart both count.
+            # the same instant is one event (a contact belongs to one customer, so the customer
+            # adds nothing to the key; it leads so that the same index serves every read by
+            # customer and time, the rollups' first). An event with an id is one event per id
+            # and customer, so two identical clicks the source tells apart both count.
             models.UniqueConstraint(
-                fields=["contact", "occurred_at", "event_type"], condition=Q(event_id=""), name="usage_event_unique"
+                fields=["customer", "occurred_at", "contact", "event_type", "event_id"], name="usage_event_key"
             ),
             models.UniqueConstraint(
                 fields=["customer", "event_id"], condition=~Q(event_id=""), name="usage_event_unique_id"

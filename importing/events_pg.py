@@ -12,10 +12,11 @@ cells and writing them as COPY text:
    COPYed into a temporary table; its `occurred_at` is timestamptz, so the text is read
    by COPY itself, in UTC.
 3. Users unknown so far become contacts with one INSERT … SELECT DISTINCT.
-4. An INSERT … SELECT … ON CONFLICT DO NOTHING for the events without an id and one for
-   those with an id write them, de-duplicated against stored rows and within the file: by
-   usage_event_unique (contact, instant, type), and by (customer, event_id) (checked in
-   the SELECT: the partitioned table's unique index also holds the instant).
+4. INSERT … SELECT statements for the events without an id and one for those with an id
+   write them, de-duplicated against stored rows and within the file: by usage_event_key
+   (customer, instant, contact, type, ''), and by (customer, event_id) (checked in the
+   SELECT: the partitioned table's unique index also holds the instant). Rows of contacts
+   with no stored event in their span are written without probes or ON CONFLICT.
 
 The runner's transaction still wraps everything, so all-or-nothing, --skip-errors and
 --dry-run behave as for any other kind. Line numbers come from the runner's csv.reader
@@ -61,10 +62,9 @@ _EVENT = _q(UsageEvent._meta.db_table)
 # id probe below. It is a LATERAL … LIMIT 1, not NOT EXISTS: the planner, misled by the
 # statistics of tables filling up inside the import's transaction, turned NOT EXISTS into
 # a nested loop over whole partitions (quadratic); a LATERAL probe is always one index lookup.
-# Rows go in by contact and instant, the order of the unique index (and, contacts being
-# numbered customer by customer, nearly of the customer-and-time one): neighbouring index
-# entries, fewer pages touched per batch. ON CONFLICT settles a concurrent import's rows; it
-# names no target, since either partial unique index may be the one a row hits.
+# Rows go in by customer, instant and contact, the order of usage_event_key: neighbouring
+# index entries, fewer pages touched per batch. ON CONFLICT settles a concurrent import's
+# rows; it names no target, since either unique index may be the one a row hits.
 #
 # References are checked here, set-based, instead of by a foreign-key trigger per row (the
 # table has none): customer ids come from the customers the batch was vetted against, and
@@ -79,17 +79,18 @@ INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
 SELECT r.customer_id, r.contact_id, r.event_type, r.occurred_at, r.session_id, r.event_id
 FROM r LEFT JOIN LATERAL (
     SELECT 1 AS stored FROM {_EVENT} e
-    WHERE e.event_id = '' AND e.contact_id = r.contact_id AND e.occurred_at = r.occurred_at AND e.event_type = r.event_type
+    WHERE e.customer_id = r.customer_id AND e.occurred_at = r.occurred_at AND e.contact_id = r.contact_id
+      AND e.event_type = r.event_type AND e.event_id = ''
     LIMIT 1
 ) x ON true
 WHERE x.stored IS NULL
-ORDER BY r.contact_id, r.occurred_at
+ORDER BY r.customer_id, r.occurred_at, r.contact_id
 ON CONFLICT DO NOTHING
 """
 # Most rows of a first import cannot meet a stored row: a row is new when its contact has
 # no stored event (without an id) between the first and the last instant the batch holds
 # of that contact. `_NEAR` lists the batch's contacts that do have one, with one probe per
-# contact (a LATERAL … LIMIT 1 on the unique index, in one month partition or a few), not
+# contact (a LATERAL … LIMIT 1 on usage_event_key, in one month partition or a few), not
 # one per row; usually none, or the few at the edges of the batch. Only their rows go
 # through `_INSERT_WITHOUT_ID`. The others are written by `_INSERT_NEW`: no probes, and no
 # ON CONFLICT either, which for every row would probe each unique index before the insert
@@ -100,13 +101,14 @@ ON CONFLICT DO NOTHING
 _FEW = 100  # more contacts near stored events (a re-import, an overlapping file): every row is probed
 _NEAR = f"""
 SELECT c.contact_id FROM (
-    SELECT k.id AS contact_id, min(s.occurred_at) AS first, max(s.occurred_at) AS last
+    SELECT s.customer_id, k.id AS contact_id, min(s.occurred_at) AS first, max(s.occurred_at) AS last
     FROM {STAGE} s JOIN {_CONTACT} k ON k.customer_id = s.customer_id AND k.external_id = s.user_id
     WHERE s.event_id = ''
-    GROUP BY k.id
+    GROUP BY s.customer_id, k.id
 ) c CROSS JOIN LATERAL (
     SELECT 1 FROM {_EVENT} e
-    WHERE e.event_id = '' AND e.contact_id = c.contact_id AND e.occurred_at >= c.first AND e.occurred_at <= c.last
+    WHERE e.customer_id = c.customer_id AND e.occurred_at >= c.first AND e.occurred_at <= c.last
+      AND e.contact_id = c.contact_id AND e.event_id = ''
     LIMIT 1
 ) x
 LIMIT {_FEW + 1}
@@ -114,10 +116,10 @@ LIMIT {_FEW + 1}
   # more contacts near stored events (a re-import, an overlapping file): every row is probed
 _INSERT_NEW = f"""
 INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
-SELECT DISTINCT ON (r.contact_id, r.occurred_at, r.event_type)
+SELECT DISTINCT ON (r.customer_id, r.occurred_at, r.contact_id, r.event_type)
        r.customer_id, r.contact_id, r.event_type, r.occurred_at, r.session_id, r.event_id
 FROM ({_RESOLVED} WHERE s.event_id = '' AND k.id <> ALL(%(near)s)) AS r
-ORDER BY r.contact_id, r.occurred_at, r.event_type, r.line
+ORDER BY r.customer_id, r.occurred_at, r.contact_id, r.event_type, r.line
 """
 # Events with an id: the stored key is (customer, event_id, occurred_at), since every unique
 # index of the month-partitioned table must hold occurred_at. The id alone is checked here,
