@@ -113,7 +113,6 @@ SELECT c.contact_id FROM (
 ) x
 LIMIT {_FEW + 1}
 """
-  # more contacts near stored events (a re-import, an overlapping file): every row is probed
 _INSERT_NEW = f"""
 INSERT INTO {_EVENT} ({", ".join(COLUMNS)})
 SELECT DISTINCT ON (r.customer_id, r.occurred_at, r.contact_id, r.event_type)
