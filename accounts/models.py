@@ -253,7 +253,8 @@ class UsageEvent(models.Model):
     """One product event. Many millions of rows: keep this table narrow.
 
     On PostgreSQL the table is partitioned by month of `occurred_at` (migration 0008,
-    lib.partitions): its primary key is (id, occurred_at) and usage_event_unique_id is
+    lib.partitions): its primary key is (occurred_at, id), which serves the time-ordered
+    lists (migration 0009; a BRIN index on id finds one row), and usage_event_unique_id is
     (customer, event_id, occurred_at) there. The foreign keys carry no database constraint:
     writers check references set-based (importing.events_pg) and Django cascades deletes.
     docs/scaling.md, "Event storage".
@@ -274,16 +275,14 @@ class UsageEvent(models.Model):
     )
 
     class Meta:
-        indexes = [
-            models.Index(fields=["customer", "occurred_at"], name="usage_customer_time"),
-            models.Index(fields=["occurred_at"], name="usage_time"),
-        ]
         constraints = [
             # The re-import key of events without an id: the same user doing the same thing at
-            # the same instant is one event. An event with an id is one event per id and customer,
-            # so two identical clicks the source tells apart both count.
+            # the same instant is one event (a contact belongs to one customer, so the customer
+            # adds nothing to the key; it leads so that the same index serves every read by
+            # customer and time, the rollups' first). An event with an id is one event per id
+            # and customer, so two identical clicks the source tells apart both count.
             models.UniqueConstraint(
-                fields=["contact", "occurred_at", "event_type"], condition=Q(event_id=""), name="usage_event_unique"
+                fields=["customer", "occurred_at", "contact", "event_type", "event_id"], name="usage_event_key"
             ),
             models.UniqueConstraint(
                 fields=["customer", "event_id"], condition=~Q(event_id=""), name="usage_event_unique_id"

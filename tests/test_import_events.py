@@ -171,6 +171,39 @@ def test_nul_characters_are_refused_on_postgresql(tmp_path):
 
 
 @postgresql_only
+@pytest.mark.parametrize("few", [100, 0])  # near contacts' rows probed alone, or every row probed
+def test_rows_near_stored_events_are_probed_and_the_others_inserted_as_new(tmp_path, monkeypatch, few):
+    from importing import events_pg
+
+    monkeypatch.setattr(events_pg, "_FEW", few)
+    a = customer("A")
+    UsageEvent.objects.create(customer=a, contact=contact(a, "u1"), event_type="login", occurred_at=at("2024-02-01T09:00"))
+    text = (
+        f"{HEADER}A,u1,login,2024-02-01T09:00:00Z,\nA,u1,view,2024-02-01T08:00:00Z,\n"  # a stored one, a new one in its span
+        "A,u2,login,2024-02-01T09:00:00Z,\nA,u2,login,2024-02-01T09:00:00Z,\n"  # new, twice in the file
+    )
+    result = run("usage_events", tmp_path, text)
+    assert (result.created, result.updated) == (2, 2)
+    assert sorted(UsageEvent.objects.values_list("contact__external_id", "event_type")) == [
+        ("u1", "login"), ("u1", "view"), ("u2", "login")
+    ]
+
+
+@postgresql_only
+def test_a_batch_meeting_an_event_a_concurrent_import_stored_is_written_again_with_probes(tmp_path, monkeypatch):
+    """A stored event the check for stored neighbours did not see (a concurrent import's) fails the plain insert."""
+    from importing import events_pg
+
+    monkeypatch.setattr(events_pg, "_NEAR", "SELECT 1 WHERE false")  # sees no stored event
+    a = customer("A")
+    UsageEvent.objects.create(customer=a, contact=contact(a, "u1"), event_type="login", occurred_at=at("2024-02-01T09:00"))
+    text = f"{HEADER}A,u1,login,2024-02-01T09:00:00Z,\nA,u2,login,2024-02-01T09:00:00Z,\n"
+    result = run("usage_events", tmp_path, text)
+    assert (result.created, result.updated, result.errors) == (1, 1, [])
+    assert UsageEvent.objects.count() == 2
+
+
+@postgresql_only
 def test_postgresql_uses_the_staging_path():
     from importing.base import Run
     from importing.events import UsageEvents
