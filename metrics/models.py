@@ -245,6 +245,50 @@ class HealthScore(models.Model):
         return f"{self.customer_id} {self.day}: {self.score}"
 
 
+class PortfolioTally(models.Model):
+    """The complete stored health rows (`HealthScore` with `mrr` set) counted by day, model, customer owner,
+    segment, band and former flag: the portfolio's totals read from a few rows instead of a pass over
+    every customer. Kept by database triggers (migration 0009) in the transaction of every write of a
+    health row and of every change of a customer's owner or segment; never written from Python."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField()
+    model_id = models.BigIntegerField()  # the HealthModel's id (no foreign key: the triggers write it)
+    owner_key = models.BigIntegerField()  # the customer's owner's id, 0 for none
+    segment = models.CharField(max_length=100, blank=True)
+    band = models.CharField(max_length=10, blank=True)
+    former = models.BooleanField()
+    customers = models.IntegerField()
+    paying = models.IntegerField()  # rows with mrr > 0
+    mrr = models.DecimalField(max_digits=18, decimal_places=6)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "model_id", "owner_key", "segment", "band", "former"], name="portfolio_tally_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.owner_key} {self.segment} {self.band}: {self.customers}"
+
+
+class PortfolioCustomerTally(models.Model):
+    """The customers counted by owner and segment (kept by triggers like `PortfolioTally`): how many of a
+    portfolio's customers have no stored row of the day yet, and the segments of the filter form."""
+
+    id = models.BigAutoField(primary_key=True)
+    owner_key = models.BigIntegerField()  # the owner's id, 0 for none
+    segment = models.CharField(max_length=100, blank=True)
+    customers = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner_key", "segment"], name="portfolio_customer_tally_key")]
+
+    def __str__(self):
+        return f"{self.owner_key} {self.segment}: {self.customers}"
+
+
 class CsmRating(models.Model):
     """A CSM's own sentiment rating of a customer (1–5) with a comment; counts for 90 days."""
 

@@ -7,6 +7,7 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Count, DecimalField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
@@ -14,11 +15,13 @@ from django.db.models.functions import Coalesce, Lower
 from accounts import policy
 from accounts.models import Customer, Subscription, Task, Ticket
 from accounts.reporting_time import today
+from accounts.roles import CSM
 from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.health_snapshots import MRR_CHANGE_DAYS, day_scores, day_scores_fill
 from metrics.models import UserDayActivity
+from metrics.portfolio_tally import tally_segments, tally_totals
 from metrics.selectors import Scope
 from surveys.models import SurveyResponse
 
@@ -306,7 +309,9 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
     stored = day_scores(at)
     risks = day_risks(at, model) if model is not None else None
     for attempt in range(2):  # a second pass only after storing the missing scores
-        groups = _totals_by_band(base, stored, risks, filters.status)
+        groups = _tallied(user, filters, at, stored) if model is None else None
+        if groups is None:
+            groups = _totals_by_band(base, stored, risks, filters.status)
         unscored = groups.get(None, {}).get("customers", 0)
         unrisked = sum(g["paying"] - g["risked"] for g in groups.values()) if model is not None else 0
         if attempt or not (unscored or unrisked):
@@ -336,6 +341,37 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
         churn_model=model,
         sort="name" if renewal else filters.sort,
     )  # fmt: skip
+
+
+def _portfolio_owner(user, filters: PortfolioFilters):
+    """Whose portfolio is shown: (the CSM, or None for every customer; False when the tallies cannot
+    tell: a search, the renewal filter, a user who sees no one)."""
+    if filters.q or filters.renewal_days is not None:
+        return False
+    if policy.sees_all_customers(user):
+        if not filters.csm:
+            return None
+        return get_user_model().objects.filter(username=filters.csm).first() or False
+    return user if policy.role(user) == CSM else False
+
+
+def _tallied(user, filters: PortfolioFilters, at: datetime.date, stored) -> dict | None:
+    """The totals of `_totals_by_band` (without churn risk) from the tallies: the rows of the CSM's owned
+    customers (`metrics.portfolio_tally`), plus a grouped pass over the customers assigned to them and
+    owned by someone else (a few); None when the tallies cannot serve this view."""
+    csm = _portfolio_owner(user, filters)
+    if csm is False:
+        return None
+    groups = tally_totals(at, None if csm is None else [csm.pk], filters.segment, filters.status)
+    if csm is not None:
+        others = Customer.objects.filter(assigned_users=csm).exclude(owner=csm)
+        if filters.segment:
+            others = others.filter(segment=filters.segment)
+        for band, group in _totals_by_band(others, stored, None, filters.status).items():
+            mine = groups.setdefault(band, {"customers": 0, "paying": 0, "mrr": Decimal(0)})
+            for figure in ("customers", "paying", "mrr"):
+                mine[figure] += group[figure]
+    return {band: {**group, "risked": 0, "at_risk": Decimal(0)} for band, group in groups.items()}
 
 
 def _with_row_figures(customers, at: datetime.date, model):
@@ -426,10 +462,9 @@ def rows_of(found: Portfolio, ids: list[int]) -> list[PortfolioRow]:
 
 
 def portfolio_segments(user) -> list[str]:
-    return list(
-        policy.visible_customers(user)
-        .exclude(segment="")
-        .order_by("segment")
-        .values_list("segment", flat=True)
-        .distinct()
-    )
+    """The segments of the customers `user` sees (the filter form's choices), from the customer tally."""
+    if policy.sees_all_customers(user):
+        return tally_segments(None)
+    if policy.role(user) != CSM:
+        return []
+    return tally_segments([user.pk], also=Customer.objects.filter(assigned_users=user))
