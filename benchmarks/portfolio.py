@@ -10,10 +10,11 @@ an open task. The day's health scores are then written as the nightly task write
 (`health_snapshot_write`, chunks of 2,000; timed apart as "nightly_scores_s"). The Django
 test client, signed in as carla, requests each page twice (warm), counts its queries and
 takes the median of --repeat requests. Pages: the first page sorted by name (the default),
-by MRR (descending), by health, by MRR change, by open tasks (descending), the first page of
-the at-risk band, a search, page 2, and a page in the middle twice: reached by the Next link
-of the page before it (a cursor: keyset pagination) and by its number (`?page=N`, an OFFSET
-that grows with the portfolio, kept for old links). Prints queries and median ms per page and
+by MRR (descending), by health, by MRR change, by open tasks and open tickets (descending), by
+latest NPS, by last activity, the first page of the at-risk band, a search, page 2, a page in
+the middle twice: reached by the Next link of the page before it (a cursor: keyset pagination)
+and by its number (`?page=N`, an OFFSET that grows with the portfolio, kept for old links), and
+page 2 and the middle page sorted by open tasks, by their Next links. Prints queries and median ms per page and
 the ratio to the first size; writes benchmarks/results/portfolio.json.
 """
 
@@ -117,11 +118,16 @@ def part(customers: int, repeat: int) -> dict:
             "sort_health": "/?sort=health",
             "sort_mrr_change": "/?sort=mrr_change",
             "sort_open_tasks": "/?sort=-open_tasks",
+            "sort_open_tickets": "/?sort=-open_tickets",
+            "sort_nps": "/?sort=nps",
+            "sort_last_activity": "/?sort=last_activity",
             "band_at_risk": "/?band=at_risk",
             "search": "/?q=Customer+00001",
             "page_2": "/?page=2",
             "middle_page": _next_link(client, f"/?page={middle - 1}"),  # the Next link: a cursor (keyset)
             "middle_page_by_number": f"/?page={middle}",  # an old or typed link: an OFFSET
+            "open_tasks_page_2": _next_link(client, "/?sort=-open_tasks"),
+            "open_tasks_middle_page": _next_link(client, f"/?sort=-open_tasks&page={middle - 1}"),
         }
         figures = {"customers": customers, "nightly_scores_s": round(nightly, 1), "middle_page_number": middle}
         for name, url_path in pages.items():
@@ -135,8 +141,9 @@ def part(customers: int, repeat: int) -> dict:
 
 
 PAGES = (
-    "first_page", "sort_mrr", "sort_health", "sort_mrr_change", "sort_open_tasks", "band_at_risk", "search", "page_2",
-    "middle_page", "middle_page_by_number",
+    "first_page", "sort_mrr", "sort_health", "sort_mrr_change", "sort_open_tasks", "sort_open_tickets", "sort_nps",
+    "sort_last_activity", "band_at_risk", "search", "page_2", "middle_page", "middle_page_by_number",
+    "open_tasks_page_2", "open_tasks_middle_page",
 )  # fmt: skip
 
 

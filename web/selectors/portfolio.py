@@ -20,7 +20,7 @@ from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.health_snapshots import MRR_CHANGE_DAYS, day_scores, day_scores_fill
-from metrics.models import UserDayActivity
+from metrics.models import PortfolioFigure, UserDayActivity
 from metrics.portfolio_tally import tally_segments, tally_totals
 from metrics.selectors import Scope
 from surveys.models import SurveyResponse
@@ -152,9 +152,10 @@ def _paying_mrr(day: datetime.date):
 
 
 # Sort keys: the database's ORDER BY of each, ties by name; missing values last, but churn
-# (unscored last when sorted riskiest first, the column's default). MRR, its change and the
-# health score are stored with the day's score (an index per order); the others are evaluated
-# for every customer of the filtered portfolio (one index lookup each).
+# (unscored last when sorted riskiest first, the column's default). MRR, its change, the health
+# score and the last active day are stored with the day's score (an index per order); open tasks,
+# open tickets and the latest NPS answer are kept per customer beside its name (`_FIGURES`, an
+# index per order); churn risk is evaluated for every customer of the filtered portfolio.
 SORTS = {
     "name": ("k_name_lower", False),
     "health": ("score", False),
@@ -166,6 +167,8 @@ SORTS = {
     "open_tasks": ("k_open_tasks", False),
     "churn": ("k_churn_probability", True),  # missing first ascending, so last in "-churn"
 }
+# Sorts by a current figure of the customer (`metrics.models.PortfolioFigure`, kept by triggers): its column.
+_FIGURES = {"open_tasks": "open_tasks", "open_tickets": "open_tickets", "nps": "latest_nps"}
 _TIES = [("k_name_lower", False, False), ("k_name", False, False), ("customer_id", False, False)]
 
 
@@ -188,27 +191,18 @@ def _ordering(sort: str) -> list:
 
 def _sort_keys(rows, sort: str, at: datetime.date, model):
     """Annotate the day's rows with the page order's keys (the names, and the sort's own figure)."""
-    rows = rows.annotate(k_name_lower=Lower("customer__name"), k_name=F("customer__name"))
     name = sort.lstrip("-")
+    if name in _FIGURES:  # kept current per customer beside its name: read in the order of an index
+        alias = SORTS[name][0]
+        figures = PortfolioFigure.objects.filter(customer_id__in=rows.values("customer_id"))
+        figures = figures.annotate(**{alias: F(_FIGURES[name])}, k_name_lower=F("name_lower"), k_name=F("name"))
+        return figures.order_by(*_ordering(sort))
+    rows = rows.annotate(k_name_lower=Lower("customer__name"), k_name=F("customer__name"))
     customer = OuterRef("customer_id")
     if name == "mrr_change":
         rows = rows.annotate(k_mrr_change=F("mrr") - F("mrr_before"))
-    elif name == "last_activity":
-        rows = rows.annotate(k_last_activity_on=Subquery(
-            UserDayActivity.objects.filter(customer=customer, day__lt=at + datetime.timedelta(days=1))
-            .order_by("-day").values("day")[:1]
-        ))  # fmt: skip
-    elif name == "open_tickets":
-        open_tickets = Ticket.objects.filter(customer=customer, resolved_at__isnull=True).order_by().values("customer")
-        rows = rows.annotate(k_open_tickets=Coalesce(Subquery(open_tickets.annotate(n=Count("pk")).values("n")), 0))
-    elif name == "nps":
-        rows = rows.annotate(k_latest_nps=Subquery(
-            SurveyResponse.objects.filter(customer=customer, survey_type="nps").order_by("-responded_at", "-pk")
-            .values("score")[:1]
-        ))  # fmt: skip
-    elif name == "open_tasks":
-        open_tasks = Task.objects.filter(customer=customer, completed_at__isnull=True).order_by().values("customer")
-        rows = rows.annotate(k_open_tasks=Coalesce(Subquery(open_tasks.annotate(n=Count("pk")).values("n")), 0))
+    elif name == "last_activity":  # stored with the day's score
+        rows = rows.annotate(k_last_activity_on=F("last_activity_on"))
     elif name == "churn":
         risk = day_risks(at, model).filter(customer=customer).values("probability")[:1] if model is not None else None
         rows = rows.annotate(k_churn_probability=Subquery(risk) if risk is not None else _NO_PROBABILITY)
@@ -245,7 +239,7 @@ def _bound(key, value, *, reverse: bool = False) -> Q | None:
     return Q(**{f"{alias}__{'gte' if descending == reverse else 'lte'}": value})
 
 
-_NOT_NULL = {"k_name_lower", "k_name", "customer_id", "mrr", "k_mrr_change"}
+_NOT_NULL = {"k_name_lower", "k_name", "customer_id", "mrr", "k_mrr_change", "k_open_tasks", "k_open_tickets"}
 
 
 def _cursor(sort: str, values) -> str:
