@@ -8,16 +8,23 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.db.models.functions import Lower
 from django.urls import reverse
 
 from accounts.models import Customer, Subscription
 from metrics.health_snapshots import day_scores, day_scores_forget, health_snapshot_write
 from metrics.models import HealthModel, HealthScore
+from metrics.models import PortfolioFigure
 from metrics.portfolio_tally import tally_recount, tally_stored
+from accounts.models import Task, Ticket
+from surveys.models import SurveyResponse
 from tests.factories import (
     ContactFactory,
     CustomerFactory,
     SubscriptionFactory,
+    SurveyResponseFactory,
+    TaskFactory,
+    TicketFactory,
     UserDayActivityFactory,
     UserFactory,
 )
@@ -146,3 +153,65 @@ def test_a_user_who_sees_no_customer_gets_no_tallied_totals(client, csm, db):
     _company([csm], n=3)
     nobody = UserFactory()
     assert _tallied(nobody, PortfolioFilters(), TODAY, day_scores(TODAY)) is None
+
+
+def _figures_recounted():
+    """Every customer's figures counted afresh (what the page shows in its rows)."""
+    figures = {}
+    for customer in Customer.objects.annotate(lowered=Lower("name")):  # the database's lower(), as the name sort's
+        nps = SurveyResponse.objects.filter(customer=customer, survey_type="nps").order_by("-responded_at", "-pk").first()
+        figures[customer.pk] = (
+            customer.lowered, customer.name,
+            Task.objects.filter(customer=customer, completed_at__isnull=True).count(),
+            Ticket.objects.filter(customer=customer, resolved_at__isnull=True).count(),
+            None if nps is None else nps.score,
+        )  # fmt: skip
+    return figures
+
+
+def _assert_figures():
+    stored = {
+        f.customer_id: (f.name_lower, f.name, f.open_tasks, f.open_tickets, f.latest_nps)
+        for f in PortfolioFigure.objects.all()
+    }
+    assert stored == _figures_recounted()
+
+
+def test_the_figures_equal_a_recount_after_every_kind_of_write(csm):
+    a, b = CustomerFactory(owner=csm, name="Alpha"), CustomerFactory(owner=csm, name="Beta")
+    _assert_figures()  # created with the customer
+    tasks = [TaskFactory(customer=a, assignee=csm) for _ in range(3)]
+    TaskFactory(customer=b, assignee=csm)
+    _assert_figures()
+    tasks[0].completed_at = NOW
+    tasks[0].save()
+    Task.objects.filter(pk=tasks[1].pk).update(customer=b)  # moved to another customer
+    tasks[2].delete()
+    _assert_figures()
+    Task.objects.bulk_create([Task(customer=a, title=f"t{i}", assignee=csm, created_at=NOW) for i in range(2)])
+    Task.objects.filter(customer=b).update(completed_at=NOW)
+    _assert_figures()
+    tickets = [TicketFactory(customer=a, resolved_at=None) for _ in range(2)]
+    TicketFactory(customer=b)
+    _assert_figures()
+    Ticket.objects.filter(pk=tickets[0].pk).update(resolved_at=NOW)
+    tickets[1].delete()
+    _assert_figures()
+    contact = ContactFactory(customer=a)
+    first = SurveyResponseFactory(customer=a, contact=contact, score=3, responded_at=NOW - datetime.timedelta(days=9))
+    latest = SurveyResponseFactory(customer=a, contact=contact, score=9, responded_at=NOW - datetime.timedelta(days=1))
+    _assert_figures()
+    assert PortfolioFigure.objects.get(customer=a).latest_nps == 9
+    SurveyResponse.objects.filter(pk=latest.pk).update(score=10)
+    _assert_figures()
+    latest.delete()  # the answer before is the latest again
+    _assert_figures()
+    SurveyResponse.objects.filter(pk=first.pk).update(survey_type="csat")
+    _assert_figures()
+    a.name = "Älpha renamed"
+    a.save()
+    Customer.objects.filter(pk=b.pk).update(name="BETA")
+    _assert_figures()
+    Customer.objects.bulk_create([Customer(name="Gamma", external_id="g", owner=csm)])
+    b.delete()
+    _assert_figures()
