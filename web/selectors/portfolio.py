@@ -292,8 +292,11 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
 
     Everything is counted, summed, sorted and cut in the database, over the day's stored
     health scores with the figures stored beside them (MRR, MRR 30 days before, former
-    customer: `metrics.health_snapshots`) and churn probabilities (`churn.selectors.day_risks`),
-    so its time hardly grows with the portfolio and its query count not at all. Customers
+    customer, last active day: `metrics.health_snapshots`), the customers' current figures
+    (`metrics.models.PortfolioFigure`) and churn probabilities (`churn.selectors.day_risks`).
+    The totals are read from the tallies (`metrics.portfolio_tally`) unless a search, the
+    renewal filter or a published churn model needs the grouped pass over every customer, so
+    its time hardly grows with the portfolio and its query count not at all. Customers
     without a complete stored row of the day (new ones, changed ones, or every one before the
     nightly run) are scored and stored first.
     """
