@@ -7,13 +7,16 @@ For each size, in its own process and throw-away database (csp_bench_portfolio_N
 customer a subscription (a tenth churned a month ago, a fifth renewing within 200 days),
 three contacts, about eleven active user days in the last 30, a ticket, an NPS answer and
 an open task. The day's health scores are then written as the nightly task writes them
-(`health_snapshot_write`, chunks of 2,000; timed apart as "nightly_scores_s"). The Django
-test client, signed in as carla, requests each page twice (warm), counts its queries and
-takes the median of --repeat requests. Pages: the first page sorted by name (the default),
-by MRR (descending), by health, by MRR change, by open tasks (descending), the first page of
-the at-risk band, a search, page 2, and a page in the middle twice: reached by the Next link
-of the page before it (a cursor: keyset pagination) and by its number (`?page=N`, an OFFSET
-that grows with the portfolio, kept for old links). Prints queries and median ms per page and
+(`health_snapshot_write`, chunks of 2,000; timed apart as "nightly_scores_s"). Then one process
+times every page at every size, the sizes interleaved request by request (each size's database
+on its own connection): the Django test client, signed in as carla, requests each page twice
+(warm), counts its queries and takes the median of --repeat requests; a change of the shared
+machine's load weighs on every size alike. Pages: the first page sorted by name (the default),
+by MRR (descending), by health, by MRR change, by open tasks and open tickets (descending), by
+latest NPS, by last activity, the first page of the at-risk band, a search, page 2, a page in
+the middle twice: reached by the Next link of the page before it (a cursor: keyset pagination)
+and by its number (`?page=N`, an OFFSET that grows with the portfolio, kept for old links), and
+page 2 and the middle page sorted by open tasks, by their Next links. Prints queries and median ms per page and
 the ratio to the first size; writes benchmarks/results/portfolio.json.
 """
 
@@ -101,42 +104,104 @@ def build(customers: int) -> tuple[object, float]:
     return carla, seconds
 
 
-def part(customers: int, repeat: int) -> dict:
-    with common.throwaway_database(f"csp_bench_portfolio_{customers}") as url:
-        common.setup_django(url)
-        from django.db import connection
-        from django.test import Client
+def database(customers: int) -> str:
+    return f"csp_bench_portfolio_{customers}"
 
-        carla, nightly = build(customers)
-        client = Client()
-        client.force_login(carla)
-        middle = max(2, customers // 25 // 2)
-        pages = {
-            "first_page": "/",
-            "sort_mrr": "/?sort=-mrr",
-            "sort_health": "/?sort=health",
-            "sort_mrr_change": "/?sort=mrr_change",
-            "sort_open_tasks": "/?sort=-open_tasks",
-            "band_at_risk": "/?band=at_risk",
-            "search": "/?q=Customer+00001",
-            "page_2": "/?page=2",
-            "middle_page": _next_link(client, f"/?page={middle - 1}"),  # the Next link: a cursor (keyset)
-            "middle_page_by_number": f"/?page={middle}",  # an old or typed link: an OFFSET
-        }
-        figures = {"customers": customers, "nightly_scores_s": round(nightly, 1), "middle_page_number": middle}
-        for name, url_path in pages.items():
-            figures[name] = common.page_figures(client, url_path, repeat, expect=b"Customer 0")
-        from web.selectors import PortfolioFilters, portfolio
 
-        found = portfolio(carla, PortfolioFilters())
-        figures["shown"] = {"total": found.total, "bands": found.bands, "mrr": str(found.mrr_total)}
+def build_part(customers: int) -> dict:
+    """Build the company of `customers` in its database (created by `main`, kept for the measuring part)."""
+    common.setup_django(f"{common.SERVER}/{database(customers)}")
+    from django.db import connection
+
+    from web.selectors import PortfolioFilters, portfolio
+
+    carla, nightly = build(customers)
+    found = portfolio(carla, PortfolioFilters())
+    connection.close()
+    return {
+        "customers": customers, "nightly_scores_s": round(nightly, 1),
+        "shown": {"total": found.total, "bands": found.bands, "mrr": str(found.mrr_total)},
+    }  # fmt: skip
+
+
+def measure_part(sizes: list[int], repeat: int) -> dict:
+    """Time every page at every size in one process, the sizes interleaved request by request (each
+    size's database on its own connection, swapped in as the default): a change of the machine's load
+    during the run weighs on every size alike, so the ratios compare like with like."""
+    import statistics
+    import time
+
+    common.setup_django(f"{common.SERVER}/{database(sizes[0])}", migrate=False)
+    from django.contrib.auth import get_user_model
+    from django.db import connection, connections
+    from django.test import Client
+
+    wrappers = {}
+    for n in sizes:
+        connections.settings[f"size_{n}"] = {**connections.settings["default"], "NAME": database(n)}
+        wrappers[n] = connections[f"size_{n}"]
+
+    def use(n):
+        connections["default"] = wrappers[n]
+
+    clients, urls = {}, {}
+    for n in sizes:
+        use(n)
+        clients[n] = Client()
+        clients[n].force_login(get_user_model().objects.get(username="carla"))
+        urls[n] = pages_of(clients[n], n)
+    figures = {n: {"middle_page_number": max(2, n // 25 // 2)} for n in sizes}
+    for page in PAGES:
+        for n in sizes:
+            use(n)
+            for _ in range(2):  # warm: templates, the database's buffers
+                assert clients[n].get(urls[n][page]).status_code == 200, (n, page)
+            queries = []
+            with connection.execute_wrapper(lambda execute, *args: queries.append(1) or execute(*args)):
+                response = clients[n].get(urls[n][page])
+            assert b"Customer 0" in response.content, (n, page)
+            figures[n][page] = {"queries": len(queries), "times": []}
+        for round_ in range(repeat):
+            for n in sizes[round_ % len(sizes) :] + sizes[: round_ % len(sizes)]:  # each size first in turn
+                use(n)
+                started = time.perf_counter()
+                clients[n].get(urls[n][page])
+                figures[n][page]["times"].append(time.perf_counter() - started)
+        for n in sizes:
+            times = figures[n][page].pop("times")
+            figures[n][page]["median_ms"] = round(statistics.median(times) * 1000, 1)
+    for n in sizes:
+        use(n)
         connection.close()
-    return figures
+    return {str(n): f for n, f in figures.items()}
+
+
+def pages_of(client, customers: int) -> dict:
+    """The page of each name at this size (the cursor pages by following Next links, as a CSM would)."""
+    middle = max(2, customers // 25 // 2)
+    return {
+        "first_page": "/",
+        "sort_mrr": "/?sort=-mrr",
+        "sort_health": "/?sort=health",
+        "sort_mrr_change": "/?sort=mrr_change",
+        "sort_open_tasks": "/?sort=-open_tasks",
+        "sort_open_tickets": "/?sort=-open_tickets",
+        "sort_nps": "/?sort=nps",
+        "sort_last_activity": "/?sort=last_activity",
+        "band_at_risk": "/?band=at_risk",
+        "search": "/?q=Customer+00001",
+        "page_2": "/?page=2",
+        "middle_page": _next_link(client, f"/?page={middle - 1}"),  # the Next link: a cursor (keyset)
+        "middle_page_by_number": f"/?page={middle}",  # an old or typed link: an OFFSET
+        "open_tasks_page_2": _next_link(client, "/?sort=-open_tasks"),
+        "open_tasks_middle_page": _next_link(client, f"/?sort=-open_tasks&page={middle - 1}"),
+    }
 
 
 PAGES = (
-    "first_page", "sort_mrr", "sort_health", "sort_mrr_change", "sort_open_tasks", "band_at_risk", "search", "page_2",
-    "middle_page", "middle_page_by_number",
+    "first_page", "sort_mrr", "sort_health", "sort_mrr_change", "sort_open_tasks", "sort_open_tickets", "sort_nps",
+    "sort_last_activity", "band_at_risk", "search", "page_2", "middle_page", "middle_page_by_number",
+    "open_tasks_page_2", "open_tasks_middle_page",
 )  # fmt: skip
 
 
@@ -153,19 +218,43 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 5000])
     parser.add_argument("--repeat", type=int, default=11)
-    parser.add_argument("--part", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--build", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.part:
-        common.part_output(part(args.part, args.repeat))
+    if args.build:
+        common.part_output(build_part(args.build))
+        return
+    if args.measure:
+        common.part_output(measure_part(args.sizes, args.repeat))
         return
 
+    import psycopg
+
     results = {"load_average_1min_at_start": common.machine()["load_average"][0], "sizes": {}}
-    for n in args.sizes:
-        results["sizes"][str(n)] = common.run_part(Path(__file__), ["--part", str(n), "--repeat", str(args.repeat)])
-        print(n, results["sizes"][str(n)], file=sys.stderr)
-    base = results["sizes"][str(args.sizes[0])]
+    sizes = [str(n) for n in args.sizes]
+    with psycopg.connect(f"{common.SERVER}/postgres", autocommit=True) as conn:
+        for n in args.sizes:
+            conn.execute(f"DROP DATABASE IF EXISTS {database(n)} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {database(n)}")
+    try:
+        for n in args.sizes:
+            results["sizes"][str(n)] = common.run_part(Path(__file__), ["--build", str(n)])
+            print(n, results["sizes"][str(n)], file=sys.stderr)
+        results["load_average_1min_measuring"] = common.machine()["load_average"][0]
+        measured = common.run_part(
+            Path(__file__), ["--measure", "--sizes", *sizes, "--repeat", str(args.repeat)]
+        )
+        results["load_average_1min_after"] = common.machine()["load_average"][0]
+        results["measuring_max_rss_mb"] = measured.pop("max_rss_mb")
+        for n in sizes:
+            results["sizes"][n].update(measured[n])
+    finally:
+        with psycopg.connect(f"{common.SERVER}/postgres", autocommit=True) as conn:
+            for n in args.sizes:
+                conn.execute(f"DROP DATABASE IF EXISTS {database(n)} WITH (FORCE)")
+    base = results["sizes"][sizes[0]]
     results["ratios_to_first_size"] = {
-        str(n): {
+        n: {
             page: {
                 "queries": round(figures[page]["queries"] / base[page]["queries"], 2),
                 "median_ms": round(figures[page]["median_ms"] / base[page]["median_ms"], 2),
@@ -182,7 +271,9 @@ def main():
         ]
         print(f"{page:22} " + " | ".join(cells))
     nightly = ", ".join(f"{n}: {f['nightly_scores_s']} s" for n, f in results["sizes"].items())
-    print(f"nightly health scores (not part of the page): {nightly}; written to {out.relative_to(common.ROOT)}")
+    load = (results["load_average_1min_at_start"], results["load_average_1min_measuring"], results["load_average_1min_after"])
+    print(f"nightly health scores (not part of the page): {nightly}; load at start / measuring / after: {load}")
+    print(f"written to {out.relative_to(common.ROOT)}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ in metrics.tasks reads the clock. Customers are scored in bulk per model version
 import datetime
 from decimal import Decimal
 
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts import policy
@@ -17,7 +17,7 @@ from accounts.models import Customer, Subscription
 from metrics import kpis
 from metrics.health import health_for_customers, health_json
 from metrics.health_versions import definition_of, models_for_customers, published_models
-from metrics.models import HealthModel, HealthScore
+from metrics.models import HealthModel, HealthScore, UserDayActivity
 
 MRR_CHANGE_DAYS = 30  # the portfolio's "change" column: MRR now against MRR this many days before
 BAND_RANK = {band: rank for rank, band in enumerate(reversed(kpis.HEALTH_BANDS))}  # at risk 0 … healthy 2
@@ -30,7 +30,7 @@ def health_snapshot_write(day: datetime.date, customer_ids=None, *, computed_at=
         customers = customers.filter(pk__in=customer_ids)
     segments = dict(customers.values_list("pk", "segment"))
     computed_at = computed_at or timezone.now()
-    mrr, mrr_before, former = _portfolio_figures(customers, day)
+    mrr, mrr_before, former, last_activity = _portfolio_figures(customers, day)
     rows = []
     for model, ids in models_for_customers(segments):
         for customer_id, health in health_for_customers(ids, day, definition_of(model)).items():
@@ -40,29 +40,35 @@ def health_snapshot_write(day: datetime.date, customer_ids=None, *, computed_at=
                     customer_id=customer_id, day=day, model=model, score=health.score, band=health.band or "",
                     components=shaped["components"], computed_at=computed_at,
                     mrr=mrr.get(customer_id, Decimal(0)), mrr_before=mrr_before.get(customer_id, Decimal(0)),
-                    former=customer_id in former,
+                    former=customer_id in former, last_activity_on=last_activity.get(customer_id),
                 )  # fmt: skip
             )
     HealthScore.objects.bulk_create(
         rows,
         update_conflicts=True,
         unique_fields=["customer", "day", "model"],
-        update_fields=["score", "band", "components", "computed_at", "mrr", "mrr_before", "former"],
+        update_fields=["score", "band", "components", "computed_at", "mrr", "mrr_before", "former", "last_activity_on"],
     )
     return len(rows)
 
 
-def _portfolio_figures(customers, day: datetime.date) -> tuple[dict, dict, set]:
-    """{customer: MRR paying at the start of `day`}, the same MRR_CHANGE_DAYS before, and the former
-    customers (subscriptions started by `day`, none active then) among `customers`: four grouped queries."""
+def _portfolio_figures(customers, day: datetime.date) -> tuple[dict, dict, set, dict]:
+    """{customer: MRR paying at the start of `day`}, the same MRR_CHANGE_DAYS before, the former
+    customers (subscriptions started by `day`, none active then) among `customers`, and {customer: its
+    last active user day up to `day`} (the portfolio's "last active" column): five grouped queries."""
     subscriptions = Subscription.objects.filter(customer__in=customers.values("pk"))
     before = day - datetime.timedelta(days=MRR_CHANGE_DAYS)
     current = set(subscriptions.active_at(day).values_list("customer_id", flat=True).distinct())
     started = set(subscriptions.filter(started_at__lte=day).values_list("customer_id", flat=True).distinct())
+    last_activity = (
+        UserDayActivity.objects.filter(customer__in=customers.values("pk"), day__lt=day + datetime.timedelta(days=1))
+        .values("customer_id").annotate(last=Max("day")).order_by().values_list("customer_id", "last")
+    )  # fmt: skip
     return (
         subscriptions.paying_at(day).mrr_by_customer(),
         subscriptions.paying_at(before).mrr_by_customer(),
         started - current,
+        dict(last_activity),
     )
 
 

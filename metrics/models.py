@@ -225,6 +225,7 @@ class HealthScore(models.Model):
     mrr = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     mrr_before = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     former = models.BooleanField(default=False)
+    last_activity_on = models.DateField(null=True, blank=True)  # the last active user day up to `day`; NULL: never
 
     class Meta:
         ordering = ["-day"]
@@ -236,6 +237,7 @@ class HealthScore(models.Model):
             models.Index(fields=["day", "model", "score", "customer"], name="healthscore_day_score"),
             models.Index(F("day"), F("model"), F("mrr") - F("mrr_before"), F("customer"), name="healthscore_day_change"),
             models.Index(fields=["day", "model", "customer", "band", "mrr", "former"], name="healthscore_day_totals"),
+            models.Index(fields=["day", "model", "last_activity_on", "customer"], name="healthscore_day_activity"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["customer", "day", "model"], name="health_score_unique"),
@@ -243,6 +245,74 @@ class HealthScore(models.Model):
 
     def __str__(self):
         return f"{self.customer_id} {self.day}: {self.score}"
+
+
+class PortfolioTally(models.Model):
+    """The complete stored health rows (`HealthScore` with `mrr` set) counted by day, model, customer owner,
+    segment, band and former flag: the portfolio's totals read from a few rows instead of a pass over
+    every customer. Kept by database triggers (migration 0009) in the transaction of every write of a
+    health row and of every change of a customer's owner or segment; never written from Python."""
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField()
+    model_id = models.BigIntegerField()  # the HealthModel's id (no foreign key: the triggers write it)
+    owner_key = models.BigIntegerField()  # the customer's owner's id, 0 for none
+    segment = models.CharField(max_length=100, blank=True)
+    band = models.CharField(max_length=10, blank=True)
+    former = models.BooleanField()
+    customers = models.IntegerField()
+    paying = models.IntegerField()  # rows with mrr > 0
+    mrr = models.DecimalField(max_digits=18, decimal_places=6)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "model_id", "owner_key", "segment", "band", "former"], name="portfolio_tally_key"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.owner_key} {self.segment} {self.band}: {self.customers}"
+
+
+class PortfolioCustomerTally(models.Model):
+    """The customers counted by owner and segment (kept by triggers like `PortfolioTally`): how many of a
+    portfolio's customers have no stored row of the day yet, and the segments of the filter form."""
+
+    id = models.BigAutoField(primary_key=True)
+    owner_key = models.BigIntegerField()  # the owner's id, 0 for none
+    segment = models.CharField(max_length=100, blank=True)
+    customers = models.IntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner_key", "segment"], name="portfolio_customer_tally_key")]
+
+    def __str__(self):
+        return f"{self.owner_key} {self.segment}: {self.customers}"
+
+
+class PortfolioFigure(models.Model):
+    """A customer's current open tasks, open tickets and latest NPS answer beside its name: the portfolio's
+    sorts by those figures read this table in the order of an index and stop after a page (ties by name,
+    as on the page) instead of computing the figure for every customer. Kept by database triggers
+    (migration 0010) on every write of a task, a ticket, a survey answer and a customer's name."""
+
+    customer = models.OneToOneField(Customer, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    name_lower = models.CharField(max_length=200)  # the database's lower(name): the page's tie order
+    name = models.CharField(max_length=200)
+    open_tasks = models.IntegerField(default=0)
+    open_tickets = models.IntegerField(default=0)
+    latest_nps = models.SmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(F("open_tasks").desc(), "name_lower", "name", "customer", name="portfoliofigure_tasks"),
+            models.Index(F("open_tickets").desc(), "name_lower", "name", "customer", name="portfoliofigure_tickets"),
+            models.Index("latest_nps", "name_lower", "name", "customer", name="portfoliofigure_nps"),
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id}: {self.open_tasks} tasks, {self.open_tickets} tickets, NPS {self.latest_nps}"
 
 
 class CsmRating(models.Model):

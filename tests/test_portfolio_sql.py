@@ -90,7 +90,11 @@ def test_portfolio_shows_the_figures_computed_row_by_row(client, csm):
         assert row.mrr == mrr.get(row.customer.pk, Decimal(0))
 
 
-@pytest.mark.parametrize("sort", ["name", "-name", "health", "-health", "mrr", "-mrr", "renewal", "nps", "-open_tasks"])
+@pytest.mark.parametrize(
+    "sort",
+    ["name", "-name", "health", "-health", "mrr", "-mrr", "renewal", "nps", "-open_tasks", "-open_tickets", "last_activity",
+     "mrr_change"],
+)  # fmt: skip
 def test_portfolio_sorts_as_the_rows_sorted_in_python(client, csm, sort):
     _company(30, csm, seed=11)
     client.force_login(csm)
@@ -102,10 +106,28 @@ def test_portfolio_sorts_as_the_rows_sorted_in_python(client, csm, sort):
         "renewal": lambda r: (r.renewal_on is None, r.renewal_on or datetime.date.max),
         "nps": lambda r: (r.latest_nps is None, r.latest_nps if r.latest_nps is not None else 0),
         "open_tasks": lambda r: r.open_tasks,
+        "open_tickets": lambda r: r.open_tickets,
+        "last_activity": lambda r: (r.last_activity_on is None, r.last_activity_on or datetime.date.max),
+        "mrr_change": lambda r: r.mrr_change,
     }[sort.lstrip("-")]
     values = [key(r) for r in rows]
     assert values == sorted(values, reverse=sort.startswith("-"))
     assert len({r.customer.pk for r in rows}) == 30
+
+
+@pytest.mark.parametrize("sort", ["-open_tasks", "-open_tickets", "nps", "last_activity"])
+def test_sorts_by_a_stored_figure_break_ties_by_name_as_before(client, csm, sort):
+    _company(30, csm, seed=13)
+    client.force_login(csm)
+    _, rows = _all_rows(client, status="all", sort=sort)
+    figure = {
+        "-open_tasks": lambda r: -r.open_tasks,
+        "-open_tickets": lambda r: -r.open_tickets,
+        "nps": lambda r: (r.latest_nps is None, r.latest_nps or 0),
+        "last_activity": lambda r: (r.last_activity_on is None, r.last_activity_on or datetime.date.max),
+    }[sort]
+    keys = [(figure(r), r.customer.name.lower(), r.customer.name, r.customer.pk) for r in rows]
+    assert keys == sorted(keys)
 
 
 def test_band_filter_totals_are_the_bands_customers(client, csm):

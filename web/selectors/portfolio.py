@@ -7,6 +7,7 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Count, DecimalField, F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Lower
@@ -14,11 +15,13 @@ from django.db.models.functions import Coalesce, Lower
 from accounts import policy
 from accounts.models import Customer, Subscription, Task, Ticket
 from accounts.reporting_time import today
+from accounts.roles import CSM
 from churn.selectors import day_risks, day_risks_fill, published_model
 from lib.subqueries import aggregate_of
 from metrics import kpis
 from metrics.health_snapshots import MRR_CHANGE_DAYS, day_scores, day_scores_fill
-from metrics.models import UserDayActivity
+from metrics.models import PortfolioFigure, UserDayActivity
+from metrics.portfolio_tally import tally_segments, tally_totals
 from metrics.selectors import Scope
 from surveys.models import SurveyResponse
 
@@ -149,9 +152,10 @@ def _paying_mrr(day: datetime.date):
 
 
 # Sort keys: the database's ORDER BY of each, ties by name; missing values last, but churn
-# (unscored last when sorted riskiest first, the column's default). MRR, its change and the
-# health score are stored with the day's score (an index per order); the others are evaluated
-# for every customer of the filtered portfolio (one index lookup each).
+# (unscored last when sorted riskiest first, the column's default). MRR, its change, the health
+# score and the last active day are stored with the day's score (an index per order); open tasks,
+# open tickets and the latest NPS answer are kept per customer beside its name (`_FIGURES`, an
+# index per order); churn risk is evaluated for every customer of the filtered portfolio.
 SORTS = {
     "name": ("k_name_lower", False),
     "health": ("score", False),
@@ -163,6 +167,8 @@ SORTS = {
     "open_tasks": ("k_open_tasks", False),
     "churn": ("k_churn_probability", True),  # missing first ascending, so last in "-churn"
 }
+# Sorts by a current figure of the customer (`metrics.models.PortfolioFigure`, kept by triggers): its column.
+_FIGURES = {"open_tasks": "open_tasks", "open_tickets": "open_tickets", "nps": "latest_nps"}
 _TIES = [("k_name_lower", False, False), ("k_name", False, False), ("customer_id", False, False)]
 
 
@@ -185,27 +191,18 @@ def _ordering(sort: str) -> list:
 
 def _sort_keys(rows, sort: str, at: datetime.date, model):
     """Annotate the day's rows with the page order's keys (the names, and the sort's own figure)."""
-    rows = rows.annotate(k_name_lower=Lower("customer__name"), k_name=F("customer__name"))
     name = sort.lstrip("-")
+    if name in _FIGURES:  # kept current per customer beside its name: read in the order of an index
+        alias = SORTS[name][0]
+        figures = PortfolioFigure.objects.filter(customer_id__in=rows.values("customer_id"))
+        figures = figures.annotate(**{alias: F(_FIGURES[name])}, k_name_lower=F("name_lower"), k_name=F("name"))
+        return figures.order_by(*_ordering(sort))
+    rows = rows.annotate(k_name_lower=Lower("customer__name"), k_name=F("customer__name"))
     customer = OuterRef("customer_id")
     if name == "mrr_change":
         rows = rows.annotate(k_mrr_change=F("mrr") - F("mrr_before"))
-    elif name == "last_activity":
-        rows = rows.annotate(k_last_activity_on=Subquery(
-            UserDayActivity.objects.filter(customer=customer, day__lt=at + datetime.timedelta(days=1))
-            .order_by("-day").values("day")[:1]
-        ))  # fmt: skip
-    elif name == "open_tickets":
-        open_tickets = Ticket.objects.filter(customer=customer, resolved_at__isnull=True).order_by().values("customer")
-        rows = rows.annotate(k_open_tickets=Coalesce(Subquery(open_tickets.annotate(n=Count("pk")).values("n")), 0))
-    elif name == "nps":
-        rows = rows.annotate(k_latest_nps=Subquery(
-            SurveyResponse.objects.filter(customer=customer, survey_type="nps").order_by("-responded_at", "-pk")
-            .values("score")[:1]
-        ))  # fmt: skip
-    elif name == "open_tasks":
-        open_tasks = Task.objects.filter(customer=customer, completed_at__isnull=True).order_by().values("customer")
-        rows = rows.annotate(k_open_tasks=Coalesce(Subquery(open_tasks.annotate(n=Count("pk")).values("n")), 0))
+    elif name == "last_activity":  # stored with the day's score
+        rows = rows.annotate(k_last_activity_on=F("last_activity_on"))
     elif name == "churn":
         risk = day_risks(at, model).filter(customer=customer).values("probability")[:1] if model is not None else None
         rows = rows.annotate(k_churn_probability=Subquery(risk) if risk is not None else _NO_PROBABILITY)
@@ -242,7 +239,7 @@ def _bound(key, value, *, reverse: bool = False) -> Q | None:
     return Q(**{f"{alias}__{'gte' if descending == reverse else 'lte'}": value})
 
 
-_NOT_NULL = {"k_name_lower", "k_name", "customer_id", "mrr", "k_mrr_change"}
+_NOT_NULL = {"k_name_lower", "k_name", "customer_id", "mrr", "k_mrr_change", "k_open_tasks", "k_open_tickets"}
 
 
 def _cursor(sort: str, values) -> str:
@@ -295,8 +292,11 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
 
     Everything is counted, summed, sorted and cut in the database, over the day's stored
     health scores with the figures stored beside them (MRR, MRR 30 days before, former
-    customer: `metrics.health_snapshots`) and churn probabilities (`churn.selectors.day_risks`),
-    so its time hardly grows with the portfolio and its query count not at all. Customers
+    customer, last active day: `metrics.health_snapshots`), the customers' current figures
+    (`metrics.models.PortfolioFigure`) and churn probabilities (`churn.selectors.day_risks`).
+    The totals are read from the tallies (`metrics.portfolio_tally`) unless a search, the
+    renewal filter or a published churn model needs the grouped pass over every customer, so
+    its time hardly grows with the portfolio and its query count not at all. Customers
     without a complete stored row of the day (new ones, changed ones, or every one before the
     nightly run) are scored and stored first.
     """
@@ -306,7 +306,9 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
     stored = day_scores(at)
     risks = day_risks(at, model) if model is not None else None
     for attempt in range(2):  # a second pass only after storing the missing scores
-        groups = _totals_by_band(base, stored, risks, filters.status)
+        groups = _tallied(user, filters, at, stored) if model is None else None
+        if groups is None:
+            groups = _totals_by_band(base, stored, risks, filters.status)
         unscored = groups.get(None, {}).get("customers", 0)
         unrisked = sum(g["paying"] - g["risked"] for g in groups.values()) if model is not None else 0
         if attempt or not (unscored or unrisked):
@@ -336,6 +338,37 @@ def portfolio(user, filters: PortfolioFilters, at: datetime.date | None = None) 
         churn_model=model,
         sort="name" if renewal else filters.sort,
     )  # fmt: skip
+
+
+def _portfolio_owner(user, filters: PortfolioFilters):
+    """Whose portfolio is shown: (the CSM, or None for every customer; False when the tallies cannot
+    tell: a search, the renewal filter, a user who sees no one)."""
+    if filters.q or filters.renewal_days is not None:
+        return False
+    if policy.sees_all_customers(user):
+        if not filters.csm:
+            return None
+        return get_user_model().objects.filter(username=filters.csm).first() or False
+    return user if policy.role(user) == CSM else False
+
+
+def _tallied(user, filters: PortfolioFilters, at: datetime.date, stored) -> dict | None:
+    """The totals of `_totals_by_band` (without churn risk) from the tallies: the rows of the CSM's owned
+    customers (`metrics.portfolio_tally`), plus a grouped pass over the customers assigned to them and
+    owned by someone else (a few); None when the tallies cannot serve this view."""
+    csm = _portfolio_owner(user, filters)
+    if csm is False:
+        return None
+    groups = tally_totals(at, None if csm is None else [csm.pk], filters.segment, filters.status)
+    if csm is not None:
+        others = Customer.objects.filter(assigned_users=csm).exclude(owner=csm)
+        if filters.segment:
+            others = others.filter(segment=filters.segment)
+        for band, group in _totals_by_band(others, stored, None, filters.status).items():
+            mine = groups.setdefault(band, {"customers": 0, "paying": 0, "mrr": Decimal(0)})
+            for figure in ("customers", "paying", "mrr"):
+                mine[figure] += group[figure]
+    return {band: {**group, "risked": 0, "at_risk": Decimal(0)} for band, group in groups.items()}
 
 
 def _with_row_figures(customers, at: datetime.date, model):
@@ -426,10 +459,9 @@ def rows_of(found: Portfolio, ids: list[int]) -> list[PortfolioRow]:
 
 
 def portfolio_segments(user) -> list[str]:
-    return list(
-        policy.visible_customers(user)
-        .exclude(segment="")
-        .order_by("segment")
-        .values_list("segment", flat=True)
-        .distinct()
-    )
+    """The segments of the customers `user` sees (the filter form's choices), from the customer tally."""
+    if policy.sees_all_customers(user):
+        return tally_segments(None)
+    if policy.role(user) != CSM:
+        return []
+    return tally_segments([user.pk], also=Customer.objects.filter(assigned_users=user))
