@@ -64,84 +64,36 @@ def _any(queries: list[Q]) -> Q:
     return reduce(or_, queries)
 
 
-def usage_counts_for_periods(scope, periods: list[Period], by: str | None = None, *, whole_months: bool = True) -> list[dict]:
+def usage_counts_for_periods(scope, periods: list[Period], by: str | None = None, *, whole_months: bool | None = None) -> list[dict]:
     """The usage inputs of each period, read for all periods at once (a filtered aggregate each).
 
     Each is {"users", "user_days", "events", "sessions", "session_us", "active_customers",
     "adopters": {event type: customers}}, or with `by` {`by` value: that}. Distinct users add up
-    over customers because a contact belongs to one customer. Three queries when every period
-    is made of whole months, four when none has one, seven when they mix. `whole_months=False`
-    reads every day from the day rollups (the monthly rollups' reference).
+    over customers because a contact belongs to one customer.
+
+    `whole_months`: read the periods' whole months from the monthly rollups (True), or every
+    day from the day rollups (False: the monthly rollups' reference). By default the months,
+    except for one customer, whose day rows are few: its account page reads thirteen periods,
+    twelve months and the last 30 days, in three queries instead of five. Three queries when
+    every period is made of whole months or none has one, five when they mix (seven when the
+    scope is not one customer and not grouped by customer: the customers with any event are
+    counted apart).
     """
     if not periods:
         return []
+    if whole_months is None:
+        whole_months = scope.customer_id is None
+    one_customer = by == "customer_id" or scope.customer_id is not None  # active customers: 1 if any feature
     parts = [Parts.of(p, whole_months) for p in periods]
     with_months = [(i, part) for i, part in enumerate(parts) if part.months]
     with_days = [(i, part) for i, part in enumerate(parts) if part.days]
-    fields = [by] if by else []
-    tables = []  # ({key: totals}, the names each period's figures take in it)
-    features = []  # rows of (by,) event_type and adopters per period
-    if with_months:
-        months = scope.restrict(UserMonthActivity.objects.filter(_any([part.in_months() for _, part in with_months])))
-        aggregates = {}
-        for i, part in with_months:
-            within = part.in_months() & Q(days__gt=0)
-            one_month = part.months[1] == add_months(part.months[0], 1)  # one row per user and month
-            aggregates |= {
-                f"users_m{i}": Count("pk", filter=within) if one_month else Count("contact_id", distinct=True, filter=within),
-                f"user_days_m{i}": Sum("days", filter=within),
-                f"events_m{i}": Sum("events", filter=within),
-                f"sessions_m{i}": Sum("sessions", filter=part.in_months()),
-                f"session_us_m{i}": Sum("session_us", filter=part.in_months()),
-            }
-        tables.append(_grouped(months, aggregates, by))
-        month_features = scope.restrict(
-            CustomerMonthFeature.objects.filter(_any([part.in_months() for _, part in with_months]))
-        )
-        adopters = {i: Count("customer_id", distinct=True, filter=part.in_months()) for i, part in with_months}
-        features += list(
-            month_features.values(*fields, "event_type").annotate(**{f"n_m{i}": a for i, a in adopters.items()}).order_by()
-        )
-        tables.append(_grouped(month_features, {f"active_customers_m{i}": a for i, a in adopters.items()}, by))
-    if with_days:
-        days = scope.restrict(UserDayActivity.objects.filter(_any([part.in_days() for _, part in with_days])))
-        aggregates = {}
-        for i, part in with_days:
-            unseen = part.in_days()
-            if part.months:  # active in a whole month of the period: counted there
-                unseen &= ~Exists(
-                    UserMonthActivity.objects.filter(
-                        part.in_months(), customer_id=OuterRef("customer_id"), contact_id=OuterRef("contact_id"), days__gt=0
-                    )
-                )
-            aggregates |= {
-                f"users_d{i}": Count("contact_id", distinct=True, filter=unseen),
-                f"user_days_d{i}": Count("pk", filter=part.in_days()),
-                f"events_d{i}": Sum("events", filter=part.in_days()),
-            }
-        tables.append(_grouped(days, aggregates, by))
-        sessions = scope.restrict(UsageSession.objects.filter(_any([part.started_in_days() for _, part in with_days])))
-        tables.append(_grouped(sessions, {
-            name: aggregate
-            for i, part in with_days
-            for name, aggregate in (
-                (f"sessions_d{i}", Count("pk", filter=part.started_in_days())),
-                (f"session_us_d{i}", Sum("duration_us", filter=part.started_in_days())),
-            )
-        }, by))  # fmt: skip
-        day_features = scope.restrict(CustomerDayFeature.objects.filter(_any([part.in_days() for _, part in with_days])))
-        adopters, active = {}, {}
-        for i, part in with_days:
-            unseen_type, unseen = part.in_days(), part.in_days()
-            if part.months:
-                in_months = CustomerMonthFeature.objects.filter(part.in_months(), customer_id=OuterRef("customer_id"))
-                unseen_type &= ~Exists(in_months.filter(event_type=OuterRef("event_type")))
-                unseen &= ~Exists(in_months)
-            adopters[f"n_d{i}"] = Count("customer_id", distinct=True, filter=unseen_type)
-            active[f"active_customers_d{i}"] = Count("customer_id", distinct=True, filter=unseen)
-        features += list(day_features.values(*fields, "event_type").annotate(**adopters).order_by())
-        tables.append(_grouped(day_features, active, by))
-    keys = {key for table in tables for key in table} if by else {ALL}
+    tables, features = [], []  # ({key: {figure_<m|d><period index>: value}}), rows of (by,) event type, n_<m|d><index>
+    for read, of_periods in ((_months_read, with_months), (_days_read, with_days)):
+        if of_periods:
+            more_tables, more_features = read(scope, of_periods, by, one_customer)
+            tables += more_tables
+            features += more_features
+    keys = {key for table in tables for key in table} | {row[by] for row in features} if by else {ALL}
     counts = [{key: _no_usage() for key in keys} for _ in periods]
     for table in tables:
         for key, totals in table.items():
@@ -153,9 +105,83 @@ def usage_counts_for_periods(scope, periods: list[Period], by: str | None = None
         event_type = row.pop("event_type")
         for name, value in row.items():
             if value:
-                adopters_of = counts[int(name[3:])][key]["adopters"]
-                adopters_of[event_type] = adopters_of.get(event_type, 0) + value
+                of_key = counts[int(name[3:])][key]
+                of_key["adopters"][event_type] = of_key["adopters"].get(event_type, 0) + value
+    if one_customer:  # the customer is active when it used any feature
+        for of_period in counts:
+            for of_key in of_period.values():
+                of_key["active_customers"] = 1 if of_key["adopters"] else 0
     return [c[ALL] for c in counts] if not by else counts
+
+
+def _months_read(scope, with_months: list[tuple[int, Parts]], by: str | None, one_customer: bool):
+    """The whole months' counts of each (period index, parts), from the monthly rollups."""
+    months = scope.restrict(UserMonthActivity.objects.filter(_any([part.in_months() for _, part in with_months])))
+    aggregates = {}
+    for i, part in with_months:
+        within = part.in_months() & Q(days__gt=0)
+        aggregates |= {
+            f"users_m{i}": Count("contact_id", distinct=True, filter=within),
+            f"user_days_m{i}": Sum("days", filter=within),
+            f"events_m{i}": Sum("events", filter=within),
+            f"sessions_m{i}": Sum("sessions", filter=part.in_months()),
+            f"session_us_m{i}": Sum("session_us", filter=part.in_months()),
+        }
+    tables = [_grouped(months, aggregates, by)]
+    features = scope.restrict(CustomerMonthFeature.objects.filter(_any([part.in_months() for _, part in with_months])))
+    adopters = {i: Count("customer_id", distinct=True, filter=part.in_months()) for i, part in with_months}
+    fields = [by] if by else []
+    rows = list(features.values(*fields, "event_type").annotate(**{f"n_m{i}": a for i, a in adopters.items()}).order_by())
+    if not one_customer:
+        tables.append(_grouped(features, {f"active_customers_m{i}": a for i, a in adopters.items()}, by))
+    return tables, rows
+
+
+def _days_read(scope, with_days: list[tuple[int, Parts]], by: str | None, one_customer: bool):
+    """The other days' counts of each (period index, parts), from the day rollups and the sessions.
+
+    Distinct users and customers count only when the period's whole months have not counted them.
+    """
+    days = scope.restrict(UserDayActivity.objects.filter(_any([part.in_days() for _, part in with_days])))
+    aggregates = {}
+    for i, part in with_days:
+        unseen = part.in_days()
+        if part.months:
+            unseen &= ~Exists(
+                UserMonthActivity.objects.filter(
+                    part.in_months(), customer_id=OuterRef("customer_id"), contact_id=OuterRef("contact_id"), days__gt=0
+                )
+            )
+        aggregates |= {
+            f"users_d{i}": Count("contact_id", distinct=True, filter=unseen),
+            f"user_days_d{i}": Count("pk", filter=part.in_days()),
+            f"events_d{i}": Sum("events", filter=part.in_days()),
+        }
+    tables = [_grouped(days, aggregates, by)]
+    sessions = scope.restrict(UsageSession.objects.filter(_any([part.started_in_days() for _, part in with_days])))
+    tables.append(_grouped(sessions, {
+        name: aggregate
+        for i, part in with_days
+        for name, aggregate in (
+            (f"sessions_d{i}", Count("pk", filter=part.started_in_days())),
+            (f"session_us_d{i}", Sum("duration_us", filter=part.started_in_days())),
+        )
+    }, by))  # fmt: skip
+    features = scope.restrict(CustomerDayFeature.objects.filter(_any([part.in_days() for _, part in with_days])))
+    adopters, active = {}, {}
+    for i, part in with_days:
+        unseen_type, unseen = part.in_days(), part.in_days()
+        if part.months:
+            in_months = CustomerMonthFeature.objects.filter(part.in_months(), customer_id=OuterRef("customer_id"))
+            unseen_type &= ~Exists(in_months.filter(event_type=OuterRef("event_type")))
+            unseen &= ~Exists(in_months)
+        adopters[f"n_d{i}"] = Count("customer_id", distinct=True, filter=unseen_type)
+        active[f"active_customers_d{i}"] = Count("customer_id", distinct=True, filter=unseen)
+    fields = [by] if by else []
+    rows = list(features.values(*fields, "event_type").annotate(**adopters).order_by())
+    if not one_customer:
+        tables.append(_grouped(features, active, by))
+    return tables, rows
 
 
 def _no_usage() -> dict:

@@ -42,7 +42,7 @@ def month_path_differences(labels, periods=PERIODS) -> list[tuple]:
     found = []
     for label in labels:
         scope = Scope.from_label(label)
-        with_months = usage_counts_for_periods(scope, periods)
+        with_months = usage_counts_for_periods(scope, periods, whole_months=True)
         from_days = usage_counts_for_periods(scope, periods, whole_months=False)
         found += [(label, str(p), m, d) for p, m, d in zip(periods, with_months, from_days) if m != d]
     for period in periods:
