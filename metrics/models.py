@@ -151,6 +151,8 @@ class UsageSession(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["started_at", "customer"], name="session_start_customer"),
+            # One customer's sessions of a month: a refresh's monthly rebuild, the engine for one customer.
+            models.Index(fields=["customer", "started_at"], name="session_customer_start"),
             models.Index(fields=["contact", "started_at"], name="session_contact_start"),
         ]
         constraints = [

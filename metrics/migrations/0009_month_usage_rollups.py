@@ -56,5 +56,9 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('customer', 'month', 'contact'), name='usermonth_unique')],
             },
         ),
+        migrations.AddIndex(
+            model_name='usagesession',
+            index=models.Index(fields=['customer', 'started_at'], name='session_customer_start'),
+        ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
     ]
