@@ -265,7 +265,7 @@ def _refresh_keyed_sessions(customer_ids, start_at, end_at):
         )
         cursor.execute(f"SELECT MIN(started_at), MAX(started_at) FROM {session_table} WHERE {keyed}", keys_params)
         after = cursor.fetchone()
-    # Raw cursors give SQLite's instants as text: through the field's converters into aware datetimes.
+    # A raw cursor gives SQLite's instants as text (UTC): parse them into aware datetimes.
     instants = [_instant(v) for v in (*before, *after) if v is not None]
     return (min(instants), max(instants)) if instants else (None, None)
 
