@@ -7,7 +7,7 @@ the same numbers. Prints the ratio and how each grows from 1× to each size; wri
 benchmarks/results/kpi_engine.json. Every scale writes that many distinct events (each
 repetition of the generator's 90 days shifts its events by a second).
 
-    .venv/bin/python benchmarks/kpi_engine.py [--rows 1000000] [--scales 1 3 10] [--db-url postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python benchmarks/kpi_engine.py [--rows 1000000] [--scales 1 3 10] [--db-url postgresql://postgres@127.0.0.1:5432/postgres] [--db-name csp_bench_events_kpi]
 """
 
 import argparse
@@ -64,13 +64,13 @@ def setup_django(db_url):
     django.setup()
 
 
-def recreate_database(admin_url):
+def recreate_database(admin_url, name=BENCH_DB):
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    return admin_url.rsplit("/", 1)[0] + "/" + BENCH_DB
+        conn.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.execute(f"CREATE DATABASE {name}")
+    return admin_url.rsplit("/", 1)[0] + "/" + name
 
 
 def load(rows, customers=500, users=20):
@@ -136,13 +136,17 @@ def run_scale(rows):
     from django.db import connection
 
     from metrics.periods import Period
-    from metrics.rollups import rebuild_all
+    from metrics.rollups import rebuild_all, rebuild_months
     from metrics.selectors import USAGE_KEYS, Scope, compute_kpis
 
     events = load(rows)
     t0 = time.perf_counter()
     rebuild_all()
     rollup_seconds = time.perf_counter() - t0
+    # The monthly rollups' part of it, again on its own (idempotent): what they add to a build.
+    t0 = time.perf_counter()
+    rebuild_months()
+    month_rollup_seconds = time.perf_counter() - t0
     month = Period(datetime.date(2024, 2, 1), datetime.date(2024, 3, 1))
     engine_time, engine = timed(lambda: compute_kpis(Scope(), month, USAGE_KEYS))
 
@@ -158,10 +162,13 @@ def run_scale(rows):
     assert engine["average_session_duration"].denominator == sessions
     assert engine["average_session_duration"].numerator == Decimal(seconds)
     assert {k: v.numerator for k, v in engine["feature_adoption"].extra["features"].items()} == features
-    from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
+    from metrics.models import CustomerDayFeature, CustomerMonthFeature, UsageSession, UserDayActivity, UserMonthActivity
 
-    # What the engine reads: the month's rollup rows (its time follows these, not the events).
+    # The month's rollup rows: the engine reads the monthly ones for a whole month (its time
+    # follows these), the daily ones for partial months (and before the monthly rollups).
     read = {
+        "user_months": UserMonthActivity.objects.filter(month=month.start).count(),
+        "customer_month_features": CustomerMonthFeature.objects.filter(month=month.start).count(),
         "user_days": UserDayActivity.objects.filter(day__gte=month.start, day__lt=month.end).count(),
         "sessions": UsageSession.objects.filter(started_at__gte=month.start_at, started_at__lt=month.end_at).count(),
         "customer_day_features": CustomerDayFeature.objects.filter(day__gte=month.start, day__lt=month.end).count(),
@@ -170,6 +177,7 @@ def run_scale(rows):
         "events": events,
         "month_rollup_rows": read,
         "rollup_build_seconds": round(rollup_seconds, 3),
+        "month_rollup_build_seconds": round(month_rollup_seconds, 3),
         "engine_seconds": round(engine_time, 4),
         "raw_sql_seconds": round(raw_time, 4),
         "raw_over_engine": round(raw_time / engine_time, 1),
@@ -213,8 +221,9 @@ def main():
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the engine's and a rollup refresh's queries at the last size")
     parser.add_argument("--out", default="kpi_engine.json", help="file name in benchmarks/results/")
     parser.add_argument("--db-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--db-name", default=BENCH_DB, help="the throw-away database (dropped at the end)")
     args = parser.parse_args()
-    setup_django(recreate_database(args.db_url))
+    setup_django(recreate_database(args.db_url, args.db_name))
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
@@ -234,14 +243,14 @@ def main():
             "rollup_build": round(big["rollup_build_seconds"] / one["rollup_build_seconds"], 2),
             **{
                 f"month_{name}": round(big["month_rollup_rows"][name] / max(one["month_rollup_rows"][name], 1), 2)
-                for name in ("user_days", "sessions")
+                for name in ("user_months", "user_days", "sessions")
             },
         }
         summary[f"growth_{args.scales[0]}x_to_{scale}x"] = growth
         print(
             f"{args.scales[0]}× to {scale}×: {growth['events']}× events, engine time {growth['engine']}×, "
-            f"raw SQL {growth['raw_sql']}×, rollup build {growth['rollup_build']}×; the month's user days "
-            f"{growth['month_user_days']}× and sessions {growth['month_sessions']}×; "
+            f"raw SQL {growth['raw_sql']}×, rollup build {growth['rollup_build']}×; the month's user months "
+            f"{growth['month_user_months']}×, user days {growth['month_user_days']}× and sessions {growth['month_sessions']}×; "
             f"engine {big['raw_over_engine']}× faster than raw SQL"
         )
     if args.explain:
@@ -274,7 +283,7 @@ def main():
     import psycopg
 
     with psycopg.connect(args.db_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        conn.execute(f"DROP DATABASE IF EXISTS {args.db_name}")
 
 
 if __name__ == "__main__":

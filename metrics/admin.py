@@ -19,6 +19,7 @@ from metrics.quality import quality_refresh
 from metrics.models import (
     CsmRating,
     CustomerDayFeature,
+    CustomerMonthFeature,
     HealthModel,
     HealthScore,
     KpiSnapshot,
@@ -27,6 +28,7 @@ from metrics.models import (
     StaleRange,
     UsageSession,
     UserDayActivity,
+    UserMonthActivity,
 )
 
 
@@ -125,6 +127,26 @@ class CustomerDayFeatureAdmin(ComputedDataAdmin):
     search_fields = ["=event_type", "=customer__external_id"]
     raw_id_fields = ["customer"]
     ordering = ["-day"]
+
+
+@admin.register(UserMonthActivity)
+class UserMonthActivityAdmin(ComputedDataAdmin):
+    list_display = ["month", "customer", "contact", "days", "events", "sessions"]
+    list_filter = [("month", admin.DateFieldListFilter)]
+    list_select_related = ["customer", "contact"]
+    search_fields = ["=customer__external_id", "=contact__external_id"]
+    raw_id_fields = ["customer", "contact"]
+    ordering = ["-month"]
+
+
+@admin.register(CustomerMonthFeature)
+class CustomerMonthFeatureAdmin(ComputedDataAdmin):
+    list_display = ["month", "customer", "event_type", "events"]
+    list_filter = [("month", admin.DateFieldListFilter)]
+    list_select_related = ["customer"]
+    search_fields = ["=event_type", "=customer__external_id"]
+    raw_id_fields = ["customer"]
+    ordering = ["-month"]
 
 
 @admin.register(UsageSession)

@@ -151,10 +151,50 @@ class UsageSession(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["started_at", "customer"], name="session_start_customer"),
+            # One customer's sessions of a month: a refresh's monthly rebuild, the engine for one customer.
+            models.Index(fields=["customer", "started_at"], name="session_customer_start"),
             models.Index(fields=["contact", "started_at"], name="session_contact_start"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ended_at__gte=F("started_at")), name="session_ends_after_start")
+        ]
+
+
+class UserMonthActivity(models.Model):
+    """Rollup: one row per user per calendar month (reporting time zone), summed from the day rollups.
+
+    The KPI engine reads it for the whole months of a period instead of the month's user
+    days and sessions (metrics.selectors): active days, events, and the sessions starting
+    in the month with their total duration.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    month = models.DateField(help_text="The month's first day.")
+    days = models.PositiveIntegerField(help_text="Days of the month with an event.")
+    events = models.PositiveIntegerField()
+    sessions = models.PositiveIntegerField(help_text="Sessions starting in the month.")
+    session_us = models.BigIntegerField(help_text="Their total duration, in microseconds.")
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "customer"], name="usermonth_month_customer")]
+        constraints = [models.UniqueConstraint(fields=["customer", "month", "contact"], name="usermonth_unique")]
+
+
+class CustomerMonthFeature(models.Model):
+    """Rollup: one row per customer, calendar month and event type with its event count (feature adoption)."""
+
+    id = models.BigAutoField(primary_key=True)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    month = models.DateField(help_text="The month's first day.")
+    event_type = models.CharField(max_length=100)
+    events = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "event_type"], name="custmonthfeature_month_type")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month", "event_type"], name="custmonthfeature_unique")
         ]
 
 

@@ -5,25 +5,32 @@ Three tables, rebuilt for the customers and time span an import touched:
 - `CustomerDayFeature`: events per customer, day and event type (feature adoption, depth);
 - `UsageSession`: sessions, derived with the 30-minute gap rule or grouped by session_id.
 
+and two summed from them for the calendar months those touched, which the KPI engine
+reads for the whole months of a period (its time then follows the users, not their days
+and sessions):
+- `UserMonthActivity`: per user and month, active days, events, sessions and their duration;
+- `CustomerMonthFeature`: events per customer, month and event type.
+
 All work is set-based SQL (INSERT … SELECT with window functions); Python only decides
 which customers and which span to rebuild.
 
-On PostgreSQL the events and the three rollups are partitioned by month
-(`partitions_ensure` creates the coming months ahead; docs/scaling.md, "Event storage").
+On PostgreSQL the events and the three daily rollups are partitioned by month
+(`partitions_ensure` creates the coming months ahead; docs/scaling.md, "Event storage");
+the monthly ones are plain tables (a row per user and month, not per event).
 """
 
 import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, Max, Min
-from django.db.models.functions import TruncDate
+from django.db.models import Count, Max, Min, Sum, Value
+from django.db.models.functions import TruncDate, TruncMonth
 
 from accounts.models import Contact, UsageEvent
 from accounts.reporting_time import day_of
 from lib import partitions
-from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
-from metrics.periods import day_start, reporting_tz
+from metrics.models import CustomerDayFeature, CustomerMonthFeature, UsageSession, UserDayActivity, UserMonthActivity
+from metrics.periods import add_months, day_start, month_start, reporting_tz
 
 GAP_US = settings.CSPLATFORM_SESSION_GAP_MINUTES * 60 * 1_000_000
 
@@ -51,7 +58,10 @@ def refresh_usage(customer_ids, start: datetime.date, end: datetime.date) -> Non
         chunk = customer_ids[chunk_start : chunk_start + 500]
         _lock_customers(chunk)
         _refresh_daily(chunk, start, end)
-        _refresh_sessions(chunk, day_start(start), day_start(end))
+        first_at, last_at = _refresh_sessions(chunk, day_start(start), day_start(end))
+        # The months of the days rebuilt and of every session regrouped (one may start in an
+        # earlier month, or in any month for a session_id seen in the span).
+        refresh_months(chunk, month_start(day_of(first_at)), add_months(day_of(last_at), 1))
         _lower_first_seen(chunk, day_start(start), day_start(end))
 
 
@@ -152,8 +162,9 @@ def _refresh_daily(customer_ids, start: datetime.date, end: datetime.date) -> No
         _insert_select(model, [*keys, "events"], counts)
 
 
-def _refresh_sessions(customer_ids, start_at: datetime.datetime, end_at: datetime.datetime) -> None:
-    """Re-derive the sessions touching [start_at, end_at) of these customers.
+def _refresh_sessions(customer_ids, start_at: datetime.datetime, end_at: datetime.datetime):
+    """Re-derive the sessions touching [start_at, end_at) of these customers; return the first
+    and last start a removed or new session can have.
 
     The span is first widened until no stored session crosses its edges (a session that
     reaches within the 30-minute gap of the span is part of it), so every event in the
@@ -173,7 +184,10 @@ def _refresh_sessions(customer_ids, start_at: datetime.datetime, end_at: datetim
         start_at, end_at = wider_start, wider_end
     around.delete()
     _insert_derived_sessions(customer_ids, start_at, end_at)
-    _refresh_keyed_sessions(customer_ids, start_at, end_at)
+    keyed = _refresh_keyed_sessions(customer_ids, start_at, end_at)
+    starts = [start_at, *(k for k in keyed if k is not None)]
+    # end_at is exclusive: the last instant of the span is the last a derived session can start at.
+    return min(starts), max([end_at - datetime.timedelta(microseconds=1), *(k for k in keyed if k is not None)])
 
 
 def _epoch_us(column: str) -> str:
@@ -215,8 +229,11 @@ def _insert_derived_sessions(customer_ids, start_at, end_at) -> None:
         cursor.execute(sql, _params(start_at, end_at))
 
 
-def _refresh_keyed_sessions(customer_ids, start_at, end_at) -> None:
-    """Sessions the events name themselves: regroup every session_id seen in the span."""
+def _refresh_keyed_sessions(customer_ids, start_at, end_at):
+    """Sessions the events name themselves: regroup every session_id seen in the span.
+
+    Return the earliest and latest start of the sessions removed or written ((None, None) if none).
+    """
     keys = (
         UsageEvent.objects.filter(customer_id__in=customer_ids, occurred_at__gte=start_at, occurred_at__lt=end_at)
         .exclude(session_id="")
@@ -224,16 +241,16 @@ def _refresh_keyed_sessions(customer_ids, start_at, end_at) -> None:
         .distinct()
     )
     if not keys.exists():
-        return
+        return None, None
     session_table = UsageSession._meta.db_table
     event_table = UsageEvent._meta.db_table
     keys_sql, keys_params = keys.query.sql_with_params()
+    keyed = f"""session_key <> '' AND customer_id IN ({_ids_sql(customer_ids)})
+        AND (contact_id, session_key) IN (SELECT contact_id, session_id FROM ({keys_sql}) AS k)"""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"DELETE FROM {session_table} WHERE session_key <> '' AND customer_id IN ({_ids_sql(customer_ids)})"
-            f" AND (contact_id, session_key) IN (SELECT contact_id, session_id FROM ({keys_sql}) AS k)",
-            keys_params,
-        )
+        cursor.execute(f"SELECT MIN(started_at), MAX(started_at) FROM {session_table} WHERE {keyed}", keys_params)
+        before = cursor.fetchone()
+        cursor.execute(f"DELETE FROM {session_table} WHERE {keyed}", keys_params)
         cursor.execute(
             f"""
             INSERT INTO {session_table} (customer_id, contact_id, session_key, started_at, ended_at, duration_us, events)
@@ -246,6 +263,84 @@ def _refresh_keyed_sessions(customer_ids, start_at, end_at) -> None:
             """,
             keys_params,
         )
+        cursor.execute(f"SELECT MIN(started_at), MAX(started_at) FROM {session_table} WHERE {keyed}", keys_params)
+        after = cursor.fetchone()
+    # A raw cursor gives SQLite's instants as text (UTC): parse them into aware datetimes.
+    instants = [_instant(v) for v in (*before, *after) if v is not None]
+    return (min(instants), max(instants)) if instants else (None, None)
+
+
+def _instant(value) -> datetime.datetime:
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=datetime.UTC)
+
+
+def refresh_months(customer_ids, first: datetime.date, end: datetime.date) -> None:
+    """Rebuild the monthly rollups of `customer_ids` for the months [first, end) (first days) from the day rollups.
+
+    A user's month sums its user days and the sessions starting in the month (reporting
+    time zone); a customer's month and event type sums its customer-day features.
+    """
+    UserMonthActivity.objects.filter(customer_id__in=customer_ids, month__gte=first, month__lt=end).delete()
+    CustomerMonthFeature.objects.filter(customer_id__in=customer_ids, month__gte=first, month__lt=end).delete()
+    keys = ["customer_id", "contact_id", "month"]
+    days = (
+        UserDayActivity.objects.filter(customer_id__in=customer_ids, day__gte=first, day__lt=end)
+        .annotate(month=TruncMonth("day"))
+        .values(*keys)
+        .annotate(n_days=Count("pk"), n_events=Sum("events"), n_sessions=Value(0), n_us=Value(0))
+        .values_list(*keys, "n_days", "n_events", "n_sessions", "n_us")
+        .order_by()
+    )
+    sessions = (
+        UsageSession.objects.filter(customer_id__in=customer_ids, started_at__gte=day_start(first), started_at__lt=day_start(end))
+        .annotate(month=TruncMonth(TruncDate("started_at", tzinfo=reporting_tz())))
+        .values(*keys)
+        .annotate(n_days=Value(0), n_events=Value(0), n_sessions=Count("pk"), n_us=Sum("duration_us"))
+        .values_list(*keys, "n_days", "n_events", "n_sessions", "n_us")
+        .order_by()
+    )
+    days_sql, days_params = days.query.sql_with_params()
+    sessions_sql, sessions_params = sessions.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A session's first event is an event of its month: every user with sessions has a day row too.
+        cursor.execute(
+            f"""
+            INSERT INTO {UserMonthActivity._meta.db_table} (customer_id, contact_id, month, days, events, sessions, session_us)
+            SELECT u.customer_id, u.contact_id, u.month, SUM(u.n_days), SUM(u.n_events), SUM(u.n_sessions), SUM(u.n_us)
+            FROM ({days_sql} UNION ALL {sessions_sql}) AS u
+            GROUP BY u.customer_id, u.contact_id, u.month
+            """,
+            [*days_params, *sessions_params],
+        )
+    features = (
+        CustomerDayFeature.objects.filter(customer_id__in=customer_ids, day__gte=first, day__lt=end)
+        .annotate(month=TruncMonth("day"))
+        .values("customer_id", "month", "event_type")
+        .annotate(n=Sum("events"))
+        .values_list("customer_id", "month", "event_type", "n")
+        .order_by()
+    )
+    _insert_select(CustomerMonthFeature, ["customer_id", "month", "event_type", "events"], features)
+
+
+def rebuild_months() -> None:
+    """Rebuild every monthly rollup from the day rollups (after the migration that adds them, or to check them)."""
+    spans = [
+        UserDayActivity.objects.aggregate(first=Min("day"), last=Max("day")),
+        CustomerDayFeature.objects.aggregate(first=Min("day"), last=Max("day")),
+        UsageSession.objects.aggregate(first=Min("started_at"), last=Max("started_at")),
+    ]
+    days = [day_of(v) for span in spans for v in span.values() if v is not None]
+    if not days:
+        return
+    ids = set()
+    for model in (UserDayActivity, CustomerDayFeature, UsageSession):
+        ids |= set(model.objects.values_list("customer_id", flat=True).distinct().order_by())
+    ids = sorted(ids)
+    for chunk_start in range(0, len(ids), 500):
+        refresh_months(ids[chunk_start : chunk_start + 500], month_start(min(days)), add_months(max(days), 1))
 
 
 def _params(*instants):

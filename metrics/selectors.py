@@ -1,8 +1,8 @@
 """Inputs of the KPI formulas, read from the database with aggregates.
 
 Each `*_kpis` function answers one group of KPIs for a scope and period with a few
-aggregate queries (usage from the rollups, never the raw events); `compute_kpis` feeds
-them to the pure formulas in `metrics.kpis`.
+aggregate queries (usage from the rollups, never the raw events: `metrics.usage`);
+`compute_kpis` feeds them to the pure formulas in `metrics.kpis`.
 """
 
 import dataclasses
@@ -21,8 +21,9 @@ from accounts import policy
 from accounts.models import PAYING, CostEntry, Customer, Lead, Subscription, Ticket, paying_on
 from lib.subqueries import aggregate_of
 from metrics import catalogue, kpis
-from metrics.models import CustomerDayFeature, UsageSession, UserDayActivity
+from metrics.models import CustomerDayFeature
 from metrics.periods import Period
+from metrics.usage import usage_counts_for_periods
 from surveys.models import SurveyResponse
 
 FORMULA_VERSION = "1"
@@ -414,72 +415,6 @@ def usage_kpis(scope: Scope, period: Period) -> dict[str, kpis.Kpi]:
     return usage_kpis_for_periods(scope, [period])[0]
 
 
-def usage_counts_for_periods(scope: Scope, periods: list[Period], by: str | None = None) -> list[dict]:
-    """The usage inputs of each period (four queries however many periods, a filtered aggregate each).
-
-    Each is {"users", "user_days", "events", "sessions", "session_us", "active_customers",
-    "adopters": {event type: customers}}, or with `by` {`by` value: that}. Distinct users add up
-    over customers because a contact belongs to one customer.
-    """
-    if not periods:
-        return []
-    first, last = min(p.start for p in periods), max(p.end for p in periods)
-    days = scope.restrict(UserDayActivity.objects.filter(day__gte=first, day__lt=last))
-    in_days = [Q(day__gte=p.start, day__lt=p.end) for p in periods]
-    activity = _totals(days, {
-        name: aggregate
-        for i, within in enumerate(in_days)
-        for name, aggregate in (
-            (f"user_days_{i}", Count("pk", filter=within)),
-            (f"events_{i}", Sum("events", filter=within)),
-            (f"users_{i}", Count("contact_id", distinct=True, filter=within)),
-        )
-    }, by)  # fmt: skip
-    starts = [Q(started_at__gte=p.start_at, started_at__lt=p.end_at) for p in periods]
-    sessions = _totals(scope.restrict(
-        UsageSession.objects.filter(started_at__gte=min(p.start_at for p in periods), started_at__lt=max(p.end_at for p in periods))
-    ), {
-        name: aggregate
-        for i, within in enumerate(starts)
-        for name, aggregate in ((f"n_{i}", Count("pk", filter=within)), (f"total_us_{i}", Sum("duration_us", filter=within)))
-    }, by)  # fmt: skip
-    features = scope.restrict(CustomerDayFeature.objects.filter(day__gte=first, day__lt=last))
-    adopters = {f"n_{i}": Count("customer_id", distinct=True, filter=within) for i, within in enumerate(in_days)}
-    fields = [by] if by else []
-    by_feature = list(features.values(*fields, "event_type").annotate(**adopters).order_by())
-    active_customers = _totals(features, adopters, by)
-    if not by:
-        return [_usage_counts(i, activity, sessions, by_feature, active_customers) for i in range(len(periods))]
-    rows_of = defaultdict(list)
-    for row in by_feature:
-        rows_of[row[by]].append(row)
-    empty_activity = {f"{name}_{i}": None for i in range(len(periods)) for name in ("user_days", "events", "users")}
-    empty_sessions = {f"{name}_{i}": None for i in range(len(periods)) for name in ("n", "total_us")}
-    keys = activity.keys() | sessions.keys() | active_customers.keys()
-    return [
-        {
-            key: _usage_counts(
-                i, activity.get(key, empty_activity), sessions.get(key, empty_sessions), rows_of.get(key, []),
-                active_customers.get(key, {f"n_{i}": 0}),
-            )
-            for key in keys
-        }
-        for i in range(len(periods))
-    ]  # fmt: skip
-
-
-def _usage_counts(i: int, activity: dict, sessions: dict, by_feature: list, active_customers: dict) -> dict:
-    return {
-        "users": activity[f"users_{i}"] or 0,
-        "user_days": activity[f"user_days_{i}"] or 0,
-        "events": activity[f"events_{i}"] or 0,
-        "sessions": sessions[f"n_{i}"] or 0,
-        "session_us": sessions[f"total_us_{i}"] or 0,
-        "active_customers": active_customers[f"n_{i}"] or 0,
-        "adopters": {row["event_type"]: row[f"n_{i}"] for row in by_feature if row[f"n_{i}"]},
-    }
-
-
 def usage_from(counts: dict, period: Period) -> dict[str, kpis.Kpi]:
     """The usage KPIs of the usage inputs of `period` (see usage_counts_for_periods)."""
     users, user_days = counts["users"], counts["user_days"]
@@ -495,7 +430,7 @@ def usage_from(counts: dict, period: Period) -> dict[str, kpis.Kpi]:
 
 
 def usage_kpis_for_periods(scope: Scope, periods: list[Period]) -> list[dict[str, kpis.Kpi]]:
-    """The usage KPIs of each period, with four queries however many periods (a filtered aggregate each)."""
+    """The usage KPIs of each period, with three to seven queries however many periods (metrics.usage)."""
     return [usage_from(counts, period) for counts, period in zip(usage_counts_for_periods(scope, periods), periods)]
 
 

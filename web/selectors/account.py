@@ -96,7 +96,7 @@ def account_360(customer: Customer, at: datetime.date | None = None) -> Account:
     months = last_months(at)
     month_starts = [m.start for m in months] + [at]
     mrr_series = list(zip(month_starts, mrr_on_days(scope, month_starts), strict=True))
-    *usage, recent_usage = usage_kpis_for_periods(scope, [*months, kpi_period])  # four queries for 13 periods
+    *usage, recent_usage = usage_kpis_for_periods(scope, [*months, kpi_period])  # three queries for 13 periods
     activity_series = [(m, {k: u[k] for k in ("mau", "events_per_active_user")}) for m, u in zip(months, usage, strict=True)]
     account_kpis = {
         **compute_kpis(scope, kpi_period, [k for k in ACCOUNT_KPI_KEYS if k not in recent_usage]),
