@@ -40,6 +40,7 @@ DAY = "2024-03-15"
 # Tables copied with their customer (and contact) ids shifted by --copies; unique text keys get a suffix,
 # one-to-one links are left empty in the copies.
 COPIED = ("accounts_subscription", "metrics_userdayactivity", "metrics_customerdayfeature", "metrics_usagesession",
+          "metrics_usermonthactivity", "metrics_customermonthfeature",
           "accounts_ticket", "surveys_surveyresponse")  # fmt: skip
 UNIQUE_TEXT = ("external_id", "event_id")
 ONE_TO_ONE = ("invitation_id", "follow_up_task_id")
