@@ -46,7 +46,7 @@ def clean_weights(weights) -> dict:
     cleaned = {}
     for name in COMPONENTS:
         raw = weights.get(name, 0) or 0
-        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
             raise ValueError(f"weight of {name} must be a number")
         try:
             value = Decimal(str(raw))
