@@ -13,7 +13,7 @@ from surveys import services
 from surveys.models import SurveyResponse
 from surveys.tokens import sign
 from tests.factories import ContactFactory, CustomerFactory, SubscriptionFactory, SurveyResponseFactory, TaskFactory
-from tests.surveys_support import InvitationFactory, SurveyFactory
+from tests.surveys_support import InvitationFactory
 
 pytestmark = pytest.mark.django_db
 CSP = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
