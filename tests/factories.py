@@ -20,6 +20,7 @@ from integrations.models import ChatChannel, ChatDelivery, Connection, InboundEv
 from metrics.models import (
     CsmRating,
     CustomerDayFeature,
+    CustomerMonthFeature,
     HealthModel,
     HealthScore,
     KpiSnapshot,
@@ -28,6 +29,7 @@ from metrics.models import (
     StaleRange,
     UsageSession,
     UserDayActivity,
+    UserMonthActivity,
 )
 from surveys.models import SurveyResponse
 
@@ -205,6 +207,31 @@ class CustomerDayFeatureFactory(DjangoModelFactory):
 
     customer = factory.SubFactory(CustomerFactory)
     day = START
+    event_type = "login"
+    events = 3
+
+
+class UserMonthActivityFactory(DjangoModelFactory):
+    """A user's month as `metrics.rollups` sums it from the day rollups (set the two consistently)."""
+
+    class Meta:
+        model = UserMonthActivity
+
+    customer = factory.SubFactory(CustomerFactory)
+    contact = factory.SubFactory(ContactFactory, customer=factory.SelfAttribute("..customer"))
+    month = START.replace(day=1)
+    days = 1
+    events = 3
+    sessions = 1
+    session_us = 600_000_000
+
+
+class CustomerMonthFeatureFactory(DjangoModelFactory):
+    class Meta:
+        model = CustomerMonthFeature
+
+    customer = factory.SubFactory(CustomerFactory)
+    month = START.replace(day=1)
     event_type = "login"
     events = 3
 

@@ -53,6 +53,8 @@ def world(admin_user, csm):
     f.StaleRangeFactory()
     f.UserDayActivityFactory(customer=customer, contact=contact)
     f.CustomerDayFeatureFactory(customer=customer)
+    f.UserMonthActivityFactory(customer=customer, contact=contact)
+    f.CustomerMonthFeatureFactory(customer=customer)
     f.UsageSessionFactory(customer=customer, contact=contact)
     f.HealthScoreFactory(customer=customer)
     f.CsmRatingFactory(customer=customer, author=csm)

@@ -122,6 +122,7 @@ def demo(transactional_db, django_user_model):
 
     from accounts.models import CostEntry
     from metrics.models import CustomerDayFeature, UserDayActivity
+    from metrics.rollups import rebuild_months
     from tests.factories import (
         ContactFactory,
         CustomerFactory,
@@ -210,6 +211,7 @@ def demo(transactional_db, django_user_model):
             )  # fmt: skip
     UserDayActivity.objects.bulk_create(activity)
     CustomerDayFeature.objects.bulk_create(day_features)
+    rebuild_months()  # the day rows were written directly: sum them into the monthly rollups as a refresh would
     for month_back in range(1, 13):
         CostEntry.objects.create(month=_month_start(today, month_back), category="cs_payroll", amount=Decimal(9000),
                                  original_amount=Decimal(9000), currency="EUR")  # fmt: skip
