@@ -6,6 +6,7 @@ instead of a pass over every customer; `tally_recount` is what the triggers must
 import datetime
 from decimal import Decimal
 
+from django.apps import apps as global_apps
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce
 
@@ -98,3 +99,21 @@ def tally_stored() -> tuple[dict, dict]:
         },
         {(r.owner_key, r.segment): r.customers for r in customers},
     )
+
+
+def tallies_clear_when_empty(using="default", apps=global_apps, **kwargs):
+    """After `migrate` or `flush` (Django's post_migrate signal): with no customer left, no tally may count one.
+
+    PostgreSQL's flush truncates the tallies with their rows; SQLite's deletes row by row, firing
+    the triggers in whatever table order it picks, which can leave counts (even negative ones)
+    of rows that are gone.
+    """
+    try:
+        tallies = [apps.get_model("metrics", name) for name in ("PortfolioTally", "PortfolioCustomerTally", "PortfolioFigure")]
+        customers = apps.get_model("accounts", "Customer")
+    except LookupError:  # migrated back to before the tallies
+        return
+    if customers.objects.using(using).exists():
+        return
+    for model in tallies:
+        model.objects.using(using).all().delete()
